@@ -1,0 +1,480 @@
+package main
+
+// HTTP-level benchmarks of a node: ingest over HTTPS into SQLite, paged
+// reads from a collection of a million objects, latency under 32
+// concurrent clients and memory while paging through everything. Each
+// measures a baseline in the same run (the same rows through the same
+// SQLite driver, without the node) and reports the ratio to it.
+//
+// They do a fixed amount of work per iteration, so run them once:
+//
+//	go test ./cmd/entente -run '^$' -bench . -benchtime 1x -timeout 60m
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store/sqlite"
+	"github.com/entente/entente/taxii"
+)
+
+const (
+	benchIngestObjects = 100_000
+	benchEnvelope      = 1_000
+	benchReadObjects   = 1_000_000
+	benchPage          = 1_000
+	benchClients       = 32
+)
+
+func skipUnlessBenchmarking(b *testing.B) {
+	if testing.Short() {
+		b.Skip("heavy benchmark; skipped under -short")
+	}
+}
+
+// benchIndicator is a valid indicator whose id is derived from n.
+func benchIndicator(n int) []byte {
+	return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-%04x-4000-8000-000000000000",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bench %d",`+
+		`"pattern":"[ipv4-addr:value = '10.%d.%d.%d']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`,
+		n, n>>32&0xffff, n, n>>16&0xff, n>>8&0xff, n&0xff)
+}
+
+// benchMalware is a valid malware object whose id is derived from n.
+func benchMalware(n int) []byte {
+	return fmt.Appendf(nil, `{"type":"malware","spec_version":"2.1","id":"malware--%08x-0000-4000-8000-000000000000",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bench %d","is_family":false}`, n, n)
+}
+
+// BenchmarkIngest posts 100k indicators in envelopes of 1,000 over HTTPS
+// and compares with inserting the same rows in batches of 1,000 through
+// database/sql and the same driver. The two alternate batch by batch, so
+// that whatever else the machine does weighs on both alike.
+func BenchmarkIngest(b *testing.B) {
+	skipUnlessBenchmarking(b)
+	objs := make([][]byte, benchIngestObjects)
+	for i := range objs {
+		objs[i] = benchIndicator(i)
+	}
+	var nodeTime, rawTime time.Duration
+	for range b.N {
+		b.StopTimer()
+		n := startServe(b, b.TempDir())
+		raw := newRawInserter(b)
+		nodeTime, rawTime = 0, 0
+		b.StartTimer()
+		for start := 0; start < len(objs); start += benchEnvelope {
+			batch := objs[start : start+benchEnvelope]
+			env := envelope(batch)
+			t := time.Now()
+			postEnvelope(b, n, env)
+			nodeTime += time.Since(t)
+
+			b.StopTimer()
+			t = time.Now()
+			raw.insert(b, start, batch)
+			rawTime += time.Since(t)
+			b.StartTimer()
+		}
+		b.StopTimer()
+		raw.db.Close()
+		n.stop()
+		<-n.done
+		n.done <- 0
+		b.StartTimer()
+	}
+	nodeRate := benchIngestObjects / nodeTime.Seconds()
+	rawRate := benchIngestObjects / rawTime.Seconds()
+	b.ReportMetric(nodeRate, "objects/s")
+	b.ReportMetric(rawRate, "baseline-objects/s")
+	b.ReportMetric(nodeRate/rawRate, "ratio")
+}
+
+// envelope wraps objects in a TAXII envelope.
+func envelope(objs [][]byte) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"objects":[`)
+	for i, o := range objs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(o)
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
+}
+
+// postEnvelope posts one envelope and checks that every object was stored.
+func postEnvelope(b *testing.B, n *runningNode, env []byte) {
+	req, err := http.NewRequest(http.MethodPost, n.base+"/api1/collections/default/objects/", bytes.NewReader(env))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Accept", taxii.MediaType)
+	req.Header.Set("Content-Type", taxii.MediaType)
+	req.Header.Set("Authorization", "Bearer "+n.adminToken)
+	resp, err := n.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s taxii.Status
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusAccepted || s.SuccessCount != benchEnvelope {
+		b.Fatalf("POST: %d, %d successes, %v", resp.StatusCode, s.SuccessCount, err)
+	}
+}
+
+// rawInserter writes rows straight into the objects table of a fresh
+// store's database: the baseline of BenchmarkIngest.
+type rawInserter struct {
+	db *sql.DB
+	pk int64
+}
+
+func newRawInserter(b *testing.B) *rawInserter {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), dbFile)
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	r := &rawInserter{db: openRaw(b, path)}
+	if err := r.db.QueryRow(`SELECT pk FROM collections WHERE id = ?`, ini.CollectionID).Scan(&r.pk); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// insert stores objs, numbered from first, in one transaction. The columns
+// the store derives (content hash, flags) are computed here too, so the
+// baseline does the same writes without the node.
+func (r *rawInserter) insert(b *testing.B, first int, objs [][]byte) {
+	const version = "2024-01-01T00:00:00.000Z"
+	tx, err := r.db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.Prepare(`INSERT INTO objects
+		(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
+		VALUES (?, ?, 'indicator', ?, ?, 1, '2.1', ?, ?, 1, 1, 1, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ins.Close()
+	for i, o := range objs {
+		h := sha256.Sum256(o)
+		id := fmt.Sprintf("indicator--%08x", first+i)
+		if _, err := ins.Exec(r.pk, id, version, version, time.Now().UnixMicro(), h[:], o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// openRaw opens a store's database directly, with the pragmas the store
+// uses, for the baselines.
+func openRaw(b *testing.B, path string) *sql.DB {
+	q := url.Values{"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"}}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// readFixture is a node serving a collection of benchReadObjects objects, half
+// indicators and half malware, interleaved.
+type readFixture struct {
+	n     *runningNode
+	col   string
+	token string
+	db    *sql.DB
+	pk    int64 // the collection's row key
+	// The range of date_added, in microseconds, for random starting points.
+	firstAdded, lastAdded int64
+}
+
+// loadReadFixture loads benchReadObjects objects through the store directly
+// (the fast path; ingest over HTTP is BenchmarkIngest's business), then
+// starts a node on them.
+func loadReadFixture(b *testing.B) *readFixture {
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 10_000
+	start := time.Now()
+	for i := 0; i < benchReadObjects; i += batch {
+		objs := make([]*stix.Object, 0, batch)
+		for j := i; j < i+batch; j++ {
+			raw := benchIndicator(j)
+			if j%2 == 1 {
+				raw = benchMalware(j)
+			}
+			o, err := stix.Parse(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, o)
+		}
+		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("loaded %d objects through the store in %v", benchReadObjects, time.Since(start).Round(time.Second))
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+
+	// The node finds its admin account made already, so it prints no token.
+	f := &readFixture{n: startServe(b, dir), col: ini.CollectionID, token: ini.AdminToken}
+	f.db = openRaw(b, filepath.Join(dir, dbFile))
+	b.Cleanup(func() { f.db.Close() })
+	f.db.SetMaxOpenConns(benchClients)
+	err = f.db.QueryRow(`SELECT c.pk, MIN(o.date_added), MAX(o.date_added) FROM collections c JOIN objects o ON o.collection = c.pk
+		WHERE c.id = ?`, ini.CollectionID).Scan(&f.pk, &f.firstAdded, &f.lastAdded)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// getPage fetches one page and returns its next token, "" on the last
+// page. It may run on any goroutine, so it reports failures with Error.
+func (f *readFixture) getPage(b *testing.B, query url.Values) (next string, ok bool) {
+	req, err := http.NewRequest(http.MethodGet, f.n.base+"/api1/collections/"+f.col+"/objects/?"+query.Encode(), nil)
+	if err != nil {
+		b.Error(err)
+		return "", false
+	}
+	req.Header.Set("Accept", taxii.MediaType)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := f.n.client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Errorf("GET: %d, %v", resp.StatusCode, err)
+		return "", false
+	}
+	// The server writes more and next before the objects, so reading the
+	// head of the body is enough; decoding the objects would charge the
+	// client's work to the node.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil {
+		b.Error(err)
+		return "", false
+	}
+	more := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil || key == "objects" {
+			break
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			b.Error(err)
+			return "", false
+		}
+		switch key {
+		case "more":
+			more, _ = v.(bool)
+		case "next":
+			next, _ = v.(string)
+		}
+	}
+	if !more {
+		return "", true
+	}
+	return next, true
+}
+
+// rawPage runs the query the store runs for one page of match[type] and
+// reads every row, including the content. It may run on any goroutine.
+func (f *readFixture) rawPage(b *testing.B, after int64, typ string) (last int64, n int) {
+	rows, err := f.db.Query(`SELECT seq, id, type, version, spec_version, date_added, raw FROM objects
+		WHERE collection = ? AND seq > ? AND type IN (?) AND top_spec = 1 AND (is_last = 1)
+		ORDER BY seq LIMIT ?`, f.pk, after, typ, benchPage+1)
+	if err != nil {
+		b.Error(err)
+		return 0, 0
+	}
+	defer rows.Close()
+	var (
+		seq, added          int64
+		id, t, version, spv string
+		raw                 []byte
+	)
+	for rows.Next() && n < benchPage {
+		if err := rows.Scan(&seq, &id, &t, &version, &spv, &added, &raw); err != nil {
+			b.Error(err)
+			return 0, 0
+		}
+		last, n = seq, n+1
+	}
+	if err := rows.Err(); err != nil {
+		b.Error(err)
+		return 0, 0
+	}
+	return last, n
+}
+
+// BenchmarkReads pages through the 500k indicators among a million objects
+// with match[type], 1,000 per page, over HTTPS, and compares with running
+// the store's query for the same pages directly.
+func BenchmarkReads(b *testing.B) {
+	skipUnlessBenchmarking(b)
+	f := loadReadFixture(b)
+	// HTTP pages and raw pages alternate, so that whatever else the
+	// machine does weighs on both alike.
+	b.Run("pages", func(b *testing.B) {
+		var nodeTime, rawTime time.Duration
+		var objects int
+		for range b.N {
+			nodeTime, rawTime, objects = 0, 0, 0
+			q := url.Values{"match[type]": {"indicator"}, "limit": {fmt.Sprint(benchPage)}}
+			var after int64
+			for {
+				t := time.Now()
+				next, ok := f.getPage(b, q)
+				if !ok {
+					b.FailNow()
+				}
+				nodeTime += time.Since(t)
+				objects += benchPage
+
+				b.StopTimer()
+				t = time.Now()
+				last, n := f.rawPage(b, after, "indicator")
+				rawTime += time.Since(t)
+				after = last
+				b.StartTimer()
+				if next == "" {
+					if n != benchPage {
+						b.Fatalf("the last raw page has %d rows; want %d", n, benchPage)
+					}
+					break
+				}
+				q.Set("next", next)
+			}
+		}
+		nodeRate := float64(objects) / nodeTime.Seconds()
+		rawRate := float64(objects) / rawTime.Seconds()
+		b.ReportMetric(nodeRate, "objects/s")
+		b.ReportMetric(rawRate, "baseline-objects/s")
+		b.ReportMetric(nodeRate/rawRate, "ratio")
+	})
+
+	b.Run("p99-32-clients", func(b *testing.B) {
+		const perClient = 40
+		var p99, rawP99 float64
+		for range b.N {
+			p99 = latencyP99(func(rnd *rand.Rand) {
+				// A random place in the collection, reached with
+				// added_after as a client resuming a sync would.
+				after := time.UnixMicro(f.firstAdded + rnd.Int64N(f.lastAdded-f.firstAdded))
+				q := url.Values{"match[type]": {"indicator"}, "limit": {fmt.Sprint(benchPage)},
+					"added_after": {taxii.FormatTimestamp(after)}}
+				f.getPage(b, q)
+			}, perClient)
+			b.StopTimer()
+			rawP99 = latencyP99(func(rnd *rand.Rand) {
+				f.rawPage(b, rnd.Int64N(benchReadObjects), "indicator")
+			}, perClient)
+			b.StartTimer()
+		}
+		b.ReportMetric(p99*1000, "p99-ms")
+		b.ReportMetric(rawP99*1000, "baseline-p99-ms")
+	})
+
+	b.Run("memory", func(b *testing.B) {
+		var first, peak uint64
+		for range b.N {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			first, peak = ms.HeapInuse, ms.HeapInuse
+			q := url.Values{"limit": {fmt.Sprint(benchPage)}}
+			for pages := 1; ; pages++ {
+				next, ok := f.getPage(b, q)
+				if !ok {
+					b.FailNow()
+				}
+				if pages%50 == 0 {
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapInuse)
+				}
+				if next == "" {
+					break
+				}
+				q.Set("next", next)
+			}
+		}
+		b.ReportMetric(float64(first)/(1<<20), "heap-start-MiB")
+		b.ReportMetric(float64(peak)/(1<<20), "heap-peak-MiB")
+	})
+}
+
+// latencyP99 runs op perClient times in each of benchClients goroutines and
+// returns the 99th percentile of its duration, in seconds.
+func latencyP99(op func(*rand.Rand), perClient int) float64 {
+	var (
+		mu        sync.Mutex
+		durations []time.Duration
+		wg        sync.WaitGroup
+	)
+	for c := range benchClients {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(c), 1))
+			local := make([]time.Duration, 0, perClient)
+			for range perClient {
+				start := time.Now()
+				op(rnd)
+				local = append(local, time.Since(start))
+			}
+			mu.Lock()
+			durations = append(durations, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(durations) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(durations)
+	return durations[len(durations)*99/100].Seconds()
+}

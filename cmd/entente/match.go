@@ -1,0 +1,493 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/entente/entente/match"
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/taxii"
+)
+
+// matchConfig is the configuration of entente match, from its flags.
+type matchConfig struct {
+	// Indicators is a file holding a STIX bundle, or STIX objects one per
+	// line; objects other than indicators are ignored.
+	Indicators string
+	// Node, APIRoot and Collection name a TAXII collection to fetch the
+	// indicators from and post the sightings to. APIRoot defaults to the
+	// node's default API root.
+	Node, APIRoot, Collection string
+	// Token authenticates to the node (a bearer token); CACert is a PEM
+	// file of certificates to trust for it, such as the node's own.
+	Token, CACert string
+	// Format is the log format: eve, zeek or jsonl. Mapping is the field
+	// mapping file jsonl needs.
+	Format, Mapping string
+	// Identity is the agency's identity id, for where_sighted_refs.
+	Identity string
+	// Window aggregates hits per indicator over this period; 0 means the
+	// whole run.
+	Window time.Duration
+	// Output is bundle or jsonl; Out the file to write (default stdout).
+	Output, Out string
+	// Workers is the number of parsing goroutines; 0 means one per CPU.
+	Workers int
+	// Logs are the files to read; none or "-" means standard input.
+	Logs []string
+}
+
+func (c *matchConfig) validate() error {
+	switch {
+	case c.Indicators == "" && c.Node == "":
+		return errors.New("no indicators: give --indicators FILE or --node URL --collection ID")
+	case c.Indicators != "" && c.Node != "":
+		return errors.New("--indicators and --node exclude each other; pick one source of indicators")
+	case c.Node != "" && c.Collection == "":
+		return errors.New("--node needs --collection, the id of the collection holding the indicators")
+	}
+	switch c.Format {
+	case "eve", "zeek":
+		if c.Mapping != "" {
+			return fmt.Errorf("--mapping applies to --format jsonl only, not %s", c.Format)
+		}
+	case "jsonl":
+		if c.Mapping == "" {
+			return errors.New("--format jsonl needs --mapping FILE saying which fields hold which STIX properties")
+		}
+	case "":
+		return errors.New("--format is required: eve (Suricata), zeek or jsonl")
+	default:
+		return fmt.Errorf("--format %q: want eve, zeek or jsonl", c.Format)
+	}
+	switch c.Output {
+	case "bundle", "jsonl":
+	default:
+		return fmt.Errorf("--output %q: want bundle or jsonl", c.Output)
+	}
+	if c.Identity != "" && !strings.HasPrefix(c.Identity, "identity--") {
+		return fmt.Errorf("--identity %q: want the id of an identity object, identity--<UUID>", c.Identity)
+	}
+	if c.Window < 0 {
+		return fmt.Errorf("--window %s: must not be negative", c.Window)
+	}
+	return nil
+}
+
+// runMatch implements entente match. Exit status: 0 when something
+// matched, 1 when nothing did, 2 when it could not run.
+func runMatch(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && args[0] == "bench" {
+		return runMatchBench(ctx, env, args[1:])
+	}
+	var c matchConfig
+	fs := flag.NewFlagSet("match", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: entente match (--indicators FILE | --node URL --collection ID) --format eve|zeek|jsonl [--mapping FILE] [flags] [LOG...]")
+		fmt.Fprintln(env.Stderr, "       entente match bench [flags]")
+		fmt.Fprintln(env.Stderr, "\nLOG may be gzip-compressed; none or - reads standard input. Exit status: 0 matched, 1 nothing matched, 2 failed.")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.Indicators, "indicators", "", "STIX bundle (or JSON lines of STIX objects) holding the indicators")
+	fs.StringVar(&c.Node, "node", "", "base URL of a node to fetch indicators from and post sightings to")
+	fs.StringVar(&c.APIRoot, "api-root", "", "API root on the node (default: the node's default)")
+	fs.StringVar(&c.Collection, "collection", "", "collection id on the node")
+	fs.StringVar(&c.Token, "token", os.Getenv("ENTENTE_TOKEN"), "bearer token for the node (default $ENTENTE_TOKEN)")
+	fs.StringVar(&c.CACert, "cacert", "", "PEM file of certificates to trust for the node")
+	fs.StringVar(&c.Format, "format", "", "log format: eve, zeek or jsonl")
+	fs.StringVar(&c.Mapping, "mapping", "", "field mapping file for --format jsonl")
+	fs.StringVar(&c.Identity, "identity", "", "the agency's identity id, written as where_sighted_refs")
+	fs.DurationVar(&c.Window, "window", 0, "aggregate hits per indicator over this period (0: the whole run)")
+	fs.StringVar(&c.Output, "output", "bundle", "sightings as a STIX bundle or as JSON lines: bundle or jsonl")
+	fs.StringVar(&c.Out, "out", "", "write the sightings to this file (default: standard output)")
+	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{Code: 2}
+	}
+	c.Logs = fs.Args()
+	if err := c.validate(); err != nil {
+		return usageError("%v", err)
+	}
+	if err := matchRun(ctx, env, &c); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &exitError{Code: 2, Err: err}
+	}
+	return nil
+}
+
+func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
+	format, err := openFormat(c)
+	if err != nil {
+		return err
+	}
+	var client *taxii.Client
+	root := c.APIRoot
+	if c.Node != "" {
+		if client, root, err = dialNode(ctx, c); err != nil {
+			return err
+		}
+	}
+	var inds []match.Indicator
+	var problems []error
+	if client != nil {
+		inds, problems, err = fetchIndicators(ctx, client, root, c.Collection)
+	} else {
+		inds, problems, err = readIndicators(c.Indicators)
+	}
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ix, errs := match.Compile(inds)
+	problems = append(problems, errs...)
+	reportProblems(env.Stderr, "indicator", problems)
+	if ix.Len() == 0 {
+		return fmt.Errorf("none of the %d indicators can be matched; check the list above", len(inds))
+	}
+	fmt.Fprintf(env.Stderr, "entente match: %d indicators compiled in %s\n", ix.Len(), time.Since(start).Round(time.Millisecond))
+
+	out := env.Stdout
+	if c.Out != "" {
+		f, err := os.Create(c.Out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	agg := match.NewAggregator(match.SightingConfig{Identity: c.Identity, Window: c.Window})
+	var written []*stix.Object
+	emit := func(objs []*stix.Object) error {
+		if len(objs) == 0 {
+			return nil
+		}
+		if client != nil {
+			if err := postObjects(ctx, client, root, c.Collection, objs); err != nil {
+				return err
+			}
+		}
+		if c.Output == "jsonl" {
+			return match.WriteJSONLines(out, objs)
+		}
+		written = append(written, objs...)
+		return nil
+	}
+
+	s := &match.Stream{
+		Format:  format,
+		Matcher: match.NewMatcher(ix),
+		Window:  match.NewWindow(),
+		Workers: c.Workers,
+	}
+	var hits, bad int64
+	var latest time.Time
+	s.OnHit = func(h match.Hit) {
+		hits++
+		agg.Add(h)
+		if h.Time.After(latest) {
+			latest = h.Time
+		}
+	}
+	const maxReported = 20
+	s.OnBadLine = func(b *match.BadLine) {
+		if bad++; bad <= maxReported {
+			fmt.Fprintf(env.Stderr, "entente match: %v\n", b)
+		}
+	}
+	var flushErr error
+	bar := newProgress(env.Stderr)
+	var total match.Stats
+	began := time.Now()
+	for _, name := range inputs(c.Logs) {
+		base := total
+		s.OnProgress = func(st match.Stats) {
+			if bar != nil {
+				cur := addStats(base, st)
+				secs := time.Since(began).Seconds()
+				bar.Describe(fmt.Sprintf("%.0f lines/s, %d matches, %d bad lines", float64(cur.Lines)/secs, hits, cur.BadLines))
+				_ = bar.Set64(cur.Bytes)
+			}
+			// Streams of JSON lines can hand over sightings whose window closed.
+			if c.Window > 0 && c.Output == "jsonl" && flushErr == nil {
+				objs, err := agg.Flush(latest.Add(-c.Window))
+				if err == nil {
+					err = emit(objs)
+				}
+				flushErr = err
+			}
+		}
+		st, err := matchInput(ctx, s, name, env.Stdin)
+		total = addStats(total, st)
+		if err != nil {
+			return err
+		}
+		if flushErr != nil {
+			return flushErr
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(env.Stderr)
+	}
+	objs, err := agg.Flush(time.Time{})
+	if err == nil {
+		err = emit(objs)
+	}
+	if err != nil {
+		return err
+	}
+	if c.Output == "bundle" && len(written) > 0 {
+		if err := match.WriteBundle(out, written, nil); err != nil {
+			return err
+		}
+	}
+	elapsed := time.Since(began)
+	fmt.Fprintf(env.Stderr, "entente match: %d lines (%.1f MB) in %s, %.0f lines/s; %d matches; %d bad lines\n",
+		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), hits, total.BadLines)
+	if bad > maxReported {
+		fmt.Fprintf(env.Stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
+	}
+	if hits == 0 {
+		return &exitError{Code: 1}
+	}
+	return nil
+}
+
+func addStats(a, b match.Stats) match.Stats {
+	return match.Stats{Bytes: a.Bytes + b.Bytes, Lines: a.Lines + b.Lines, BadLines: a.BadLines + b.BadLines, Hits: a.Hits + b.Hits}
+}
+
+func inputs(logs []string) []string {
+	if len(logs) == 0 {
+		return []string{"-"}
+	}
+	return logs
+}
+
+// matchInput streams one file (or stdin for "-"), decompressing gzip,
+// which it recognizes by its magic number rather than the file name.
+func matchInput(ctx context.Context, s *match.Stream, name string, stdin io.Reader) (match.Stats, error) {
+	var r io.Reader = stdin
+	source := "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return match.Stats{}, err
+		}
+		defer f.Close()
+		r, source = f, name
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return match.Stats{}, fmt.Errorf("%s: %w", source, err)
+		}
+		defer zr.Close()
+		st, err := s.Run(ctx, source, zr)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", source, err)
+		}
+		return st, err
+	}
+	st, err := s.Run(ctx, source, br)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", source, err)
+	}
+	return st, err
+}
+
+func openFormat(c *matchConfig) (match.Format, error) {
+	switch c.Format {
+	case "eve":
+		return match.EVE{}, nil
+	case "zeek":
+		return match.Zeek{}, nil
+	}
+	data, err := os.ReadFile(c.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	m, err := match.ParseMapping(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Mapping, err)
+	}
+	return match.NewJSON(m)
+}
+
+// readIndicators reads a bundle, or STIX objects one per line.
+func readIndicators(path string) ([]match.Indicator, []error, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var objs []*stix.Object
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &probe) == nil && probe.Type == "bundle" {
+		b, err := stix.ParseBundle(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		objs = b.Objects
+	} else {
+		sc := bufio.NewScanner(strings.NewReader(string(data)))
+		sc.Buffer(nil, 16<<20)
+		for n := 1; sc.Scan(); n++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			o, err := stix.Parse(sc.Bytes())
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %w (want a STIX bundle, or one STIX object per line)", path, n, err)
+			}
+			objs = append(objs, o)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	inds, problems := indicatorsOf(objs)
+	return inds, problems, nil
+}
+
+func indicatorsOf(objs []*stix.Object) ([]match.Indicator, []error) {
+	var inds []match.Indicator
+	var problems []error
+	for _, o := range objs {
+		if o.Type != "indicator" {
+			continue
+		}
+		ind, err := match.IndicatorFromObject(o)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		inds = append(inds, ind)
+	}
+	return inds, problems
+}
+
+func reportProblems(w io.Writer, what string, problems []error) {
+	const shown = 20
+	for i, p := range problems {
+		if i == shown {
+			fmt.Fprintf(w, "entente match: %d more %ss skipped\n", len(problems)-shown, what)
+			break
+		}
+		fmt.Fprintf(w, "entente match: skipped %s: %v\n", what, p)
+	}
+}
+
+// newProgress returns a progress bar on w when w is a terminal, else nil.
+func newProgress(w io.Writer) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetDescription("matching"),
+	)
+}
+
+func dialNode(ctx context.Context, c *matchConfig) (*taxii.Client, string, error) {
+	opts := taxii.ClientOptions{Token: c.Token, UserAgent: "entente-match"}
+	if c.CACert != "" {
+		pem, err := os.ReadFile(c.CACert)
+		if err != nil {
+			return nil, "", err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, "", fmt.Errorf("--cacert %s: no PEM certificate found", c.CACert)
+		}
+		opts.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	client, err := taxii.NewClient(c.Node, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	root := c.APIRoot
+	if root == "" {
+		d, err := client.Discovery(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("--node %s: %w", c.Node, err)
+		}
+		if d.Default == "" {
+			return nil, "", fmt.Errorf("--node %s has no default API root; name one with --api-root", c.Node)
+		}
+		root = d.Default
+	}
+	return client, root, nil
+}
+
+func fetchIndicators(ctx context.Context, client *taxii.Client, root, collection string) ([]match.Indicator, []error, error) {
+	q := taxii.Query{Types: []string{"indicator"}}
+	var objs []*stix.Object
+	for {
+		env, _, err := client.Objects(ctx, root, collection, q)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fetching indicators from collection %s: %w", collection, err)
+		}
+		for i, raw := range env.Objects {
+			o, err := stix.Parse(raw)
+			if err != nil {
+				return nil, nil, fmt.Errorf("collection %s: object %d of a page: %w", collection, i, err)
+			}
+			objs = append(objs, o)
+		}
+		if !env.More || env.Next == "" {
+			break
+		}
+		q.Next = env.Next
+	}
+	inds, problems := indicatorsOf(objs)
+	return inds, problems, nil
+}
+
+// postObjects adds objects to the collection in envelopes of bounded size.
+func postObjects(ctx context.Context, client *taxii.Client, root, collection string, objs []*stix.Object) error {
+	const perEnvelope = 500
+	for len(objs) > 0 {
+		n := min(len(objs), perEnvelope)
+		raws := make([]json.RawMessage, n)
+		for i, o := range objs[:n] {
+			raws[i] = o.Raw
+		}
+		st, err := client.AddObjects(ctx, root, collection, raws)
+		if err != nil {
+			return fmt.Errorf("posting sightings to collection %s: %w", collection, err)
+		}
+		if st != nil && st.FailureCount > 0 {
+			why := ""
+			if len(st.Failures) > 0 {
+				why = fmt.Sprintf("; first: %s: %s", st.Failures[0].ID, st.Failures[0].Message)
+			}
+			return fmt.Errorf("posting sightings to collection %s: the node refused %d of %d objects%s", collection, st.FailureCount, n, why)
+		}
+		objs = objs[n:]
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "time"
+
+// cpuTime is unknown here; rates per CPU-second are then not reported.
+func cpuTime() time.Duration { return 0 }

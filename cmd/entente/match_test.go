@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/taxii"
+)
+
+const matchIndicators = `{"type":"bundle","id":"bundle--d0000000-0000-4000-8000-000000000000","objects":[
+{"type":"identity","spec_version":"2.1","id":"identity--d0000000-0000-4000-8000-000000000001","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"CERT"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--d0000000-0000-4000-8000-000000000002","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'c2.evil.example']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--d0000000-0000-4000-8000-000000000003","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[url:value = ","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--d0000000-0000-4000-8000-000000000004","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"rule x {}","pattern_type":"yara","valid_from":"2026-01-01T00:00:00Z"}
+]}`
+
+const matchLog = `{"timestamp":"2026-11-26T08:30:02.500000+0000","event_type":"dns","src_ip":"10.20.30.42","src_port":53000,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"c2.evil.example","rrtype":"A"}}
+{"timestamp":"2026-11-26T08:30:03.000000+0000","event_type":"dns","src_ip":"10.20.30.42","src_port":53001,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"good.example","rrtype":"A"}}
+{"timestamp":"2026-11-26T08:30:04.000000+0000","event_type":"dns",
+`
+
+func writeMatchFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func gzipMatch(t *testing.T, s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func runMatchCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestMatchCommand(t *testing.T) {
+	inds := writeMatchFile(t, "indicators.json", []byte(matchIndicators))
+	plain := writeMatchFile(t, "eve.json", []byte(matchLog))
+	gz := writeMatchFile(t, "eve.json.gz", gzipMatch(t, matchLog))
+	identity := "identity--d0000000-0000-4000-8000-000000000001"
+
+	for _, tc := range []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		stderr   []string
+		sighting bool
+	}{
+		{
+			name:     "file",
+			args:     []string{"--indicators", inds, "--format", "eve", "--identity", identity, plain},
+			code:     0,
+			stderr:   []string{"eve.json:3: ", "skipped indicator: indicator--d0000000-0000-4000-8000-000000000003: pattern:", `pattern_type: "yara" is not supported`, "3 lines", "1 matches", "1 bad lines"},
+			sighting: true,
+		},
+		{
+			name:     "gzip",
+			args:     []string{"--indicators", inds, "--format", "eve", gz},
+			code:     0,
+			sighting: true,
+		},
+		{
+			name:     "stdin",
+			stdin:    matchLog,
+			args:     []string{"--indicators", inds, "--format", "eve", "--output", "jsonl", "-"},
+			code:     0,
+			stderr:   []string{"stdin:3: "},
+			sighting: true,
+		},
+		{
+			name:  "no match",
+			stdin: strings.SplitAfter(matchLog, "\n")[1],
+			args:  []string{"--indicators", inds, "--format", "eve"},
+			code:  1,
+		},
+		{name: "no indicators", args: []string{"--format", "eve"}, code: 2, stderr: []string{"--indicators FILE or --node URL"}},
+		{name: "no format", args: []string{"--indicators", inds}, code: 2, stderr: []string{"--format is required"}},
+		{name: "jsonl without mapping", args: []string{"--indicators", inds, "--format", "jsonl"}, code: 2, stderr: []string{"needs --mapping"}},
+		{name: "bad identity", args: []string{"--indicators", inds, "--format", "eve", "--identity", "x"}, code: 2, stderr: []string{"identity--<UUID>"}},
+		{name: "missing log", args: []string{"--indicators", inds, "--format", "eve", filepath.Join(t.TempDir(), "nope")}, code: 2, stderr: []string{"no such file"}},
+		{name: "missing indicators", args: []string{"--indicators", filepath.Join(t.TempDir(), "nope"), "--format", "eve"}, code: 2},
+		{name: "bad flag", args: []string{"--frobnicate"}, code: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runMatchCmd(t, tc.stdin, append([]string{"match"}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if !tc.sighting {
+				if stdout != "" {
+					t.Errorf("unexpected output:\n%s", stdout)
+				}
+				return
+			}
+			var objs []*stix.Object
+			if strings.HasPrefix(stdout, "{\n") {
+				b, err := stix.ParseBundle([]byte(stdout))
+				if err != nil {
+					t.Fatalf("output is not a bundle: %v\n%s", err, stdout)
+				}
+				objs = b.Objects
+			} else {
+				for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+					o, err := stix.Parse([]byte(line))
+					if err != nil {
+						t.Fatalf("output line %q: %v", line, err)
+					}
+					objs = append(objs, o)
+				}
+			}
+			var sightings int
+			for _, o := range objs {
+				if err := stix.Validate(o); err != nil {
+					t.Errorf("%s: %v", o.ID, err)
+				}
+				if o.Type == "sighting" {
+					sightings++
+					if o.Props["sighting_of_ref"] != "indicator--d0000000-0000-4000-8000-000000000002" {
+						t.Errorf("sighting of %v", o.Props["sighting_of_ref"])
+					}
+				}
+			}
+			if sightings != 1 {
+				t.Errorf("%d sightings, want 1:\n%s", sightings, stdout)
+			}
+		})
+	}
+}
+
+func TestMatchBenchCommand(t *testing.T) {
+	code, stdout, stderr := runMatchCmd(t, "", "match", "bench", "--indicators", "20000", "--lines", "2000", "--substrings", "1000")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"load:", "memory:", "prefix:", "stream:  1 core(s)", "substr:"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, _ := runMatchCmd(t, "", "match", "bench", "--lines", "0"); code != 2 {
+		t.Errorf("--lines 0: exit %d, want 2", code)
+	}
+}
+
+// TestMatchNode fetches indicators from a running node and posts the
+// sightings back: the node validates what it stores, so this checks that
+// the sightings are ones a node accepts.
+func TestMatchNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	n := startServe(t, t.TempDir(), "--plain-http")
+	admin, err := taxii.NewClient(n.base+"/", taxii.ClientOptions{Token: n.adminToken, HTTPClient: n.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := admin.Collections(t.Context(), node.DefaultAPIRoot)
+	if err != nil || len(cols) != 1 {
+		t.Fatalf("Collections = %+v, %v", cols, err)
+	}
+	col := cols[0].ID
+	b, err := stix.ParseBundle([]byte(matchIndicators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raws []json.RawMessage
+	for _, o := range b.Objects {
+		if o.Type == "identity" || o.ID == "indicator--d0000000-0000-4000-8000-000000000002" {
+			raws = append(raws, o.Raw)
+		}
+	}
+	if st, err := admin.AddObjects(t.Context(), node.DefaultAPIRoot, col, raws); err != nil || st.FailureCount > 0 {
+		t.Fatalf("AddObjects = %+v, %v", st, err)
+	}
+
+	log := writeMatchFile(t, "eve.json", []byte(matchLog))
+	code, _, stderr := runMatchCmd(t, "", "match", "--node", n.base+"/", "--collection", col, "--token", n.adminToken,
+		"--format", "eve", "--identity", "identity--d0000000-0000-4000-8000-000000000001", log)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	env, _, err := admin.Objects(t.Context(), node.DefaultAPIRoot, col, taxii.Query{Types: []string{"sighting", "observed-data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, raw := range env.Objects {
+		o, err := stix.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types[o.Type]++
+	}
+	if types["sighting"] != 1 || types["observed-data"] != 1 {
+		t.Errorf("the node holds %v, want one sighting and one observed-data", types)
+	}
+}

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/sqlite"
+	"github.com/entente/entente/taxii"
+)
+
+// The files of a data directory.
+const (
+	// dbFile is the SQLite database (with its -wal and -shm companions).
+	dbFile = "entente.db"
+	// keyFile is the node's Ed25519 key in the signed-note private key
+	// encoding. It signs ledger checkpoints and the default certificate.
+	keyFile = "node.key"
+)
+
+// Defaults of entente serve.
+const (
+	defaultDataDir = "./entente-data"
+	// defaultAddr is loopback-only: exposing a node is a decision the
+	// operator makes with --addr.
+	defaultAddr = "127.0.0.1:8443"
+)
+
+// HTTP server limits. Bodies are capped by each API root's
+// max_content_length (the TAXII server answers 413 above it).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 2 * time.Minute // long enough for a max_content_length body on a slow link
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// shutdownTimeout bounds how long shutdown waits for requests in
+	// flight before closing their connections.
+	shutdownTimeout = 30 * time.Second
+	// pageSize is the most objects the server returns in one page.
+	pageSize = 1000
+)
+
+// serveConfig is the configuration of entente serve. It comes from the
+// command line and is validated once, by validate.
+type serveConfig struct {
+	// DataDir holds the node's database and key. An empty or missing
+	// directory is initialized on first start.
+	DataDir string
+	// Addr is the host:port to listen on. A port of 0 picks a free one.
+	Addr string
+	// PlainHTTP serves HTTP without TLS. It is refused unless Addr is a
+	// loopback address, so that tokens never cross a network in clear.
+	PlainHTTP bool
+	// TLSCert and TLSKey are PEM files of a certificate chain and its key.
+	// Both or neither: without them the node serves a self-signed
+	// certificate made from its own key, whose fingerprint it prints.
+	TLSCert, TLSKey string
+	// LogFormat is "text" or "json"; logs go to stderr.
+	LogFormat string
+	// LogLevel is the least severe level logged.
+	LogLevel slog.Level
+}
+
+func (c *serveConfig) validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data is empty; give the directory that holds (or will hold) the node's data")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %v; use HOST:PORT, such as %s", c.Addr, err, defaultAddr)
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || port == "" {
+		return fmt.Errorf("--addr %q: port %q is not a number from 0 to 65535", c.Addr, port)
+	} else if p == 0 && port != "0" {
+		return fmt.Errorf("--addr %q: write port 0 as 0", c.Addr)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together; give both, or neither for a self-signed certificate")
+	}
+	if c.PlainHTTP {
+		if c.TLSCert != "" {
+			return errors.New("--plain-http cannot be combined with --tls-cert and --tls-key; drop one or the other")
+		}
+		if !isLoopback(host) {
+			return fmt.Errorf("--plain-http is refused on %q, which is not a loopback address: tokens would cross the network in clear. Serve HTTPS (drop --plain-http) or listen on 127.0.0.1, ::1 or localhost", c.Addr)
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// isLoopback reports whether host names only the loopback interface. An
+// empty host means every interface, so it is not loopback.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--log-format text|json] [--log-level LEVEL]")
+		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
+		fs.PrintDefaults()
+	}
+	cfg := serveConfig{LogLevel: slog.LevelInfo}
+	fs.StringVar(&cfg.DataDir, "data", defaultDataDir, "the node's data `directory`")
+	fs.StringVar(&cfg.Addr, "addr", defaultAddr, "the `host:port` to listen on")
+	fs.BoolVar(&cfg.PlainHTTP, "plain-http", false, "serve plain HTTP (loopback addresses only)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` (default: a self-signed certificate)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return usageError("%v", err)
+	}
+	return serve(ctx, env, &cfg)
+}
+
+func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
+	logger := newLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	key, err := loadOrCreateKey(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DataDir, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	// Initialize creates only what is missing: on an empty directory the
+	// whole node, on later starts nothing, so the admin token it returns is
+	// shown on the first start only.
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+	if ini.AdminToken != "" {
+		logger.InfoContext(ctx, "initialized node", slog.String("data", cfg.DataDir),
+			slog.String("api_root", ini.APIRoot), slog.String("collection", ini.CollectionID))
+	}
+
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger})
+	if err != nil {
+		return err
+	}
+	metrics := newMetrics(st)
+	srv := taxii.NewServer(n, taxii.Config{
+		// Derived from the node key, so next tokens survive a restart.
+		TokenKey:    key.Secret("taxii next token"),
+		MaxPageSize: pageSize,
+		Logger:      logger,
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", metrics.handler())
+	mux.Handle("/", srv)
+
+	hs := &http.Server{
+		Handler:           metrics.instrument(mux),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w; pick another --addr", cfg.Addr, err)
+	}
+	scheme := "http"
+	var fingerprint string
+	if !cfg.PlainHTTP {
+		cert, err := certificate(cfg, key, ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		fingerprint = node.Fingerprint(cert.Certificate[0])
+		hs.TLSConfig = &tls.Config{
+			// TLS 1.3 is preferred by negotiation; TAXII 2.1 §8.2.2 allows
+			// 1.2 and forbids 0-RTT, which crypto/tls servers never accept.
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{cert},
+		}
+		scheme = "https"
+	}
+
+	fmt.Fprintf(env.Stdout, "url: %s://%s/taxii2/\n", scheme, ln.Addr())
+	if fingerprint != "" {
+		fmt.Fprintf(env.Stdout, "tls certificate sha-256 fingerprint: %s\n", fingerprint)
+	}
+	if ini.AdminToken != "" {
+		fmt.Fprintln(env.Stdout, "admin account created; its token is shown only now:")
+		fmt.Fprintf(env.Stdout, "admin token: %s\n", ini.AdminToken)
+	}
+	logger.InfoContext(ctx, "serving", slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if hs.TLSConfig != nil {
+			err = hs.ServeTLS(ln, "", "")
+		} else {
+			err = hs.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		// Requests in flight finish on their own contexts, which shutdown
+		// does not cancel; only new connections are refused.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		logger.InfoContext(sctx, "shutting down", slog.Duration("timeout", shutdownTimeout))
+		return hs.Shutdown(sctx)
+	})
+	g.Go(func() error { return n.Run(gctx) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "stopped")
+	return nil
+}
+
+// certificate returns the configured certificate, or the node's
+// self-signed one valid for the listening address and localhost.
+func certificate(cfg *serveConfig, key *node.Key, addr net.Addr) (tls.Certificate, error) {
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("loading --tls-cert %s and --tls-key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		return cert, nil
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			hosts = append(hosts, host)
+		}
+	}
+	if a, ok := addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		hosts = append(hosts, a.IP.String())
+	}
+	return key.SelfSignedCertificate(hosts)
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadOrCreateKey reads the node key of dir, creating it on first start.
+func loadOrCreateKey(dir string) (*node.Key, error) {
+	path := filepath.Join(dir, keyFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the node key: %w", err)
+	}
+	key, err := node.ParseKey(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; restore the file from a backup (a new key would change the node's identity)", path, err)
+	}
+	return key, nil
+}
+
+func createKey(path string) (*node.Key, error) {
+	var id [4]byte
+	rand.Read(id[:]) // never fails (crypto/rand documents it)
+	skey, err := node.GenerateKey(fmt.Sprintf("entente-node-%x", id))
+	if err != nil {
+		return nil, err
+	}
+	// O_EXCL: two processes starting on the same new directory must not
+	// overwrite each other's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating the node key: %w", err)
+	}
+	if _, err := io.WriteString(f, skey+"\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing the node key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("writing the node key: %w", err)
+	}
+	return node.ParseKey(skey)
+}
+
+// openStore opens the store of a data directory. Unless create is set, the
+// directory must hold one already: the administration commands work on a
+// node that serve initialized.
+func openStore(ctx context.Context, dir string, create bool) (store.Store, error) {
+	path := filepath.Join(dir, dbFile)
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s holds no node; run 'entente serve --data %s' once to initialize it", dir, dir)
+		}
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	return st, nil
+}
+
+// parseArgs parses flags wherever they appear among the positional
+// arguments and checks that there is one positional for each of names,
+// which the errors use ("missing NAME").
+func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	pos, err := interspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(pos) > len(names):
+		fs.Usage()
+		return nil, usageError("unexpected argument %q", pos[len(names)])
+	case len(pos) < len(names):
+		fs.Usage()
+		return nil, usageError("missing %s", strings.Join(names[len(pos):], " and "))
+	}
+	return pos, nil
+}
+
+// interspersed parses flags wherever they appear among the positional
+// arguments, which flag.Parse alone stops at, and returns the positionals.
+// "--" ends the flags.
+func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{Code: 0}
+			}
+			return nil, &exitError{Code: 2} // flag printed the error and the usage
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// metrics are the Prometheus metrics of a serving node, on a registry of
+// their own so that nothing else in the process can add to them.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(st store.Store) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entente_http_requests_total",
+			Help: "HTTP requests answered, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "entente_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5 ms to 16 s
+		}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "entente_http_requests_in_flight",
+			Help: "HTTP requests being answered.",
+		}),
+	}
+	objects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "entente_objects_stored",
+		Help: "STIX object versions in the store, all collections together.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := st.Stats(ctx)
+		if err != nil {
+			return math.NaN() // Prometheus's way of saying "unknown"
+		}
+		return float64(s.Objects)
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, objects,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// instrument counts and times every request. The route label is the
+// pattern the mux matched, which keeps it to a bounded set whatever URLs
+// clients send.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := r.Pattern // set by the innermost ServeMux that matched
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's flusher and
+// deadlines.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

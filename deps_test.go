@@ -1,0 +1,164 @@
+// Package entente_test checks invariants of the whole module: the import
+// layering that doc/architecture.md describes, and that every package has a doc
+// comment.
+package entente_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/entente/entente"
+
+// allowed lists, for each package of the module, the packages of the module
+// it may import directly. Imports point down only. A new package must be
+// added here, deliberately.
+var allowed = map[string][]string{
+	"stix/pattern":    {},
+	"stix":            {"stix/pattern"},
+	"ledger":          {},
+	"agreement":       {"stix"},
+	"policy":          {"stix", "agreement"},
+	"match":           {"stix", "stix/pattern"},
+	"match/matchgen":  {"match", "stix"},
+	"casework":        {"stix", "agreement"},
+	"taxii":           {"stix"},
+	"taxii/taxiitest": {"taxii", "stix"},
+	"store":           {"stix", "ledger"},
+	"store/storetest": {"store", "stix", "ledger"},
+	"store/sqlite":    {"store", "stix", "ledger"},
+	"store/postgres":  {"store", "stix", "ledger"},
+	"federation":      {"taxii", "ledger", "agreement", "stix"},
+	"node":            {"stix", "stix/pattern", "ledger", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
+	"web":             {"node"},
+	"cmd/entente":     {"*"},
+}
+
+// pure packages decide and compute; they never reach the network or a
+// database, even indirectly.
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "casework"}
+
+var forbiddenInPure = []string{"net/http", "database/sql"}
+
+// thirdParty lists the only non-standard modules a package may depend on,
+// for packages whose dependencies are deliberately narrow.
+var thirdParty = map[string][]string{
+	"stix/pattern": {"golang.org/x/text"},
+}
+
+type pkg struct {
+	ImportPath string
+	Name       string
+	Doc        string
+	Imports    []string
+	Deps       []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json=ImportPath,Name,Doc,Imports,Deps,Standard", "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) == 0 {
+		t.Fatal("go list found no packages")
+	}
+	return pkgs
+}
+
+func rel(path string) (string, bool) {
+	if path == module {
+		return "", true
+	}
+	r, ok := strings.CutPrefix(path, module+"/")
+	return r, ok
+}
+
+func TestImportLayering(t *testing.T) {
+	for _, p := range listPackages(t) {
+		name, _ := rel(p.ImportPath)
+		if name == "" {
+			continue // the root holds only this test
+		}
+		rules, ok := allowed[name]
+		if !ok {
+			t.Errorf("package %s is not in the layering table of deps_test.go: add it, with the packages it may import", name)
+			continue
+		}
+		for _, imp := range p.Imports {
+			r, internal := rel(imp)
+			if !internal {
+				continue
+			}
+			if !slices.Contains(rules, "*") && !slices.Contains(rules, r) {
+				t.Errorf("%s imports %s, which the layering forbids (allowed: %v)", name, r, rules)
+			}
+		}
+	}
+}
+
+func TestPurePackagesDoNoIO(t *testing.T) {
+	for _, p := range listPackages(t) {
+		name, _ := rel(p.ImportPath)
+		if !slices.Contains(pure, name) {
+			continue
+		}
+		for _, dep := range p.Deps {
+			if slices.Contains(forbiddenInPure, dep) {
+				t.Errorf("pure package %s depends on %s (directly or through a dependency)", name, dep)
+			}
+		}
+		if mods, ok := thirdParty[name]; ok {
+			for _, dep := range p.Deps {
+				if isStandard(dep) {
+					continue
+				}
+				if _, internal := rel(dep); internal {
+					continue
+				}
+				if !slices.ContainsFunc(mods, func(m string) bool { return dep == m || strings.HasPrefix(dep, m+"/") }) {
+					t.Errorf("%s depends on %s; it may use only the standard library and %v", name, dep, mods)
+				}
+			}
+		}
+	}
+}
+
+// isStandard reports whether an import path belongs to the standard library:
+// its first element has no dot.
+func isStandard(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+func TestEveryPackageHasDoc(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if name, _ := rel(p.ImportPath); name == "" {
+			continue
+		}
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("package %s has no package doc comment", p.ImportPath)
+		}
+	}
+}

@@ -1,0 +1,766 @@
+package match
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"net/netip"
+	"regexp/syntax"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gaissmai/bart"
+	"github.com/google/uuid"
+
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/stix/pattern"
+)
+
+// Indicator is what matching needs of a STIX 2.1 indicator (section 4.7).
+type Indicator struct {
+	ID         string    // "indicator--<uuid>"
+	Pattern    string    // a STIX pattern; pattern_type must be "stix"
+	ValidFrom  time.Time // zero: valid from the beginning of time
+	ValidUntil time.Time // zero: valid forever
+	Revoked    bool
+}
+
+// IndicatorFromObject extracts an Indicator from a STIX object. It fails
+// for objects that are not indicators or whose pattern is not a STIX
+// pattern, saying which property is at fault.
+func IndicatorFromObject(o *stix.Object) (Indicator, error) {
+	if o.Type != "indicator" {
+		return Indicator{}, fmt.Errorf("%s: type is %q, not indicator", o.ID, o.Type)
+	}
+	ind := Indicator{ID: o.ID}
+	if pt, _ := o.Props["pattern_type"].(string); pt != "stix" {
+		return Indicator{}, fmt.Errorf("%s: pattern_type: %q is not supported; only \"stix\" patterns can be matched", o.ID, pt)
+	}
+	p, ok := o.Props["pattern"].(string)
+	if !ok {
+		return Indicator{}, fmt.Errorf("%s: pattern: required string property is missing", o.ID)
+	}
+	ind.Pattern = p
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"valid_from", &ind.ValidFrom}, {"valid_until", &ind.ValidUntil}} {
+		v, present := o.Props[f.name]
+		if !present {
+			continue
+		}
+		s, _ := v.(string)
+		t, err := stix.ParseTime(s)
+		if err != nil {
+			return Indicator{}, fmt.Errorf("%s: %s: %w", o.ID, f.name, err)
+		}
+		*f.dst = t
+	}
+	if r, ok := o.Props["revoked"].(bool); ok {
+		ind.Revoked = r
+	}
+	return ind, nil
+}
+
+// IndicatorError says why one indicator was left out of an Index.
+type IndicatorError struct {
+	ID  string
+	Err error
+}
+
+// Error names the indicator and says what is wrong with it.
+func (e *IndicatorError) Error() string { return e.ID + ": " + e.Err.Error() }
+// Unwrap returns the underlying error, such as a *pattern.Error.
+func (e *IndicatorError) Unwrap() error { return e.Err }
+
+// How an indicator is decided once one of its anchors hits.
+const (
+	decideDirect = iota // the hit is the match: a lone = or IN, or ISSUBSET
+	decideEval          // run the reference evaluator on the observation
+	decideWindow        // feed the observation to the window engine
+	decideNever         // revoked, or cannot match anything the readers produce
+)
+
+// Lookup kinds, the low bits of an exact-set tag.
+const (
+	kindEq = iota
+	kindLike
+	kindPrefix
+	kindSuffix
+)
+
+// An Index is a compiled, immutable set of indicators. It is safe for
+// concurrent use.
+type Index struct {
+	seed  maphash.Seed
+	exact *exactSet
+
+	paths     []pathInfo
+	propPaths [numProperties][2][]uint16 // per property, for IPv4 and IPv6 values (or any other)
+	propEq    [numProperties][2]bool     // some path of propPaths has = or IN entries
+
+	ids    [][16]byte        // indicator number → UUID of its id
+	oddIDs map[uint32]string // ids whose suffix is not a UUID
+	from   []uint32          // valid_from, Unix seconds rounded up
+	until  []uint32          // valid_until, Unix seconds rounded down; MaxUint32 = none
+	decide []uint8
+
+	patterns   map[uint32]*pattern.Pattern // decideEval and decideWindow indicators
+	cidrLists  [][]uint32                  // indicators of prefixes shared by several; see cidrList
+	unanchored []uint32                    // evaluated on every record
+
+	stats IndexStats
+}
+
+// pathInfo describes what is indexed under one object path.
+type pathInfo struct {
+	key        string // canonical path key
+	eq, like   bool
+	prefixLens lengthSet
+	suffixLens lengthSet
+	// suffixDots says every suffix starts with a dot ('%.evil.example'),
+	// so lookups need only try the value's label boundaries.
+	suffixDots bool
+	cidr       *bart.Table[uint32]
+	substr     *substrFilter
+	always     []uint32 // indicators to evaluate whenever the path has a value
+	normalize  bool     // LIKE and MATCHES lookups see NFC values
+
+	substrLits []substrLiteral // during compilation only
+}
+
+// lengthSet is a set of lengths below 256.
+type lengthSet [4]uint64
+
+func (s *lengthSet) add(n int)      { s[n>>6] |= 1 << (n & 63) }
+func (s *lengthSet) empty() bool    { return s[0]|s[1]|s[2]|s[3] == 0 }
+func (s *lengthSet) has(n int) bool { return s[n>>6]&(1<<(n&63)) != 0 }
+func (s *lengthSet) each(fn func(int)) {
+	for i, x := range s {
+		for x != 0 {
+			fn(i*64 + bits.TrailingZeros64(x))
+			x &= x - 1
+		}
+	}
+}
+
+// IndexStats describes a compiled Index.
+type IndexStats struct {
+	Indicators int // indicators given to Compile
+	Skipped    int // left out: invalid, not STIX, or revoked
+	Direct     int // decided by a table hit alone
+	Evaluated  int // checked by the reference evaluator after a hit
+	Windowed   int // spanning several observations
+	Unanchored int // evaluated against every record
+	ExactKeys  int
+	Prefixes   int
+	Substrings int
+	// ExactBytes is the memory of the exact-value table with the per
+	// indicator records; PrefixBytes that of the CIDR value lists (bart's
+	// own tables are not counted).
+	ExactBytes  int
+	PrefixBytes int
+}
+
+// Stats describes the index.
+func (ix *Index) Stats() IndexStats { return ix.stats }
+
+// Len returns the number of indicators the index can match.
+func (ix *Index) Len() int {
+	return ix.stats.Indicators - ix.stats.Skipped
+}
+
+// cidrList marks a CIDR table value as an index into Index.cidrLists. Most
+// prefixes belong to one indicator, whose number is then the value itself,
+// which keeps the tables within a few bytes of bart's own size.
+const cidrList = 1 << 31
+
+// anchor is one necessary condition of a comparison expression: if the
+// expression holds, some anchor hits.
+type anchor struct {
+	kind  int // kindEq, kindLike, kindPrefix, kindSuffix; or anchorCIDR, anchorSubstr, anchorAlways
+	path  string
+	value string
+	cidr  netip.Prefix
+}
+
+const (
+	anchorCIDR = iota + 16
+	anchorSubstr
+	anchorAlways
+)
+
+// compiled is the per-indicator outcome of the parallel phase.
+type compiled struct {
+	anchors []anchor
+	decide  uint8
+	pat     *pattern.Pattern
+	err     error
+}
+
+// Compile builds an index from indicators. Indicators that are revoked are
+// left out silently; those that cannot be compiled (bad id, invalid pattern)
+// are left out with an *IndicatorError each, so that one bad indicator in a
+// feed does not stop detection.
+func Compile(inds []Indicator) (*Index, []error) {
+	ix := &Index{
+		seed:     maphash.MakeSeed(),
+		ids:      make([][16]byte, len(inds)),
+		from:     make([]uint32, len(inds)),
+		until:    make([]uint32, len(inds)),
+		decide:   make([]uint8, len(inds)),
+		patterns: make(map[uint32]*pattern.Pattern),
+	}
+	ix.stats.Indicators = len(inds)
+	if len(inds) >= cidrList {
+		return ix, []error{fmt.Errorf("match: %d indicators are more than an index holds (%d); split them", len(inds), cidrList-1)}
+	}
+	out := make([]compiled, len(inds))
+	compileAll(inds, out)
+
+	var errs []error
+	pathIDs := make(map[string]uint16)
+	b := newExactBuilder(ix.seed, len(inds))
+	var keyBuf []byte
+	for i := range inds {
+		n := uint32(i)
+		c := &out[i]
+		ix.setID(n, inds[i].ID)
+		ix.from[n], ix.until[n] = validity(inds[i].ValidFrom, inds[i].ValidUntil)
+		if c.err == nil && inds[i].Revoked {
+			c.decide = decideNever
+		}
+		if c.err != nil {
+			errs = append(errs, &IndicatorError{ID: inds[i].ID, Err: c.err})
+			c.decide = decideNever
+		}
+		ix.decide[n] = c.decide
+		switch c.decide {
+		case decideNever:
+			ix.stats.Skipped++
+			continue
+		case decideDirect:
+			ix.stats.Direct++
+		case decideEval:
+			ix.stats.Evaluated++
+		case decideWindow:
+			ix.stats.Windowed++
+		}
+		if c.pat != nil && c.decide != decideDirect {
+			ix.patterns[n] = c.pat
+		}
+		if c.anchors == nil {
+			ix.unanchored = append(ix.unanchored, n)
+			ix.stats.Unanchored++
+			continue
+		}
+		for _, a := range c.anchors {
+			pid, ok := pathIDs[a.path]
+			if !ok {
+				pid = uint16(len(ix.paths))
+				pathIDs[a.path] = pid
+				ix.paths = append(ix.paths, pathInfo{key: a.path})
+			}
+			pi := &ix.paths[pid]
+			switch a.kind {
+			case kindEq, kindLike, kindPrefix, kindSuffix:
+				if a.kind != kindEq {
+					pi.normalize = true
+				}
+				switch a.kind {
+				case kindEq:
+					pi.eq = true
+				case kindLike:
+					pi.like = true
+				case kindPrefix:
+					pi.prefixLens.add(len(a.value))
+				case kindSuffix:
+					if pi.suffixLens.empty() {
+						pi.suffixDots = true
+					}
+					pi.suffixLens.add(len(a.value))
+					pi.suffixDots = pi.suffixDots && a.value[0] == '.'
+				}
+				var tag uint16
+				tag, keyBuf = packKey(keyBuf[:0], pid, a.kind, a.value)
+				b.add(tag, keyBuf, n)
+				ix.stats.ExactKeys++
+			case anchorCIDR:
+				if pi.cidr == nil {
+					pi.cidr = new(bart.Table[uint32])
+				}
+				pi.cidr.Modify(a.cidr, func(v uint32, ok bool) (uint32, bool) {
+					switch {
+					case !ok:
+						return n, false
+					case v&cidrList == 0:
+						// A second indicator on the prefix: move to a list.
+						ix.cidrLists = append(ix.cidrLists, []uint32{v, n})
+						return uint32(len(ix.cidrLists)-1) | cidrList, false
+					}
+					l := v &^ cidrList
+					ix.cidrLists[l] = append(ix.cidrLists[l], n)
+					return v, false
+				})
+				ix.stats.Prefixes++
+			case anchorSubstr:
+				pi.normalize = true
+				pi.substrLits = append(pi.substrLits, substrLiteral{lit: a.value, ind: n})
+				ix.stats.Substrings++
+			case anchorAlways:
+				pi.always = append(pi.always, n)
+			}
+		}
+	}
+	ix.exact = b.build()
+	for i := range ix.paths {
+		pi := &ix.paths[i]
+		if len(pi.substrLits) > 0 {
+			pi.substr = newSubstrFilter(pi.substrLits)
+			pi.substrLits = nil
+		}
+	}
+	ix.linkProperties(pathIDs)
+	ix.stats.ExactBytes = ix.exact.bytes() + len(ix.ids)*16 + len(ix.from)*4 + len(ix.until)*4 + len(ix.decide)
+	for _, l := range ix.cidrLists {
+		ix.stats.PrefixBytes += 24 + 4*cap(l)
+	}
+	return ix, errs
+}
+
+// compileAll parses and analyses the patterns on every CPU.
+func compileAll(inds []Indicator, out []compiled) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(inds)/4096))
+	var wg sync.WaitGroup
+	chunk := (len(inds) + workers - 1) / max(workers, 1)
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(inds))
+		if lo >= hi {
+			break
+		}
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out[i] = compileOne(inds[i].Pattern)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// packKey builds the exact-set key for a value: lower-case hex digests of
+// 32 digits and more (MD5 and up) are stored as their octets, halving the
+// largest share of a typical feed.
+func packKey(dst []byte, pid uint16, kind int, value string) (uint16, []byte) {
+	tag := pid<<3 | uint16(kind)<<1
+	if kind == kindEq && len(value) >= 32 && len(value)%2 == 0 && isLowerHex(value) {
+		for i := 0; i < len(value); i += 2 {
+			dst = append(dst, unhex(value[i])<<4|unhex(value[i+1]))
+		}
+		return tag | 1, dst
+	}
+	return tag, append(dst, value...)
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+func (ix *Index) setID(n uint32, id string) {
+	// Only the canonical lower-case form is packed, so that id gives back
+	// exactly the string it was given.
+	const prefix = "indicator--"
+	if u, ok := canonicalUUID(strings.TrimPrefix(id, prefix)); ok && len(id) == len(prefix)+36 && id[:len(prefix)] == prefix {
+		ix.ids[n] = u
+		return
+	}
+	if ix.oddIDs == nil {
+		ix.oddIDs = make(map[uint32]string)
+	}
+	ix.oddIDs[n] = id
+}
+
+// canonicalUUID decodes a UUID written as uuid.UUID.String writes it.
+func canonicalUUID(s string) (u uuid.UUID, ok bool) {
+	if len(s) != 36 {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return u, false
+			}
+			i++
+		}
+		hi, lo := s[i], s[i+1]
+		if !isLowerHexByte(hi) || !isLowerHexByte(lo) {
+			return u, false
+		}
+		u[j] = unhex(hi)<<4 | unhex(lo)
+		j++
+	}
+	return u, true
+}
+
+func isLowerHexByte(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// id returns the id of indicator number n.
+func (ix *Index) id(n uint32) string {
+	if id, ok := ix.oddIDs[n]; ok {
+		return id
+	}
+	return "indicator--" + uuid.UUID(ix.ids[n]).String()
+}
+
+// validity converts a validity window to whole seconds, rounding inwards:
+// a match within a second of either end may be missed, but an indicator
+// never matches outside its window.
+func validity(from, until time.Time) (uint32, uint32) {
+	f, u := uint32(0), uint32(math.MaxUint32)
+	if !from.IsZero() {
+		s := from.Unix()
+		if from.Nanosecond() > 0 {
+			s++
+		}
+		f = uint32(min(max(s, 0), math.MaxUint32))
+	}
+	if !until.IsZero() {
+		s := until.Unix()
+		u = uint32(min(max(s, 0), math.MaxUint32-1))
+	}
+	return f, u
+}
+
+// valid reports whether indicator n is valid at t. The window is
+// valid_from ≤ t < valid_until (section 4.7).
+func (ix *Index) valid(n uint32, t int64) bool {
+	return int64(ix.from[n]) <= t && t < int64(ix.until[n])
+}
+
+// linkProperties lists, for every reader property, the indexed paths its
+// values must be looked up under.
+func (ix *Index) linkProperties(pathIDs map[string]uint16) {
+	for p := Property(1); p < numProperties; p++ {
+		for v6 := range 2 {
+			for _, key := range lookupKeys(p, v6 == 1) {
+				if pid, ok := pathIDs[key]; ok {
+					ix.propPaths[p][v6] = append(ix.propPaths[p][v6], pid)
+					ix.propEq[p][v6] = ix.propEq[p][v6] || ix.paths[pid].eq
+				}
+			}
+		}
+	}
+}
+
+// lookupKeys returns the path keys under which a value of p is visible to
+// patterns: its own path, and for references the referenced object's value.
+func lookupKeys(p Property, v6 bool) []string {
+	info := &props[p]
+	ipType := "ipv4-addr"
+	if v6 {
+		ipType = "ipv6-addr"
+	}
+	if p == IPAddr {
+		return []string{ipType + ":value"}
+	}
+	keys := []string{info.objType + ":" + strings.Join(info.steps, "\x00")}
+	switch info.refType {
+	case "ip":
+		keys = append(keys, ipType+":value")
+	case "":
+	default:
+		keys = append(keys, info.refType+":value")
+	}
+	return keys
+}
+
+// pathKey is the canonical form of an object path, as lookupKeys spells it.
+// Indexes become [*]: anchors are necessary conditions, and to_refs[0]
+// holding a value implies to_refs[*] does.
+func pathKey(p *pattern.ObjectPath) (key string, indexed bool) {
+	var b strings.Builder
+	b.WriteString(p.Type)
+	b.WriteByte(':')
+	for i, st := range p.Steps {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		switch st.Kind {
+		case pattern.StepKey:
+			b.WriteString(st.Key)
+		default:
+			indexed = indexed || st.Kind == pattern.StepIndex
+			b.WriteString("[*]")
+		}
+	}
+	return b.String(), indexed
+}
+
+// producible holds the path keys some reader property can fill.
+var producible = func() map[string]bool {
+	m := make(map[string]bool)
+	for p := Property(1); p < numProperties; p++ {
+		for v6 := range 2 {
+			for _, k := range lookupKeys(p, v6 == 1) {
+				m[k] = true
+			}
+		}
+	}
+	return m
+}()
+
+// compileOne parses a pattern and finds its anchors.
+func compileOne(src string) compiled {
+	if !utf8.ValidString(src) {
+		// STIX is JSON, whose strings are Unicode; refusing here also keeps
+		// malformed bytes away from the regular-expression compiler.
+		return compiled{err: errors.New("pattern: not valid UTF-8")}
+	}
+	p, err := pattern.Parse(src)
+	if err != nil {
+		return compiled{err: fmt.Errorf("pattern: %w", err)}
+	}
+	c := compiled{pat: p}
+	if simple, ok := p.Expr.(*pattern.ObservationSimple); ok {
+		anchors, direct := comparisonAnchors(simple.Comparison)
+		c.anchors = anchors
+		c.decide = decideEval
+		if direct {
+			// The tree is not needed again; let it go now rather than
+			// hold millions of them until the index is built.
+			c.decide, c.pat = decideDirect, nil
+		}
+		if anchors != nil && len(anchors) == 0 {
+			c.decide = decideNever
+		}
+		return c
+	}
+	c.decide = decideWindow
+	c.anchors = windowAnchors(p.Expr)
+	return c
+}
+
+// windowAnchors collects the anchors of every simple observation expression
+// in a multi-observation pattern: any observation that can take part in a
+// match hits one of them. A leaf without anchors makes the whole pattern
+// unanchored (nil).
+func windowAnchors(e pattern.ObservationExpr) []anchor {
+	var all []anchor
+	ok := true
+	var walk func(pattern.ObservationExpr)
+	walk = func(e pattern.ObservationExpr) {
+		switch e := e.(type) {
+		case *pattern.ObservationSimple:
+			a, _ := comparisonAnchors(e.Comparison)
+			if a == nil {
+				ok = false
+			}
+			all = append(all, a...)
+		case *pattern.ObservationBinary:
+			walk(e.Left)
+			walk(e.Right)
+		case *pattern.ObservationQualified:
+			walk(e.Expr)
+		}
+	}
+	walk(e)
+	if !ok {
+		return nil
+	}
+	if all == nil {
+		all = []anchor{} // every leaf is unsatisfiable: never matches
+	}
+	return all
+}
+
+// comparisonAnchors returns a set of anchors of which at least one hits
+// whenever e holds, or nil when there is no such set short of evaluating e
+// on every record. An empty, non-nil set means e can never hold on a
+// record. direct reports that a hit on any anchor means e holds.
+func comparisonAnchors(e pattern.ComparisonExpr) (anchors []anchor, direct bool) {
+	switch e := e.(type) {
+	case *pattern.ComparisonBinary:
+		l, ld := comparisonAnchors(e.Left)
+		r, rd := comparisonAnchors(e.Right)
+		if e.Op == pattern.BoolOr {
+			if l == nil || r == nil {
+				return nil, false
+			}
+			return append(l, r...), ld && rd
+		}
+		// AND: either side's anchors are necessary; take the cheaper. An
+		// unsatisfiable side makes the whole unsatisfiable.
+		switch {
+		case l != nil && len(l) == 0, r != nil && len(r) == 0:
+			return []anchor{}, false
+		case l == nil:
+			return r, false
+		case r == nil:
+			return l, false
+		case cost(r) < cost(l):
+			return r, false
+		}
+		return l, false
+	case *pattern.Comparison:
+		return comparisonAnchor(e)
+	}
+	return nil, false
+}
+
+// cost ranks anchor sets: exact lookups are cheapest, substrings dearest.
+func cost(as []anchor) int {
+	n := 0
+	for _, a := range as {
+		switch a.kind {
+		case kindEq, kindLike:
+			n++
+		case anchorCIDR:
+			n += 2
+		case kindPrefix, kindSuffix:
+			n += 4
+		case anchorSubstr:
+			n += 16
+		default:
+			n += 64
+		}
+	}
+	return n
+}
+
+func comparisonAnchor(c *pattern.Comparison) ([]anchor, bool) {
+	key, indexed := pathKey(&c.Path)
+	if !producible[key] {
+		// A path no record holds never resolves, and an unresolved path
+		// makes the comparison false whatever the operator (section 9.5).
+		return []anchor{}, false
+	}
+	if c.Negated {
+		return nil, false
+	}
+	// A direct decision needs the lookup to mean exactly what the
+	// comparison means: resolves_to_refs exists only when the record also
+	// names a domain, and a concrete list index is not checked by lookups.
+	direct := !indexed && !strings.HasPrefix(key, "domain-name:resolves_to_refs")
+	switch c.Op {
+	case pattern.OpEqual:
+		if c.Value.Kind != pattern.KindString {
+			return nil, false
+		}
+		return []anchor{{kind: kindEq, path: key, value: c.Value.Str}}, direct
+	case pattern.OpIn:
+		as := make([]anchor, 0, len(c.Values))
+		for _, v := range c.Values {
+			if v.Kind != pattern.KindString {
+				return nil, false
+			}
+			as = append(as, anchor{kind: kindEq, path: key, value: v.Str})
+		}
+		return as, direct
+	case pattern.OpIsSubset:
+		return []anchor{{kind: anchorCIDR, path: key, cidr: c.Prefix()}}, direct
+	case pattern.OpLike:
+		if c.Value.Kind != pattern.KindString {
+			return nil, false
+		}
+		return likeAnchors(key, pattern.Normalize(c.Value.Str)), false
+	case pattern.OpMatches:
+		re := c.Regexp()
+		if re == nil {
+			return nil, false
+		}
+		lit := requiredLiteral(re.String())
+		if lit == "" {
+			return []anchor{{kind: anchorAlways, path: key}}, false
+		}
+		return []anchor{{kind: anchorSubstr, path: key, value: lit}}, false
+	}
+	return nil, false
+}
+
+// likeAnchors rewrites a LIKE operand: no wildcard is an exact lookup,
+// 'abc%' a prefix, '%abc' a suffix, and anything else the longest literal
+// run as a substring.
+func likeAnchors(key, like string) []anchor {
+	wild := strings.IndexAny(like, "%_")
+	switch {
+	case wild < 0:
+		return []anchor{{kind: kindLike, path: key, value: like}}
+	case strings.Trim(like, "%") == like[:wild] && wild > 0 && wild < 256 && strings.IndexByte(like[wild:], '_') < 0:
+		return []anchor{{kind: kindPrefix, path: key, value: like[:wild]}}
+	}
+	if rest := strings.TrimLeft(like, "%"); len(rest) < len(like) && !strings.ContainsAny(rest, "%_") && len(rest) > 0 && len(rest) < 256 {
+		return []anchor{{kind: kindSuffix, path: key, value: rest}}
+	}
+	var best string
+	for part := range strings.FieldsFuncSeq(like, func(r rune) bool { return r == '%' || r == '_' }) {
+		if len(part) > len(best) {
+			best = part
+		}
+	}
+	if best == "" {
+		return []anchor{{kind: anchorAlways, path: key}}
+	}
+	return []anchor{{kind: anchorSubstr, path: key, value: best}}
+}
+
+// requiredLiteral returns the longest literal every match of the regular
+// expression must contain, or "".
+func requiredLiteral(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	return required(re.Simplify())
+}
+
+func required(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// Adjacent literals join into one longer literal.
+		var best, run string
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral && sub.Flags&syntax.FoldCase == 0 {
+				run += string(sub.Rune)
+				if len(run) > len(best) {
+					best = run
+				}
+				continue
+			}
+			run = ""
+			if r := required(sub); len(r) > len(best) {
+				best = r
+			}
+		}
+		return best
+	}
+	return ""
+}

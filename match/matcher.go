@@ -1,0 +1,291 @@
+package match
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/entente/entente/stix/pattern"
+)
+
+// A Hit is one indicator matching. Records are the log records behind it:
+// one for single-observation patterns, those bound by the match for
+// patterns that span several observations. Records are valid only during
+// the callback that receives the Hit; Clone them to keep them.
+type Hit struct {
+	Indicator string
+	Time      time.Time
+	Records   []*Record
+}
+
+// A Scanner matches records against an index. It keeps per-record scratch
+// space, so each goroutine needs its own; the index itself is shared.
+type Scanner struct {
+	ix *Index
+
+	direct []uint32 // matched indicators of the current record
+	cands  []uint32 // indicators to evaluate on it
+	window []uint32 // multi-observation indicators it may take part in
+	norm   []byte
+	probes []eqProbe            // the record's = and IN lookups
+	keys   []byte               // backing store of the probes' packed keys
+	sink   uint64               // keeps the touching loads of Scan alive
+	obs    *pattern.Observation // built on demand for the current record
+	obsErr error
+	single [1]*Record
+}
+
+// NewScanner returns a Scanner over ix.
+func NewScanner(ix *Index) *Scanner { return &Scanner{ix: ix} }
+
+// Index returns the index the scanner uses.
+func (s *Scanner) Index() *Index { return s.ix }
+
+// Scan matches one record. It calls hit for every single-observation
+// indicator that matches, and returns the multi-observation indicators the
+// record may take part in, for a [Window]; the returned slice is reused by
+// the next call. Records without a time are matched as of now.
+func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint32) {
+	ix := s.ix
+	s.direct, s.cands, s.window = s.direct[:0], s.cands[:0], s.window[:0]
+	s.probes, s.keys = s.probes[:0], s.keys[:0]
+	s.obs, s.obsErr = nil, nil
+	t := rec.Time
+	if t.IsZero() {
+		t = now
+	}
+	sec := t.Unix()
+	for i := range rec.Values {
+		v := &rec.Values[i]
+		fam := 0
+		if ipFamily(v) == 6 {
+			fam = 1
+		}
+		pids := ix.propPaths[v.Prop][fam]
+		if len(pids) == 0 {
+			continue
+		}
+		if ix.propEq[v.Prop][fam] {
+			var tag uint16
+			start := len(s.keys)
+			tag, s.keys = packKey(s.keys, 0, kindEq, unsafeString(v.Data))
+			s.probes = append(s.probes, eqProbe{tag: tag, key: s.keys[start:len(s.keys):len(s.keys)], pids: pids})
+		}
+		for _, pid := range pids {
+			s.lookup(pid, v.Data, sec)
+		}
+	}
+	// Hash and touch every probe first, then look them up: the misses of
+	// the first loop overlap, and the second finds its slots in cache.
+	var sink uint64
+	for i := range s.probes {
+		p := &s.probes[i]
+		p.h = keyHash(ix.seed, p.tag, p.key)
+		sink += ix.exact.touch(p.h)
+	}
+	s.sink += sink
+	for i := range s.probes {
+		p := &s.probes[i]
+		ix.exact.lookupHash(p.h, p.tag, p.key, func(t uint16, n uint32) {
+			if slices.Contains(p.pids, t>>3) {
+				s.offer(n, sec)
+			}
+		})
+	}
+	for _, n := range ix.unanchored {
+		s.offer(n, sec)
+	}
+	for _, n := range s.direct {
+		s.single[0] = rec
+		hit(Hit{Indicator: ix.id(n), Time: t, Records: s.single[:]})
+	}
+	if len(s.cands) > 0 {
+		obs := s.observation(rec)
+		for _, n := range s.cands {
+			if obs != nil && ix.patterns[n].MatchOne(obs) {
+				s.single[0] = rec
+				hit(Hit{Indicator: ix.id(n), Time: t, Records: s.single[:]})
+			}
+		}
+	}
+	return s.window
+}
+
+// ipFamily tells IPv6 address values from the rest by their colon.
+func ipFamily(v *Value) int {
+	switch v.Prop {
+	case SrcIP, DstIP, IPAddr, ResolvesTo:
+		if slices.Contains(v.Data, ':') {
+			return 6
+		}
+		return 4
+	}
+	return 0
+}
+
+// eqProbe is one = and IN lookup of a value, made once for all the paths
+// the value is visible under.
+type eqProbe struct {
+	h    uint64
+	tag  uint16
+	key  []byte
+	pids []uint16
+}
+
+// lookup runs the other lookups of one path: CIDR tables, LIKE and MATCHES.
+func (s *Scanner) lookup(pid uint16, value []byte, sec int64) {
+	ix := s.ix
+	pi := &ix.paths[pid]
+	offer := func(n uint32) { s.offer(n, sec) }
+	match := func(t uint16, n uint32) {
+		if t>>3 == pid {
+			s.offer(n, sec)
+		}
+	}
+	if pi.cidr != nil {
+		if pfx, ok := parsePrefix(value); ok {
+			if _, ok := pi.cidr.Lookup(pfx.Addr()); ok {
+				for _, v := range pi.cidr.Supernets(pfx) {
+					if v&cidrList == 0 {
+						offer(v)
+						continue
+					}
+					for _, n := range ix.cidrLists[v&^cidrList] {
+						offer(n)
+					}
+				}
+			}
+		}
+	}
+	if !pi.normalize {
+		for _, n := range pi.always {
+			offer(n)
+		}
+		return
+	}
+	nv := s.normalized(value)
+	tag := pid << 3
+	if pi.like {
+		ix.exact.lookup(tag|kindLike<<1, nv, match)
+	}
+	if !pi.prefixLens.empty() {
+		pi.prefixLens.each(func(l int) {
+			if l <= len(nv) {
+				ix.exact.lookup(tag|kindPrefix<<1, nv[:l], match)
+			}
+		})
+	}
+	switch {
+	case pi.suffixDots:
+		for i, c := range nv {
+			if l := len(nv) - i; c == '.' && l < 256 && pi.suffixLens.has(l) {
+				ix.exact.lookup(tag|kindSuffix<<1, nv[i:], match)
+			}
+		}
+	case !pi.suffixLens.empty():
+		pi.suffixLens.each(func(l int) {
+			if l <= len(nv) {
+				ix.exact.lookup(tag|kindSuffix<<1, nv[len(nv)-l:], match)
+			}
+		})
+	}
+	if pi.substr != nil {
+		pi.substr.find(nv, offer)
+	}
+	for _, n := range pi.always {
+		offer(n)
+	}
+}
+
+// normalized returns value in NFC, as LIKE and MATCHES see it.
+func (s *Scanner) normalized(value []byte) []byte {
+	for _, c := range value {
+		if c >= utf8.RuneSelf {
+			s.norm = append(s.norm[:0], pattern.Normalize(string(value))...)
+			return s.norm
+		}
+	}
+	return value
+}
+
+// offer files indicator n, whose anchor hit, by how it is decided.
+func (s *Scanner) offer(n uint32, sec int64) {
+	ix := s.ix
+	if !ix.valid(n, sec) {
+		return
+	}
+	var list *[]uint32
+	switch ix.decide[n] {
+	case decideDirect:
+		list = &s.direct
+	case decideEval:
+		list = &s.cands
+	case decideWindow:
+		list = &s.window
+	default:
+		return
+	}
+	// Hits per record are few: a linear check beats a set.
+	if !slices.Contains(*list, n) {
+		*list = append(*list, n)
+	}
+}
+
+// observation returns the record as the reference evaluator sees it,
+// building it once per record.
+func (s *Scanner) observation(rec *Record) *pattern.Observation {
+	if s.obs == nil && s.obsErr == nil {
+		s.obs, s.obsErr = Observation(rec)
+	}
+	return s.obs
+}
+
+// Observation converts a record to the evaluator's form: one observed-data
+// seen once at the record's time, holding the record's objects, all of them
+// roots.
+func Observation(rec *Record) (*pattern.Observation, error) {
+	objs, err := rec.Objects()
+	if err != nil {
+		return nil, err
+	}
+	o := &pattern.Observation{
+		First:   rec.Time,
+		Last:    rec.Time,
+		Count:   1,
+		Objects: make(map[string]map[string]any, len(objs)),
+		Roots:   make([]string, len(objs)),
+	}
+	for i, obj := range objs {
+		// Two objects of a record can share a deterministic id (two
+		// e-mail messages from one sender with different recipients) and
+		// must both stay visible; only the address-like objects, which are
+		// never duplicated, are the target of references.
+		key := obj["id"].(string)
+		for n := 2; o.Objects[key] != nil; n++ {
+			key = fmt.Sprintf("%s#%d", obj["id"], n)
+		}
+		o.Objects[key] = obj
+		o.Roots[i] = key
+	}
+	return o, nil
+}
+
+// parsePrefix reads an address or a network the way ISSUBSET does.
+func parsePrefix(b []byte) (netip.Prefix, bool) {
+	s := unsafeString(b)
+	if strings.IndexByte(s, '/') >= 0 {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		return p.Masked(), true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true
+}

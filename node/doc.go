@@ -1,0 +1,17 @@
+// Package node is the application core of an Entente node: it authenticates
+// callers, ingests STIX 2.1 objects (parse, validate, store) and serves what
+// is stored through TAXII 2.1 (OASIS Standard, 10 June 2021,
+// https://docs.oasis-open.org/cti/taxii/v2.1/taxii-v2.1.html) by
+// implementing [taxii.Backend].
+//
+// Every object that enters a node goes through [Node.AddObjects], which
+// hands each envelope to the store in one transaction, so the ledger entry
+// that records a receipt can be written in that same transaction. Every
+// object that leaves goes through one method, release, which is where the
+// agreement's policy decision will apply to partner nodes.
+//
+// A node's own identity is an Ed25519 key kept in the C2SP signed-note
+// format (https://c2sp.org/signed-note), the format golang.org/x/mod/sumdb/note
+// reads: the same key signs ledger checkpoints and, through
+// [SelfSignedCertificate], the node's default TLS certificate.
+package node

@@ -1,0 +1,271 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store"
+)
+
+// fakeStore is an in-memory store.Store with just enough behaviour for the
+// node's own logic; the store's semantics are tested by store/storetest and
+// end to end against store/sqlite. It records the last query and can be
+// made to fail.
+type fakeStore struct {
+	mu          sync.Mutex
+	roots       []store.APIRoot
+	collections []store.Collection
+	objects     []store.Object
+	statuses    map[string]store.Status
+	accounts    map[string]store.Account
+	seq         int64
+	lastQuery   store.Query
+	fail        error // returned by every method when set
+}
+
+var _ store.Store = (*fakeStore)(nil)
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{statuses: map[string]store.Status{}, accounts: map[string]store.Account{}}
+}
+
+func (f *fakeStore) CreateAPIRoot(ctx context.Context, r store.APIRoot) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	for _, x := range f.roots {
+		if x.Path == r.Path {
+			return store.ErrExists
+		}
+	}
+	f.roots = append(f.roots, r)
+	return nil
+}
+
+func (f *fakeStore) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.roots), f.fail
+}
+
+func (f *fakeStore) APIRoot(ctx context.Context, path string) (store.APIRoot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.APIRoot{}, f.fail
+	}
+	for _, r := range f.roots {
+		if r.Path == path {
+			return r, nil
+		}
+	}
+	return store.APIRoot{}, store.ErrNotFound
+}
+
+func (f *fakeStore) CreateCollection(ctx context.Context, c store.Collection) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	for _, x := range f.collections {
+		if x.ID == c.ID || c.Alias != "" && x.APIRoot == c.APIRoot && x.Alias == c.Alias {
+			return store.ErrExists
+		}
+	}
+	f.collections = append(f.collections, c)
+	return nil
+}
+
+func (f *fakeStore) Collections(ctx context.Context, apiRoot string) ([]store.Collection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Collection
+	for _, c := range f.collections {
+		if c.APIRoot == apiRoot {
+			out = append(out, c)
+		}
+	}
+	return out, f.fail
+}
+
+func (f *fakeStore) Collection(ctx context.Context, apiRoot, id string) (store.Collection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Collection{}, f.fail
+	}
+	for _, c := range f.collections {
+		if c.APIRoot == apiRoot && c.ID == id {
+			return c, nil
+		}
+	}
+	return store.Collection{}, store.ErrNotFound
+}
+
+func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	out := make([]store.AddOutcome, len(objs))
+	for i, o := range objs {
+		version := o.Version()
+		j := slices.IndexFunc(f.objects, func(s store.Object) bool {
+			return s.Collection == collection && s.ID == o.ID && s.Version == version
+		})
+		if j >= 0 {
+			s := f.objects[j]
+			out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: version}
+			if bytes.Equal(s.Raw, o.Raw) {
+				out[i].Duplicate = true
+			} else {
+				out[i].Err = store.ErrConflict
+			}
+			continue
+		}
+		f.seq++
+		s := store.Object{
+			Seq: f.seq, Collection: collection, ID: o.ID, Type: o.Type, Version: version,
+			SpecVersion: o.SpecVersion, DateAdded: time.UnixMicro(f.seq).UTC(), Raw: o.Raw,
+		}
+		f.objects = append(f.objects, s)
+		out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: version}
+	}
+	return out, nil
+}
+
+// Objects honours the collection, the cursor, ids, types and the limit,
+// which is what the node's tests look at.
+func (f *fakeStore) Objects(ctx context.Context, q store.Query) (store.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastQuery = q
+	if f.fail != nil {
+		return store.Page{}, f.fail
+	}
+	var p store.Page
+	for _, o := range f.objects {
+		if o.Collection != q.Collection || o.Seq <= q.After ||
+			len(q.IDs) > 0 && !slices.Contains(q.IDs, o.ID) ||
+			len(q.Types) > 0 && !slices.Contains(q.Types, o.Type) {
+			continue
+		}
+		if len(p.Objects) == q.Limit {
+			p.More = true
+			break
+		}
+		if q.WithoutContent {
+			o.Raw = nil
+		}
+		p.Objects = append(p.Objects, o)
+	}
+	return p, nil
+}
+
+func (f *fakeStore) DeleteObject(ctx context.Context, collection, id string, versions store.VersionFilter, specVersions []string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return 0, f.fail
+	}
+	before := len(f.objects)
+	f.objects = slices.DeleteFunc(f.objects, func(o store.Object) bool {
+		return o.Collection == collection && o.ID == id
+	})
+	return before - len(f.objects), nil
+}
+
+func (f *fakeStore) PutStatus(ctx context.Context, s store.Status) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.statuses[s.APIRoot+"/"+s.ID] = s
+	return nil
+}
+
+func (f *fakeStore) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Status{}, f.fail
+	}
+	s, ok := f.statuses[apiRoot+"/"+id]
+	if !ok {
+		return store.Status{}, store.ErrNotFound
+	}
+	return s, nil
+}
+
+func (f *fakeStore) PruneStatuses(ctx context.Context, before time.Time) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return 0, f.fail
+	}
+	n := 0
+	for k, s := range f.statuses {
+		if s.RequestTimestamp.Before(before) {
+			delete(f.statuses, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeStore) CreateAccount(ctx context.Context, a store.Account) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	if _, ok := f.accounts[a.Name]; ok {
+		return store.ErrExists
+	}
+	f.accounts[a.Name] = a
+	return nil
+}
+
+func (f *fakeStore) Account(ctx context.Context, name string) (store.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Account{}, f.fail
+	}
+	a, ok := f.accounts[name]
+	if !ok {
+		return store.Account{}, store.ErrNotFound
+	}
+	return a, nil
+}
+
+func (f *fakeStore) AccountByTokenHash(ctx context.Context, hash []byte) (store.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Account{}, f.fail
+	}
+	for _, a := range f.accounts {
+		if bytes.Equal(a.TokenHash, hash) {
+			return a, nil
+		}
+	}
+	return store.Account{}, store.ErrNotFound
+}
+
+func (f *fakeStore) Stats(ctx context.Context) (store.Stats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return store.Stats{Collections: int64(len(f.collections)), Objects: int64(len(f.objects))}, f.fail
+}
+
+func (f *fakeStore) Close() error { return nil }

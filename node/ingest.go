@@ -1,0 +1,215 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store"
+	"github.com/entente/entente/taxii"
+)
+
+// maxMessage caps one status message, so that an object with thousands of
+// violations cannot make its status resource huge.
+const maxMessage = 2000
+
+// AddObjects implements taxii.Backend: it parses and validates each object
+// of an envelope, stores the valid ones in one transaction and records a
+// status that reports every object. An invalid object fails alone, with a
+// message naming the property path and the rule it broke; an exact
+// duplicate of a stored version succeeds.
+func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection string, objects []json.RawMessage) (*taxii.Status, error) {
+	col, err := n.collection(ctx, c, root, collection, access{write: true})
+	if err != nil {
+		return nil, err
+	}
+	now := n.now().UTC().Truncate(time.Microsecond)
+	s := store.Status{
+		ID:               uuid.NewString(),
+		APIRoot:          root,
+		Status:           "complete",
+		RequestTimestamp: now,
+		TotalCount:       len(objects),
+		Owner:            c.Name,
+	}
+
+	// results holds one detail per object in envelope order; valid maps the
+	// objects handed to the store back to their place.
+	type result struct {
+		detail store.StatusDetail
+		ok     bool
+	}
+	results := make([]result, len(objects))
+	var (
+		valid []*stix.Object
+		index []int
+	)
+	for i, ck := range checkAll(objects) {
+		if ck.err != nil {
+			id, version := identify(objects[i])
+			results[i] = result{detail: store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}}
+			continue
+		}
+		valid = append(valid, ck.obj)
+		index = append(index, i)
+	}
+
+	if len(valid) > 0 {
+		outcomes, err := n.store.AddObjects(ctx, col.ID, valid)
+		if err != nil {
+			return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
+		}
+		if len(outcomes) != len(valid) {
+			return nil, fmt.Errorf("node: the store reported %d outcomes for %d objects", len(outcomes), len(valid))
+		}
+		for j, out := range outcomes {
+			o := valid[j]
+			d := store.StatusDetail{ID: o.ID, Version: out.Version}
+			if d.Version == "" {
+				d.Version = o.Version()
+			}
+			switch {
+			case out.Err == nil && out.Duplicate:
+				d.Message = "already stored with the same content"
+			case out.Err == nil:
+				d.Message = "stored"
+			case errors.Is(out.Err, store.ErrConflict):
+				d.Message = "a different object is stored with this id and version; STIX 2.1 §3.6 requires a new modified timestamp for each change"
+			default:
+				d.Message = message(out.Err)
+			}
+			results[index[j]] = result{detail: d, ok: out.Err == nil}
+		}
+	}
+
+	for _, r := range results {
+		if r.ok {
+			s.Successes = append(s.Successes, r.detail)
+		} else {
+			s.Failures = append(s.Failures, r.detail)
+		}
+	}
+	s.SuccessCount, s.FailureCount = len(s.Successes), len(s.Failures)
+	if err := n.store.PutStatus(ctx, s); err != nil {
+		return nil, fmt.Errorf("node: recording status %s: %w", s.ID, err)
+	}
+	n.log.InfoContext(ctx, "added objects",
+		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),
+		slog.Int("total", s.TotalCount), slog.Int("succeeded", s.SuccessCount), slog.Int("failed", s.FailureCount))
+	return statusResource(s), nil
+}
+
+// checked is the outcome of checking one object.
+type checked struct {
+	obj *stix.Object
+	err error
+}
+
+// parallelCheck is the envelope size from which checking is spread over
+// the processors: parsing and validating cost as much as storing, and
+// SQLite writes on one core, so the others are free.
+const parallelCheck = 256
+
+// checkAll checks every object of an envelope, in parallel when the
+// envelope is large.
+func checkAll(objects []json.RawMessage) []checked {
+	out := make([]checked, len(objects))
+	workers := min(runtime.GOMAXPROCS(0), len(objects)/parallelCheck+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Interleaved, so that a run of costly objects is shared.
+			for i := w; i < len(objects); i += workers {
+				out[i].obj, out[i].err = check(objects[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// check parses and validates one object of an envelope.
+func check(raw json.RawMessage) (*stix.Object, error) {
+	o, err := stix.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if o.Type == "bundle" {
+		// A bundle is a transport wrapper, not a STIX object (STIX 2.1
+		// §8); TAXII carries objects in the envelope itself.
+		return nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
+	}
+	if err := stix.Validate(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// identify extracts what it can of an invalid object's id and version for
+// its status details, which TAXII requires even when the object is broken.
+func identify(raw json.RawMessage) (id, version string) {
+	var head struct {
+		ID       any `json:"id"`
+		Created  any `json:"created"`
+		Modified any `json:"modified"`
+	}
+	if json.Unmarshal(raw, &head) != nil {
+		return "", ""
+	}
+	id, _ = head.ID.(string)
+	if v, ok := head.Modified.(string); ok {
+		return id, v
+	}
+	version, _ = head.Created.(string)
+	return id, version
+}
+
+func message(err error) string {
+	m := err.Error()
+	if len(m) > maxMessage {
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(m[cut]) {
+			cut--
+		}
+		m = m[:cut] + "…"
+	}
+	return m
+}
+
+func statusResource(s store.Status) *taxii.Status {
+	res := &taxii.Status{
+		ID:           s.ID,
+		Status:       s.Status,
+		TotalCount:   s.TotalCount,
+		SuccessCount: s.SuccessCount,
+		FailureCount: s.FailureCount,
+		PendingCount: s.PendingCount,
+		Successes:    details(s.Successes),
+		Failures:     details(s.Failures),
+		Pendings:     details(s.Pendings),
+	}
+	if !s.RequestTimestamp.IsZero() {
+		res.RequestTimestamp = taxii.FormatTimestamp(s.RequestTimestamp)
+	}
+	return res
+}
+
+func details(ds []store.StatusDetail) []taxii.StatusDetails {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]taxii.StatusDetails, len(ds))
+	for i, d := range ds {
+		out[i] = taxii.StatusDetails{ID: d.ID, Version: d.Version, Message: d.Message}
+	}
+	return out
+}

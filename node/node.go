@@ -1,0 +1,158 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/entente/entente/store"
+	"github.com/entente/entente/taxii"
+)
+
+var _ taxii.Backend = (*Node)(nil)
+
+// Defaults for the optional fields of Config.
+const (
+	// DefaultStatusRetention keeps a status for twice the 24 hours TAXII 2.1
+	// §4.3 asks for, so a client polling across a day boundary still finds it.
+	DefaultStatusRetention = 48 * time.Hour
+
+	// DefaultPruneInterval is how often Run deletes expired statuses.
+	DefaultPruneInterval = time.Hour
+
+	// DefaultTitle is the discovery title when Config.Title is empty.
+	DefaultTitle = "Entente node"
+)
+
+// Config configures a Node. Store is required; every other field has a
+// usable zero value.
+type Config struct {
+	// Store holds everything the node serves. The node does not close it.
+	Store store.Store
+
+	// Logger receives the node's logs. Nil discards them.
+	Logger *slog.Logger
+
+	// Title, Description and Contact fill the TAXII discovery resource.
+	Title       string
+	Description string
+	Contact     string
+
+	// StatusRetention is how long the status of an add request stays
+	// readable. Zero means DefaultStatusRetention; TAXII asks for at least
+	// 24 hours.
+	StatusRetention time.Duration
+
+	// PruneInterval is how often Run prunes expired statuses. Zero means
+	// DefaultPruneInterval.
+	PruneInterval time.Duration
+
+	// Now returns the current time. Nil means time.Now; tests set it.
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	if c.Store == nil {
+		return errors.New("node: Config.Store is nil; open a store (store/sqlite) and pass it")
+	}
+	if c.StatusRetention < 0 || c.StatusRetention > 0 && c.StatusRetention < 24*time.Hour {
+		return fmt.Errorf("node: Config.StatusRetention is %v; TAXII 2.1 §4.3 asks for at least 24h (zero means %v)",
+			c.StatusRetention, DefaultStatusRetention)
+	}
+	if c.PruneInterval < 0 {
+		return fmt.Errorf("node: Config.PruneInterval is %v; use a positive duration or zero for %v",
+			c.PruneInterval, DefaultPruneInterval)
+	}
+	return nil
+}
+
+// Node is an Entente node. It is safe for concurrent use.
+type Node struct {
+	store         store.Store
+	log           *slog.Logger
+	title         string
+	description   string
+	contact       string
+	retention     time.Duration
+	pruneInterval time.Duration
+	now           func() time.Time
+
+	// collections caches lookup's results: collectionKey → store.Collection.
+	collections sync.Map
+}
+
+// New returns a node serving what cfg.Store holds. The store must have been
+// initialized (see Initialize).
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	roots, err := cfg.Store.APIRoots(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node: reading API roots: %w", err)
+	}
+	if len(roots) == 0 {
+		return nil, errors.New("node: the store holds no API root; initialize it first (node.Initialize, or run entente serve on an empty data directory)")
+	}
+	n := &Node{
+		store:         cfg.Store,
+		log:           cfg.Logger,
+		title:         cfg.Title,
+		description:   cfg.Description,
+		contact:       cfg.Contact,
+		retention:     cfg.StatusRetention,
+		pruneInterval: cfg.PruneInterval,
+		now:           cfg.Now,
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if n.title == "" {
+		n.title = DefaultTitle
+	}
+	if n.retention == 0 {
+		n.retention = DefaultStatusRetention
+	}
+	if n.pruneInterval == 0 {
+		n.pruneInterval = DefaultPruneInterval
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	return n, nil
+}
+
+// Run performs the node's background work, pruning expired statuses, until
+// ctx is done. It returns nil then.
+func (n *Node) Run(ctx context.Context) error {
+	t := time.NewTicker(n.pruneInterval)
+	defer t.Stop()
+	for {
+		// A failed prune is retried on the next tick: stale statuses only
+		// cost space, so they are no reason to stop serving.
+		if _, err := n.PruneStatuses(ctx); err != nil && ctx.Err() == nil {
+			n.log.ErrorContext(ctx, "pruning statuses", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// PruneStatuses deletes the statuses of add requests older than the
+// retention period and returns how many it deleted.
+func (n *Node) PruneStatuses(ctx context.Context) (int, error) {
+	removed, err := n.store.PruneStatuses(ctx, n.now().Add(-n.retention))
+	if err != nil {
+		return 0, fmt.Errorf("node: pruning statuses: %w", err)
+	}
+	if removed > 0 {
+		n.log.InfoContext(ctx, "pruned statuses", slog.Int("count", removed))
+	}
+	return removed, nil
+}

@@ -1,0 +1,36 @@
+// Package pattern implements the STIX 2.1 patterning language: a lexer and
+// parser for the whole grammar, the semantic checks the grammar cannot
+// express, a canonical printer, and a reference evaluator.
+//
+// The language is specified in STIX Version 2.1, section 9
+// (https://docs.oasis-open.org/cti/stix/v2.1/os/stix-v2.1-os.html#_e8slinrhxcc9),
+// with the grammar in OASIS's STIXPattern.g4
+// (https://github.com/oasis-open/cti-stix2-json-schemas/blob/master/pattern_grammar/STIXPattern.g4).
+//
+// Parse turns a pattern into a tree (see ast.go) or an *Error that names the
+// byte position and what was expected there. Pattern.String prints the tree
+// canonically. Pattern.Match decides whether a set of observations
+// satisfies the pattern and returns the bindings; Pattern.MatchOne,
+// ObservationSimple.Matches and EvalComparison are the cheaper pieces a
+// detection engine can use on single observations.
+//
+// Where the spec leaves a choice, this package decides as follows.
+//
+//   - Regular expressions run on Go's RE2 engine, which takes time linear
+//     in its input. PCRE features RE2 lacks (backreferences, lookaround,
+//     atomic groups, possessive quantifiers, \G, recursion, …) are refused
+//     by Parse with the feature's name. MATCHES is an unanchored search in
+//     DOTALL mode on NFC-normalized text.
+//   - MATCHES on a binary property (*_bin, *_hex) runs on the octets read as
+//     Latin-1 code points, so that \xd4 in the expression matches the octet
+//     0xd4 (see Latin1).
+//   - An observation's instant is unknown within [first_observed,
+//     last_observed]; FOLLOWEDBY, WITHIN and START/STOP hold when some choice
+//     of instants satisfies them (as OASIS's matcher does).
+//   - NOT negates the operator's result, but a path that does not resolve
+//     keeps the comparison false; only NOT EXISTS is true on a missing path.
+//   - Match bounds its search (MaxBindings, MaxSteps) and says so in
+//     Result.Truncated when a limit cut it short.
+//
+// The package imports only the standard library and golang.org/x/text.
+package pattern

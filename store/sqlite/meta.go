@@ -1,0 +1,399 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/entente/entente/store"
+)
+
+// CreateAPIRoot stores a new API root. It fails with store.ErrExists if the
+// path is taken.
+func (s *Store) CreateAPIRoot(ctx context.Context, r store.APIRoot) error {
+	if r.Path == "" || strings.Contains(r.Path, "/") {
+		return fmt.Errorf("sqlite: API root path %q: want one non-empty URL path segment", r.Path)
+	}
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO api_roots (path, title, description, max_content_length) VALUES (?, ?, ?, ?)`,
+		r.Path, r.Title, r.Description, r.MaxContentLength)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: API root %q: %w", r.Path, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating API root %q: %w", r.Path, err)
+	}
+	return nil
+}
+
+// APIRoots lists the API roots in creation order.
+func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT path, title, description, max_content_length FROM api_roots ORDER BY pk`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listing API roots: %w", err)
+	}
+	defer rows.Close()
+	var roots []store.APIRoot
+	for rows.Next() {
+		var r store.APIRoot
+		if err := rows.Scan(&r.Path, &r.Title, &r.Description, &r.MaxContentLength); err != nil {
+			return nil, fmt.Errorf("sqlite: listing API roots: %w", err)
+		}
+		roots = append(roots, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: listing API roots: %w", err)
+	}
+	return roots, nil
+}
+
+// APIRoot returns one API root, or store.ErrNotFound.
+func (s *Store) APIRoot(ctx context.Context, path string) (store.APIRoot, error) {
+	r := store.APIRoot{Path: path}
+	err := s.r.QueryRowContext(ctx,
+		`SELECT title, description, max_content_length FROM api_roots WHERE path = ?`, path,
+	).Scan(&r.Title, &r.Description, &r.MaxContentLength)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.APIRoot{}, fmt.Errorf("sqlite: API root %q: %w", path, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.APIRoot{}, fmt.Errorf("sqlite: reading API root %q: %w", path, err)
+	}
+	return r, nil
+}
+
+// apiRootKey returns the row key of an API root, or store.ErrNotFound.
+func apiRootKey(ctx context.Context, q querier, path string) (int64, error) {
+	var pk int64
+	err := q.QueryRowContext(ctx, `SELECT pk FROM api_roots WHERE path = ?`, path).Scan(&pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlite: API root %q: %w", path, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: reading API root %q: %w", path, err)
+	}
+	return pk, nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// CreateCollection stores a new collection in an existing API root. It fails
+// with store.ErrNotFound if the API root does not exist, and with
+// store.ErrExists if the id, or the alias within the API root, is taken.
+func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
+	if c.ID == "" {
+		return fmt.Errorf("sqlite: creating a collection in %q: the id is empty", c.APIRoot)
+	}
+	mediaTypes, err := json.Marshal(nonNil(c.MediaTypes))
+	if err != nil {
+		return fmt.Errorf("sqlite: collection %s: media types: %w", c.ID, err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: creating collection %s: %w", c.ID, err)
+	}
+	defer tx.Rollback()
+	root, err := apiRootKey(ctx, tx, c.APIRoot)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO collections (id, api_root, title, description, alias, media_types) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, root, c.Title, c.Description, c.Alias, string(mediaTypes))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: collection %s (alias %q) in API root %q: %w", c.ID, c.Alias, c.APIRoot, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating collection %s: %w", c.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: creating collection %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const collectionColumns = `c.id, r.path, c.title, c.description, c.alias, c.media_types`
+
+func scanCollection(sc interface{ Scan(...any) error }) (store.Collection, error) {
+	var (
+		c          store.Collection
+		mediaTypes []byte
+	)
+	if err := sc.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Description, &c.Alias, &mediaTypes); err != nil {
+		return store.Collection{}, err
+	}
+	if err := json.Unmarshal(mediaTypes, &c.MediaTypes); err != nil {
+		return store.Collection{}, fmt.Errorf("collection %s: stored media types %q: %w", c.ID, mediaTypes, err)
+	}
+	if len(c.MediaTypes) == 0 {
+		c.MediaTypes = nil
+	}
+	return c, nil
+}
+
+// Collections lists an API root's collections in creation order. It fails
+// with store.ErrNotFound if the API root does not exist.
+func (s *Store) Collections(ctx context.Context, apiRoot string) ([]store.Collection, error) {
+	root, err := apiRootKey(ctx, s.r, apiRoot)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+collectionColumns+`
+		FROM collections c JOIN api_roots r ON r.pk = c.api_root
+		WHERE c.api_root = ? ORDER BY c.pk`, root)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listing collections of %q: %w", apiRoot, err)
+	}
+	defer rows.Close()
+	var cs []store.Collection
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: listing collections of %q: %w", apiRoot, err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: listing collections of %q: %w", apiRoot, err)
+	}
+	return cs, nil
+}
+
+// Collection returns one collection of an API root, or store.ErrNotFound.
+func (s *Store) Collection(ctx context.Context, apiRoot, id string) (store.Collection, error) {
+	c, err := scanCollection(s.r.QueryRowContext(ctx, `SELECT `+collectionColumns+`
+		FROM collections c JOIN api_roots r ON r.pk = c.api_root
+		WHERE r.path = ? AND c.id = ?`, apiRoot, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Collection{}, fmt.Errorf("sqlite: collection %s in API root %q: %w", id, apiRoot, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Collection{}, fmt.Errorf("sqlite: reading collection %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// collectionKey returns the row key of a collection, or store.ErrNotFound.
+func (s *Store) collectionKey(ctx context.Context, q querier, id string) (int64, error) {
+	if pk, ok := s.collections.Load(id); ok {
+		return pk.(int64), nil
+	}
+	var pk int64
+	err := q.QueryRowContext(ctx, `SELECT pk FROM collections WHERE id = ?`, id).Scan(&pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlite: collection %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: reading collection %s: %w", id, err)
+	}
+	s.collections.Store(id, pk)
+	return pk, nil
+}
+
+// statusDetails is how a status's per-object lists are stored.
+type statusDetails struct {
+	Successes []statusDetail `json:"successes,omitempty"`
+	Failures  []statusDetail `json:"failures,omitempty"`
+	Pendings  []statusDetail `json:"pendings,omitempty"`
+}
+
+type statusDetail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message,omitempty"`
+}
+
+func toDetails(ds []store.StatusDetail) []statusDetail {
+	out := make([]statusDetail, len(ds))
+	for i, d := range ds {
+		out[i] = statusDetail(d)
+	}
+	return out
+}
+
+func fromDetails(ds []statusDetail) []store.StatusDetail {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]store.StatusDetail, len(ds))
+	for i, d := range ds {
+		out[i] = store.StatusDetail(d)
+	}
+	return out
+}
+
+// PutStatus creates or replaces a status resource. It fails with
+// store.ErrNotFound if the API root does not exist.
+func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
+	details, err := json.Marshal(statusDetails{
+		Successes: toDetails(st.Successes),
+		Failures:  toDetails(st.Failures),
+		Pendings:  toDetails(st.Pendings),
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
+	}
+	defer tx.Rollback()
+	root, err := apiRootKey(ctx, tx, st.APIRoot)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO statuses (api_root, id, status, request_timestamp,
+			total_count, success_count, failure_count, pending_count, details, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (api_root, id) DO UPDATE SET
+			status = excluded.status,
+			request_timestamp = excluded.request_timestamp,
+			total_count = excluded.total_count,
+			success_count = excluded.success_count,
+			failure_count = excluded.failure_count,
+			pending_count = excluded.pending_count,
+			details = excluded.details,
+			owner = excluded.owner`,
+		root, st.ID, st.Status, micros(st.RequestTimestamp),
+		st.TotalCount, st.SuccessCount, st.FailureCount, st.PendingCount, details, st.Owner)
+	if err != nil {
+		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// Status returns one status resource, or store.ErrNotFound.
+func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
+	st := store.Status{ID: id, APIRoot: apiRoot}
+	var (
+		requested int64
+		details   []byte
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT s.status, s.request_timestamp,
+			s.total_count, s.success_count, s.failure_count, s.pending_count, s.details, s.owner
+		FROM statuses s JOIN api_roots r ON r.pk = s.api_root
+		WHERE r.path = ? AND s.id = ?`, apiRoot, id,
+	).Scan(&st.Status, &requested, &st.TotalCount, &st.SuccessCount, &st.FailureCount, &st.PendingCount, &details, &st.Owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Status{}, fmt.Errorf("sqlite: status %s in API root %q: %w", id, apiRoot, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Status{}, fmt.Errorf("sqlite: reading status %s: %w", id, err)
+	}
+	st.RequestTimestamp = fromMicros(requested)
+	var d statusDetails
+	if err := json.Unmarshal(details, &d); err != nil {
+		return store.Status{}, fmt.Errorf("sqlite: status %s: stored details: %w", id, err)
+	}
+	st.Successes, st.Failures, st.Pendings = fromDetails(d.Successes), fromDetails(d.Failures), fromDetails(d.Pendings)
+	return st, nil
+}
+
+// PruneStatuses deletes the statuses requested before t and returns how
+// many it deleted.
+func (s *Store) PruneStatuses(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM statuses WHERE request_timestamp < ?`, micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: pruning statuses: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: pruning statuses: %w", err)
+	}
+	return int(n), nil
+}
+
+// CreateAccount stores a new account. It fails with store.ErrExists if the
+// name (or, against all odds, the token hash) is taken.
+func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
+	switch {
+	case a.Name == "":
+		return errors.New("sqlite: creating an account: the name is empty")
+	case a.Role != store.RoleAdmin && a.Role != store.RoleAnalyst && a.Role != store.RoleReader:
+		return fmt.Errorf("sqlite: account %q: role %q: want admin, analyst or reader", a.Name, a.Role)
+	case len(a.TokenHash) == 0:
+		return fmt.Errorf("sqlite: account %q: the token hash is empty", a.Name)
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO accounts (name, role, token_hash, created) VALUES (?, ?, ?, ?)`,
+		a.Name, string(a.Role), a.TokenHash, micros(a.Created))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: account %q: %w", a.Name, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating account %q: %w", a.Name, err)
+	}
+	return nil
+}
+
+const accountColumns = `name, role, token_hash, created`
+
+func scanAccount(row *sql.Row) (store.Account, error) {
+	var (
+		a       store.Account
+		role    string
+		created int64
+	)
+	if err := row.Scan(&a.Name, &role, &a.TokenHash, &created); err != nil {
+		return store.Account{}, err
+	}
+	a.Role, a.Created = store.Role(role), fromMicros(created)
+	return a, nil
+}
+
+// Account returns the account with this name, or store.ErrNotFound.
+func (s *Store) Account(ctx context.Context, name string) (store.Account, error) {
+	a, err := scanAccount(s.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, fmt.Errorf("sqlite: account %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlite: reading account %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// AccountByTokenHash returns the account whose token has this hash, or
+// store.ErrNotFound.
+func (s *Store) AccountByTokenHash(ctx context.Context, hash []byte) (store.Account, error) {
+	a, err := scanAccount(s.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE token_hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		// The hash is a credential: keep it out of the message.
+		return store.Account{}, fmt.Errorf("sqlite: no account has this token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlite: reading an account by token: %w", err)
+	}
+	return a, nil
+}
+
+// Stats counts the collections and stored object versions.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	err := s.r.QueryRowContext(ctx,
+		`SELECT (SELECT count(*) FROM collections), (SELECT count(*) FROM objects)`,
+	).Scan(&st.Collections, &st.Objects)
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("sqlite: counting: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,552 @@
+package sqlite
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store"
+)
+
+// versionKeyLayout writes an instant as fixed-width text, so that text order
+// is time order (for years 0000–9999) and "…:00Z" equals "…:00.000Z".
+const versionKeyLayout = "2006-01-02T15:04:05.000000000Z"
+
+// taxiiTimestampLayout is a TAXII 2.1 timestamp: microseconds, always.
+const taxiiTimestampLayout = "2006-01-02T15:04:05.000000Z"
+
+func versionKey(t time.Time) string { return t.UTC().Format(versionKeyLayout) }
+
+// defaultSpecVersion is stored for objects without spec_version. Only SCOs
+// may omit it in STIX 2.1, and for them it means 2.1 (STIX 2.1 §3.1).
+const defaultSpecVersion = "2.1"
+
+// incoming is an object to add, with what can be computed before taking
+// the write lock.
+type incoming struct {
+	obj         *stix.Object
+	versioned   bool
+	version     string // as the object states it; set from date_added when !versioned
+	key         string
+	specVersion string
+	hash        []byte
+	err         error
+}
+
+// prepareAll prepares objs before the write lock is taken. The work is
+// CPU-bound and independent per object, so large batches are spread over
+// the CPUs.
+func prepareAll(objs []*stix.Object) []incoming {
+	ins := make([]incoming, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(objs)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(objs); i += workers {
+				ins[i] = prepare(objs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return ins
+}
+
+func prepare(o *stix.Object) incoming {
+	if o == nil {
+		return incoming{err: fmt.Errorf("sqlite: nil object")}
+	}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion)}
+	if o.ID == "" || o.Type == "" {
+		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
+		return in
+	}
+	if v := o.Version(); v != "" {
+		t, err := stix.ParseTime(v)
+		if err != nil {
+			in.err = fmt.Errorf("sqlite: object %s: version: %w", o.ID, err)
+			return in
+		}
+		in.versioned, in.version, in.key = true, v, versionKey(t)
+	}
+	hash, err := contentHash(o.Raw)
+	if err != nil {
+		in.err = fmt.Errorf("sqlite: object %s: %w", o.ID, err)
+		return in
+	}
+	in.hash = hash
+	return in
+}
+
+// contentHash is the SHA-256 of the object's RFC 8785 canonical JSON, so
+// that whitespace and key order do not make two copies of an object differ.
+func contentHash(raw []byte) ([]byte, error) {
+	canonical, err := stix.Canonical(raw)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(canonical)
+	return h[:], nil
+}
+
+// storedVersion is what the write path needs to know about one stored
+// version of an object.
+type storedVersion struct {
+	seq                       int64
+	version, key, spec        string
+	versioned                 bool
+	dateAdded                 int64
+	hash                      []byte
+	first, last, topSpec      bool
+	newFirst, newLast, newTop bool
+}
+
+const selectVersions = `SELECT seq, version, version_key, spec_version, versioned, date_added, content_hash, is_first, is_last, top_spec
+	FROM objects WHERE collection = ? AND id = ?`
+
+// scanVersions reads the result of selectVersions; it takes the query's
+// results as they come, so that it serves both a prepared statement and a
+// one-off query.
+func scanVersions(rows *sql.Rows, err error) ([]storedVersion, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []storedVersion
+	for rows.Next() {
+		var v storedVersion
+		if err := rows.Scan(&v.seq, &v.version, &v.key, &v.spec, &v.versioned, &v.dateAdded, &v.hash, &v.first, &v.last, &v.topSpec); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// computeFlags sets newFirst, newLast and newTop on every version: the first
+// and last version within each spec_version, and the latest spec_version.
+func computeFlags(vs []storedVersion) {
+	top := ""
+	first, last := map[string]string{}, map[string]string{}
+	for _, v := range vs {
+		if top == "" || compareSpecVersions(v.spec, top) > 0 {
+			top = v.spec
+		}
+		if f, ok := first[v.spec]; !ok || v.key < f {
+			first[v.spec] = v.key
+		}
+		if l, ok := last[v.spec]; !ok || v.key > l {
+			last[v.spec] = v.key
+		}
+	}
+	for i := range vs {
+		v := &vs[i]
+		v.newFirst, v.newLast, v.newTop = v.key == first[v.spec], v.key == last[v.spec], v.spec == top
+	}
+}
+
+// compareSpecVersions orders spec_version values numerically part by part
+// ("2.0" < "2.1" < "2.10"), falling back to text order for other forms.
+func compareSpecVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < min(len(as), len(bs)); i++ {
+		x, errx := strconv.Atoi(as[i])
+		y, erry := strconv.Atoi(bs[i])
+		if errx != nil || erry != nil {
+			return strings.Compare(a, b)
+		}
+		if c := cmp.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
+}
+
+// updateFlags writes the flags computeFlags changed.
+func updateFlags(ctx context.Context, tx querier, vs []storedVersion) error {
+	for _, v := range vs {
+		if v.seq == 0 || (v.first == v.newFirst && v.last == v.newLast && v.topSpec == v.newTop) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE objects SET is_first = ?, is_last = ?, top_spec = ? WHERE seq = ?`,
+			v.newFirst, v.newLast, v.newTop, v.seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddObjects stores objects in one transaction and reports an outcome for
+// each. It fails as a whole only if the collection does not exist
+// (store.ErrNotFound) or the database fails.
+func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+	ins := prepareAll(objs)
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	defer tx.Rollback()
+	pk, err := s.collectionKey(ctx, tx, collection)
+	if err != nil {
+		return nil, err
+	}
+	// Read under the write lock, so no other process can add to the
+	// collection between this read and the commit.
+	var lastAdded int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_added FROM collections WHERE pk = ?`, pk).Scan(&lastAdded); err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO objects
+		(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	defer insert.Close()
+	versions, err := tx.PrepareContext(ctx, selectVersions)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	defer versions.Close()
+
+	out := make([]store.AddOutcome, len(ins))
+	added := false
+	stored, err := storedIDs(ctx, tx, pk, ins)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	for i, in := range ins {
+		if in.err != nil {
+			out[i].Err = in.err
+			continue
+		}
+		var vs []storedVersion
+		if stored[in.obj.ID] {
+			vs, err = scanVersions(versions.QueryContext(ctx, pk, in.obj.ID))
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+			}
+		}
+		if v, ok := sameVersion(vs, in); ok && bytes.Equal(v.hash, in.hash) {
+			out[i] = store.AddOutcome{Seq: v.seq, DateAdded: fromMicros(v.dateAdded), Version: v.version, Duplicate: true}
+			continue
+		} else if ok {
+			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+			continue
+		}
+
+		// date_added strictly increases within the collection even when
+		// the clock stands still or steps back.
+		dateAdded := max(micros(s.now()), lastAdded+1)
+		if !in.versioned {
+			t := fromMicros(dateAdded)
+			in.version, in.key = t.Format(taxiiTimestampLayout), versionKey(t)
+			if slices.ContainsFunc(vs, func(v storedVersion) bool { return v.key == in.key }) {
+				// A versioned copy claims this instant already.
+				out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+				continue
+			}
+		}
+		vs = append(vs, storedVersion{version: in.version, key: in.key, spec: in.specVersion})
+		computeFlags(vs)
+		if err := updateFlags(ctx, tx, vs); err != nil {
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+		}
+		nv := vs[len(vs)-1]
+		res, err := insert.ExecContext(ctx, pk, in.obj.ID, in.obj.Type, in.version, in.key, in.versioned, in.specVersion,
+			dateAdded, in.hash, nv.newFirst, nv.newLast, nv.newTop, []byte(in.obj.Raw))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+		}
+		lastAdded, added = dateAdded, true
+		stored[in.obj.ID] = true
+		out[i] = store.AddOutcome{Seq: seq, DateAdded: fromMicros(dateAdded), Version: in.version}
+	}
+	if added {
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE pk = ?`, lastAdded, pk); err != nil {
+			return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+	}
+	return out, nil
+}
+
+// storedIDs returns the set of ids among ins that have a version stored in
+// the collection already. Most objects of a typical batch are new: one query
+// per few hundred objects saves one per object.
+func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []incoming) (map[string]bool, error) {
+	// Well below SQLite's limit of 32766 bound parameters.
+	const chunk = 500
+	ids := make([]string, 0, len(ins))
+	for _, in := range ins {
+		if in.err == nil {
+			ids = append(ids, in.obj.ID)
+		}
+	}
+	stored := make(map[string]bool)
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		var b strings.Builder
+		b.WriteString("SELECT DISTINCT id FROM objects WHERE collection = ? AND id IN (")
+		args := placeholders(&b, []any{collection}, ids[:n])
+		b.WriteString(")")
+		ids = ids[n:]
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
+}
+
+// sameVersion finds the stored version that in would be another copy of:
+// the one with the same version or, for an object without one (an SCO),
+// the one with the same content, since there is no version to compare.
+func sameVersion(vs []storedVersion, in incoming) (storedVersion, bool) {
+	for _, v := range vs {
+		if in.versioned && v.key == in.key || !in.versioned && !v.versioned && bytes.Equal(v.hash, in.hash) {
+			return v, true
+		}
+	}
+	return storedVersion{}, false
+}
+
+// whereVersions appends the conditions that the version and spec_version
+// filters impose.
+func whereVersions(b *strings.Builder, args []any, vf store.VersionFilter, specVersions []string) []any {
+	if len(specVersions) > 0 {
+		b.WriteString(" AND spec_version IN (")
+		args = placeholders(b, args, specVersions)
+		b.WriteString(")")
+	} else {
+		b.WriteString(" AND top_spec = 1")
+	}
+	if vf.All {
+		return args
+	}
+	var conds []string
+	if vf.First {
+		conds = append(conds, "is_first = 1")
+	}
+	if vf.Last || (!vf.First && len(vf.Exact) == 0) {
+		conds = append(conds, "is_last = 1")
+	}
+	b.WriteString(" AND (")
+	b.WriteString(strings.Join(conds, " OR "))
+	if len(vf.Exact) > 0 {
+		if len(conds) > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString("version_key IN (")
+		keys := make([]string, len(vf.Exact))
+		for i, t := range vf.Exact {
+			keys[i] = versionKey(t)
+		}
+		args = placeholders(b, args, keys)
+		b.WriteString(")")
+	}
+	b.WriteString(")")
+	return args
+}
+
+func placeholders(b *strings.Builder, args []any, vals []string) []any {
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		args = append(args, v)
+	}
+	return args
+}
+
+// listQuery builds the query for one page of q, starting after the
+// sequence number after. It fetches one row beyond the limit, which tells
+// whether more follow.
+//
+// It steers SQLite's planner, which has no statistics to go by, towards a
+// plan that reads about one page of index entries:
+//   - with ids, through the (collection, id, version_key) index, then sorting
+//     the few versions found;
+//   - with one type, through the (collection, type, seq) index, in order;
+//   - with several types, as a merge of one such ordered read per type,
+//     rather than a scan of the whole collection for the rare ones.
+func listQuery(collection, after int64, q store.Query) (string, []any) {
+	cols := "seq, id, type, version, spec_version, date_added"
+	if !q.WithoutContent {
+		cols += ", raw"
+	}
+	var (
+		b    strings.Builder
+		args []any
+	)
+	selectPage := func(types []string) {
+		b.WriteString("SELECT " + cols + " FROM objects")
+		if len(q.IDs) > 0 {
+			b.WriteString(" INDEXED BY objects_version")
+		}
+		b.WriteString(" WHERE collection = ? AND seq > ?")
+		args = append(args, collection, after)
+		if !q.AddedAfter.IsZero() {
+			b.WriteString(" AND date_added > ?")
+			args = append(args, micros(q.AddedAfter))
+		}
+		if len(q.IDs) > 0 {
+			b.WriteString(" AND id IN (")
+			args = placeholders(&b, args, q.IDs)
+			b.WriteString(")")
+		}
+		if len(types) > 0 {
+			b.WriteString(" AND type IN (")
+			args = placeholders(&b, args, types)
+			b.WriteString(")")
+		}
+		args = whereVersions(&b, args, q.Versions, q.SpecVersions)
+		b.WriteString(" ORDER BY seq LIMIT ?")
+		args = append(args, q.Limit+1)
+	}
+	types := slices.Compact(slices.Sorted(slices.Values(q.Types)))
+	if len(types) <= 1 || len(q.IDs) > 0 {
+		selectPage(types)
+		return b.String(), args
+	}
+	b.WriteString("SELECT " + cols + " FROM (")
+	for i, t := range types {
+		if i > 0 {
+			fmt.Fprintf(&b, ") AS t%d UNION ALL SELECT %s FROM (", i-1, cols)
+		}
+		selectPage([]string{t})
+	}
+	fmt.Fprintf(&b, ") AS t%d ORDER BY seq LIMIT ?", len(types)-1)
+	args = append(args, q.Limit+1)
+	return b.String(), args
+}
+
+// Objects lists the stored versions matching q in ascending sequence order.
+// Sequence numbers and date_added increase together within a collection, so
+// this is also TAXII's date_added order.
+func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) {
+	if q.Limit <= 0 {
+		return store.Page{}, fmt.Errorf("sqlite: listing %s: limit %d: want a limit above 0", q.Collection, q.Limit)
+	}
+	pk, err := s.collectionKey(ctx, s.r, q.Collection)
+	if err != nil {
+		return store.Page{}, err
+	}
+	after := q.After
+	if !q.AddedAfter.IsZero() {
+		// date_added and seq increase together within a collection, so the
+		// time bound is also a sequence bound, found in the index on
+		// date_added; without it a page would scan from the start of the
+		// collection to find the first version added after the time.
+		var bound int64
+		err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM objects WHERE collection = ? AND date_added <= ?`,
+			pk, micros(q.AddedAfter)).Scan(&bound)
+		if err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
+		}
+		after = max(after, bound)
+	}
+	query, args := listQuery(pk, after, q)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
+	}
+	defer rows.Close()
+	var page store.Page
+	page.Objects = make([]store.Object, 0, min(q.Limit, 1024))
+	dest := make([]any, 0, 7)
+	for rows.Next() {
+		if len(page.Objects) == q.Limit {
+			page.More = true
+			break
+		}
+		var (
+			o         = store.Object{Collection: q.Collection}
+			dateAdded int64
+		)
+		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded)
+		if !q.WithoutContent {
+			dest = append(dest, &o.Raw)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
+		}
+		o.DateAdded = fromMicros(dateAdded)
+		page.Objects = append(page.Objects, o)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
+	}
+	return page, nil
+}
+
+// DeleteObject removes the versions of one object that match the filters
+// (the zero VersionFilter selects the last version; no spec versions select
+// the latest spec_version) and returns how many it removed. The first, last
+// and latest-spec_version marks move to the versions that remain.
+func (s *Store) DeleteObject(ctx context.Context, collection, id string, versions store.VersionFilter, specVersions []string) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	defer tx.Rollback()
+	pk, err := s.collectionKey(ctx, tx, collection)
+	if err != nil {
+		return 0, err
+	}
+	var b strings.Builder
+	b.WriteString("DELETE FROM objects WHERE collection = ? AND id = ?")
+	args := whereVersions(&b, []any{pk, id}, versions, specVersions)
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	vs, err := scanVersions(tx.QueryContext(ctx, selectVersions, pk, id))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	computeFlags(vs)
+	if err := updateFlags(ctx, tx, vs); err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
+	}
+	return int(n), nil
+}

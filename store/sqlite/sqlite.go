@@ -1,0 +1,193 @@
+// Package sqlite implements [store.Store] on an embedded SQLite database,
+// through modernc.org/sqlite (SQLite compiled to pure Go, so the binary needs
+// no cgo).
+//
+// The database runs in WAL mode (https://sqlite.org/wal.html): readers never
+// block the writer and see a consistent snapshot, and another process (such
+// as `entente user add` beside `entente serve`) may open the same file. Writes
+// from several processes are serialized by SQLite's own lock, taken at the
+// start of each write transaction (BEGIN IMMEDIATE) and waited for up to the
+// busy timeout. Sequence numbers and date_added values are computed inside
+// that transaction from what is stored, so they stay monotonic whichever
+// process writes.
+//
+// Each object version row carries flags (first and last version within its
+// spec_version, latest spec_version of its object) that every write keeps
+// up to date in its transaction, so that TAXII's default listing, the last
+// version of each object, is a plain index range read rather than a
+// correlated subquery per row. Listings page by sequence number through
+// indexes on (collection, seq) and (collection, type, seq); none uses
+// OFFSET.
+//
+// The schema is a series of numbered migrations embedded from
+// migrations/NNNN_name.sql; Open applies the missing ones in one transaction.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/entente/entente/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Store is a [store.Store] on one SQLite database file. It is safe for
+// concurrent use.
+type Store struct {
+	// w has a single connection: SQLite admits one writer at a time, and
+	// queueing writers in database/sql is cheaper than having them spin on
+	// SQLITE_BUSY.
+	w *sql.DB
+	// r serves reads, on query_only connections.
+	r   *sql.DB
+	now func() time.Time
+
+	// collections caches collection id → row key. Collections are never
+	// deleted or renumbered, so an entry never goes stale.
+	collections sync.Map
+}
+
+// An Option changes how Open configures the store.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+	readers     int
+	now         func() time.Time
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by another
+// connection or process before failing with SQLITE_BUSY. The default is 10s.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) { o.busyTimeout = d }
+}
+
+// WithReaders sets the size of the reader connection pool. The default is
+// GOMAXPROCS, at least 4.
+func WithReaders(n int) Option {
+	return func(o *options) { o.readers = n }
+}
+
+// WithClock replaces time.Now as the source of date_added values. Tests use
+// it to add many objects within the same microsecond.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// Open opens the SQLite database at path, creating it if needed, and brings
+// its schema up to date. path must name a file: the store uses two connection
+// pools, which an in-memory database could not share.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{
+		busyTimeout: 10 * time.Second,
+		readers:     max(4, runtime.GOMAXPROCS(0)),
+		now:         time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open %q: the store needs a database file path", path)
+	}
+	// SQLite's own message for this case is "unable to open database file".
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w; hint: create the directory first", path, err)
+	}
+	if o.readers < 1 {
+		return nil, fmt.Errorf("sqlite: open %s: WithReaders(%d): want at least 1 reader", path, o.readers)
+	}
+
+	busy := strconv.FormatInt(o.busyTimeout.Milliseconds(), 10)
+	w, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {
+			"busy_timeout(" + busy + ")",
+			"journal_mode(WAL)",
+			// NORMAL is durable across application crashes in WAL mode;
+			// only a power loss can lose the last transactions.
+			"synchronous(NORMAL)",
+			"foreign_keys(ON)",
+		},
+		// Take the write lock when the transaction starts, so that the
+		// reads that decide seq and date_added see the latest commit.
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{w: w, now: o.now}
+	ms, err := loadMigrations(migrationFiles)
+	if err == nil {
+		err = migrate(ctx, w, ms)
+	}
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {
+			"busy_timeout(" + busy + ")",
+			"foreign_keys(ON)",
+			"query_only(ON)",
+		},
+	}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(o.readers)
+	r.SetMaxIdleConns(o.readers)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.r = r
+	return s, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name. The path is escaped as a
+// SQLite URI so that names with '?' or '#' in them still work.
+func dsn(path string, params url.Values) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: params.Encode()}
+	return u.String()
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a row that would
+// break a UNIQUE or PRIMARY KEY constraint.
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// micros converts t to the integer microseconds the schema stores.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the inverse of micros, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

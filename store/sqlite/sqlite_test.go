@@ -1,0 +1,464 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/storetest"
+)
+
+func openTemp(t testing.TB, opts ...Option) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "entente.db")
+	s, err := Open(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s, path
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+func TestMigrationNumbering(t *testing.T) {
+	if _, err := loadMigrations(migrationFiles); err != nil {
+		t.Fatalf("the embedded migrations: %v", err)
+	}
+	file := &fstest.MapFile{Data: []byte("SELECT 1;")}
+	for _, tc := range []struct {
+		name  string
+		files []string
+		want  string // substring of the error; "" for success
+	}{
+		{"one", []string{"0001_init.sql"}, ""},
+		{"three", []string{"0001_init.sql", "0002_more.sql", "0003_again.sql"}, ""},
+		{"none", nil, "no NNNN_description.sql"},
+		{"gap", []string{"0001_init.sql", "0003_skip.sql"}, "numbered 3, want 2"},
+		{"repeat", []string{"0001_init.sql", "0001_other.sql"}, "numbered 1, want 2"},
+		{"zero", []string{"0000_init.sql"}, "numbered 0, want 1"},
+		{"not from 1", []string{"0002_init.sql"}, "numbered 2, want 1"},
+		{"three digits", []string{"001_init.sql"}, "want a file named NNNN_description.sql"},
+		{"upper case", []string{"0001_Init.sql"}, "want a file named"},
+		{"other extension", []string{"0001_init.up.sql"}, "want a file named"},
+		{"stray file", []string{"0001_init.sql", "README"}, "migrations/README"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"migrations": &fstest.MapFile{Mode: os.ModeDir}}
+			for _, f := range tc.files {
+				fsys["migrations/"+f] = file
+			}
+			ms, err := loadMigrations(fsys)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("loadMigrations(%v): %v", tc.files, err)
+			case tc.want == "" && len(ms) != len(tc.files):
+				t.Fatalf("loadMigrations(%v) loaded %d", tc.files, len(ms))
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("loadMigrations(%v) = %v, want an error containing %q", tc.files, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOpenTwiceAndNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	if err := s.CreateAPIRoot(ctx, store.APIRoot{Path: "api1", Title: "t", MaxContentLength: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Reopening applies nothing again and keeps the data.
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	if _, err := s.APIRoot(ctx, "api1"); err != nil {
+		t.Errorf("after reopening: %v", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer entente") {
+		t.Errorf("opening a database from a newer schema: %v, want a hint to upgrade", err)
+	}
+	// The database is the file asked for, not a name the URI escaping made up.
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a dir?with #odd%chars", "e.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("Open(%q) did not create that file: %v", path, err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	for _, tc := range []struct {
+		db     string
+		pragma string
+		want   string
+	}{
+		{"writer", "journal_mode", "wal"},
+		{"writer", "synchronous", "1"}, // NORMAL
+		{"writer", "foreign_keys", "1"},
+		{"writer", "busy_timeout", "10000"},
+		{"reader", "query_only", "1"},
+		{"reader", "busy_timeout", "10000"},
+	} {
+		db := s.w
+		if tc.db == "reader" {
+			db = s.r
+		}
+		var got string
+		if err := db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: PRAGMA %s = %s, want %s", tc.db, tc.pragma, got, tc.want)
+		}
+	}
+}
+
+// TestFrozenClock adds objects while the clock stands still, then while it
+// steps back: date_added must still strictly increase.
+func TestFrozenClock(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		now = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, _ := openTemp(t, WithClock(clock))
+	defer s.Close()
+	coll := setupCollection(t, s)
+
+	var first []store.AddOutcome
+	for batch := range 3 {
+		out := addIndicators(t, s, coll, batch*100, 100)
+		first = append(first, out...)
+		mu.Lock()
+		now = now.Add(-time.Second)
+		mu.Unlock()
+	}
+	for i, o := range first {
+		want := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Microsecond)
+		if !o.DateAdded.Equal(want) {
+			t.Fatalf("object %d: date_added %v, want %v (one microsecond after the previous)", i, o.DateAdded, want)
+		}
+	}
+}
+
+// TestTwoProcesses opens the same file twice, as `entente user add` does
+// beside `entente serve`, and writes through both at once.
+func TestTwoProcesses(t *testing.T) {
+	a, path := openTemp(t)
+	defer a.Close()
+	b, err := Open(t.Context(), path, WithBusyTimeout(time.Minute))
+	if err != nil {
+		t.Fatalf("opening the file a second time: %v", err)
+	}
+	defer b.Close()
+	coll := setupCollection(t, a)
+
+	const batches = 20
+	var wg sync.WaitGroup
+	for w, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for i := range batches {
+				addIndicators(t, s, coll, (w*batches+i)*10, 10)
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 10 {
+			acct := store.Account{Name: fmt.Sprint("user", i), Role: store.RoleReader, TokenHash: []byte(fmt.Sprint("hash", i))}
+			if err := b.CreateAccount(context.Background(), acct); err != nil {
+				t.Errorf("CreateAccount through the second handle: %v", err)
+			}
+		}
+	})
+	wg.Wait()
+
+	p, err := a.Objects(t.Context(), store.Query{Collection: coll, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Objects) != 2*batches*10 {
+		t.Errorf("stored %d objects, want %d", len(p.Objects), 2*batches*10)
+	}
+	for i := 1; i < len(p.Objects); i++ {
+		if !p.Objects[i].DateAdded.After(p.Objects[i-1].DateAdded) {
+			t.Fatalf("object %d: date_added %v not after %v", i, p.Objects[i].DateAdded, p.Objects[i-1].DateAdded)
+		}
+	}
+	if _, err := a.Account(t.Context(), "user9"); err != nil {
+		t.Errorf("an account created through the other handle: %v", err)
+	}
+}
+
+func TestClosedStore(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.APIRoots(t.Context()); err == nil {
+		t.Error("APIRoots on a closed store succeeded")
+	}
+	if _, err := s.AddObjects(t.Context(), "x", nil); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddObjects on a closed store: %v, want a database error", err)
+	}
+}
+
+func TestCompareSpecVersions(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"2.0", "2.1", -1},
+		{"2.1", "2.1", 0},
+		{"2.10", "2.9", 1},
+		{"2", "2.0", -1},
+		{"x", "2.1", 1},
+	} {
+		if got := compareSpecVersions(tc.a, tc.b); got != tc.want {
+			t.Errorf("compareSpecVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := compareSpecVersions(tc.b, tc.a); got != -tc.want {
+			t.Errorf("compareSpecVersions(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
+}
+
+const testCollection = "c6a4a3e2-6bd1-4c1c-9d41-8e1e1b0c0a11"
+
+func setupCollection(t testing.TB, s *Store) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.CreateAPIRoot(ctx, store.APIRoot{Path: "api1", Title: "t", MaxContentLength: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCollection(ctx, store.Collection{ID: testCollection, APIRoot: "api1", Title: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	return testCollection
+}
+
+// indicator returns the JSON of a realistic indicator, numbered n.
+func indicator(n int) []byte {
+	return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-0000-4000-8000-000000000000",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Malicious site %d",`+
+		`"pattern":"[domain-name:value = 'evil%d.example.com']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z",`+
+		`"indicator_types":["malicious-activity"],"labels":["benchmark"]}`, n, n, n)
+}
+
+func indicators(t testing.TB, from, n int) []*stix.Object {
+	t.Helper()
+	objs := make([]*stix.Object, n)
+	for i := range objs {
+		o, err := stix.Parse(indicator(from + i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[i] = o
+	}
+	return objs
+}
+
+func addIndicators(t testing.TB, s *Store, coll string, from, n int) []store.AddOutcome {
+	t.Helper()
+	out, err := s.AddObjects(context.Background(), coll, indicators(t, from, n))
+	if err != nil {
+		t.Errorf("AddObjects: %v", err)
+		return nil
+	}
+	for i, o := range out {
+		if o.Err != nil || o.Duplicate {
+			t.Errorf("object %d: %+v, want added", from+i, o)
+		}
+	}
+	return out
+}
+
+// TestQueryPlans checks that every shape of listing reads through an index
+// that bounds the work by about one page, never a scan of the collection: on
+// a million objects that is the difference between milliseconds and seconds.
+func TestQueryPlans(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	setupCollection(t, s)
+	addIndicators(t, s, testCollection, 0, 10)
+	pk, err := s.collectionKey(t.Context(), s.r, testCollection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		q    store.Query
+		want []string // each must appear in the plan
+	}{
+		{"everything", store.Query{}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+		{"one type", store.Query{Types: []string{"indicator"}}, []string{"USING INDEX objects_type (collection=? AND type=? AND seq>?)"}},
+		{"two types", store.Query{Types: []string{"indicator", "malware"}}, []string{"USING INDEX objects_type (collection=? AND type=? AND seq>?)"}},
+		{"ids", store.Query{IDs: []string{"a", "b"}, Versions: store.VersionFilter{All: true}}, []string{"USING INDEX objects_version (collection=? AND id=?)"}},
+		{"ids and types", store.Query{IDs: []string{"a"}, Types: []string{"indicator", "tool"}}, []string{"USING INDEX objects_version (collection=? AND id=?)"}},
+		{"added after", store.Query{AddedAfter: added}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+		{"exact versions", store.Query{Versions: store.VersionFilter{Exact: []time.Time{added}}}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.q.Limit = 1000
+			query, args := listQuery(pk, 0, tc.q)
+			plan := explain(t, s, query, args...)
+			for _, w := range tc.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("plan of %s\n%s\nlacks %q", query, plan, w)
+				}
+			}
+			if strings.Contains(plan, "SCAN objects") {
+				t.Errorf("plan of %s scans the table:\n%s", query, plan)
+			}
+		})
+	}
+	plan := explain(t, s, `SELECT coalesce(max(seq), 0) FROM objects WHERE collection = ? AND date_added <= ?`, pk, 0)
+	if !strings.Contains(plan, "USING COVERING INDEX objects_added") {
+		t.Errorf("plan of the added_after bound:\n%s\nwant it to use objects_added", plan)
+	}
+}
+
+func explain(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN %s: %v", query, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %s\n", id, parent, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestOtherProcess writes from a child process, as `entente user add` does
+// beside `entente serve`, while this process writes too: SQLite's file
+// locks and the busy timeout must serialize them, and date_added must
+// still strictly increase.
+func TestOtherProcess(t *testing.T) {
+	if path := os.Getenv("ENTENTE_SQLITE_CHILD"); path != "" {
+		childProcess(t, path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	s, path := openTemp(t)
+	defer s.Close()
+	coll := setupCollection(t, s)
+
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestOtherProcess$")
+	cmd.Env = append(os.Environ(), "ENTENTE_SQLITE_CHILD="+path)
+	var output strings.Builder
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		addIndicators(t, s, coll, i*10, 10)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child process: %v\n%s", err, output.String())
+	}
+
+	p, err := s.Objects(t.Context(), store.Query{Collection: coll, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Objects) != 400 {
+		t.Errorf("stored %d objects, want 200 from each process", len(p.Objects))
+	}
+	for i := 1; i < len(p.Objects); i++ {
+		if !p.Objects[i].DateAdded.After(p.Objects[i-1].DateAdded) {
+			t.Fatalf("object %d: date_added %v not after %v", i, p.Objects[i].DateAdded, p.Objects[i-1].DateAdded)
+		}
+	}
+	if _, err := s.Account(t.Context(), "child"); err != nil {
+		t.Errorf("the account the child process created: %v", err)
+	}
+}
+
+func childProcess(t *testing.T, path string) {
+	s, err := Open(t.Context(), path, WithBusyTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 20 {
+		addIndicators(t, s, testCollection, 1000+i*10, 10)
+	}
+	if err := s.CreateAccount(t.Context(), store.Account{Name: "child", Role: store.RoleAdmin, TokenHash: []byte("child's token hash")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		path string
+		opts []Option
+		want string
+	}{
+		{"no path", "", nil, "needs a database file path"},
+		{"in memory", ":memory:", nil, "needs a database file path"},
+		{"no readers", filepath.Join(dir, "a.db"), []Option{WithReaders(0)}, "want at least 1 reader"},
+		{"missing directory", filepath.Join(dir, "missing", "a.db"), nil, filepath.Join(dir, "missing", "a.db")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tc.path, tc.opts...)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q) succeeded", tc.path)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open(%q): %v, want it to mention %q", tc.path, err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,206 @@
+// Package store defines how an Entente node persists what it holds: API roots,
+// collections, STIX object versions, TAXII status resources and accounts.
+//
+// Every implementation (store/sqlite, later store/postgres) passes the one
+// conformance suite in store/storetest. The contract follows TAXII 2.1
+// (OASIS, 2021) §3–§5: object versions are keyed by (collection, id, version),
+// each stored version gets a monotonic sequence number and a date_added with
+// microsecond precision that strictly increases within its collection, and
+// every listing pages by sequence number, never by offset.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/entente/entente/stix"
+)
+
+var (
+	// ErrNotFound means the API root, collection, object, status or account
+	// does not exist. TAXII answers it with 404.
+	ErrNotFound = errors.New("store: not found")
+
+	// ErrExists means a collection id or alias, API root or account name is
+	// already taken. Pick another name.
+	ErrExists = errors.New("store: already exists")
+
+	// ErrConflict means a different object is already stored under the same
+	// id and version. STIX 2.1 §3.6 requires one content per (id, modified):
+	// the producer must bump modified to publish a change.
+	ErrConflict = errors.New("store: a different object is stored under this id and version")
+)
+
+// Store is the persistence contract of a node. Implementations are safe for
+// concurrent use, and for use by several processes on the same database
+// (`entente user add` runs beside `entente serve`).
+type Store interface {
+	CreateAPIRoot(ctx context.Context, r APIRoot) error
+	APIRoots(ctx context.Context) ([]APIRoot, error)
+	APIRoot(ctx context.Context, path string) (APIRoot, error)
+
+	CreateCollection(ctx context.Context, c Collection) error
+	// Collections lists an API root's collections in creation order.
+	Collections(ctx context.Context, apiRoot string) ([]Collection, error)
+	Collection(ctx context.Context, apiRoot, id string) (Collection, error)
+
+	// AddObjects stores objects in one transaction and reports one outcome
+	// per object, in order. An object whose id and version are stored already
+	// with the same content (compared as RFC 8785 canonical JSON) is a
+	// Duplicate, not an error; one stored with different content fails with
+	// ErrConflict, alone. Objects without a STIX version (SCOs) get the
+	// date_added of the version that first stored that content.
+	AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]AddOutcome, error)
+
+	// Objects lists stored versions matching q in ascending sequence order,
+	// at most q.Limit of them, and says whether more follow.
+	Objects(ctx context.Context, q Query) (Page, error)
+
+	// DeleteObject removes the versions of one object that match the version
+	// and spec_version filters and returns how many it removed.
+	//
+	// The filters mean what they mean in Query: the zero VersionFilter
+	// selects the last version, and no specVersions the latest spec_version.
+	// Removing nothing is not an error (0, nil). Sequence numbers and
+	// date_added values of removed versions are never given out again.
+	DeleteObject(ctx context.Context, collection, id string, versions VersionFilter, specVersions []string) (int, error)
+
+	PutStatus(ctx context.Context, s Status) error
+	Status(ctx context.Context, apiRoot, id string) (Status, error)
+	// PruneStatuses deletes statuses whose request time is before t.
+	PruneStatuses(ctx context.Context, before time.Time) (int, error)
+
+	// CreateAccount fails with ErrExists if the name is taken.
+	CreateAccount(ctx context.Context, a Account) error
+	Account(ctx context.Context, name string) (Account, error)
+	AccountByTokenHash(ctx context.Context, hash []byte) (Account, error)
+
+	// Stats counts what is stored, for metrics.
+	Stats(ctx context.Context) (Stats, error)
+
+	Close() error
+}
+
+// APIRoot is a TAXII API root. Path is its single URL path segment ("api1").
+type APIRoot struct {
+	Path             string
+	Title            string
+	Description      string
+	MaxContentLength int64
+}
+
+// Collection is a TAXII collection within an API root.
+type Collection struct {
+	ID          string // a UUIDv4
+	APIRoot     string
+	Title       string
+	Description string
+	Alias       string // "" or unique within the API root
+	MediaTypes  []string
+}
+
+// Object is one stored version of a STIX object.
+type Object struct {
+	Seq         int64
+	Collection  string
+	ID          string
+	Type        string
+	Version     string // modified, else created, else the date_added of the version (TAXII timestamp)
+	SpecVersion string
+	DateAdded   time.Time // microsecond precision, UTC
+	Raw         []byte    // the object's JSON as received; nil when Query.WithoutContent
+}
+
+// AddOutcome says what AddObjects did with one object.
+type AddOutcome struct {
+	Seq       int64 // the stored version's sequence number (also for a Duplicate)
+	DateAdded time.Time
+	Version   string
+	Duplicate bool  // the same content was stored already: nothing was added
+	Err       error // ErrConflict, or another reason this object alone failed
+}
+
+// VersionFilter selects versions as TAXII match[version] does. The zero value
+// selects the latest version only.
+type VersionFilter struct {
+	All   bool
+	First bool
+	Last  bool
+	Exact []time.Time // versions whose STIX version time equals one of these
+}
+
+// Query selects stored object versions of one collection. Filters are ANDed;
+// values within one filter are ORed. Objects fails with ErrNotFound if the
+// collection does not exist.
+type Query struct {
+	Collection string
+	After      int64     // sequence cursor: only versions with Seq > After
+	AddedAfter time.Time // zero: unbounded
+	IDs        []string
+	Types      []string
+	Versions   VersionFilter
+	// SpecVersions limits the spec_version of returned versions; empty means
+	// the latest spec_version stored for each object (TAXII's default).
+	// Versions then applies within each selected spec_version: "last" is
+	// the last version of that spec_version. An object stored without
+	// spec_version (an SCO) counts as "2.1".
+	SpecVersions   []string
+	Limit          int  // > 0
+	WithoutContent bool // leave Object.Raw nil (manifests, versions)
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Objects []Object
+	More    bool // further matching versions exist after the last one returned
+}
+
+// Status is a TAXII status resource (TAXII 2.1 §4.3.1).
+type Status struct {
+	ID               string
+	APIRoot          string
+	Status           string // "complete" or "pending"
+	RequestTimestamp time.Time
+	TotalCount       int
+	SuccessCount     int
+	FailureCount     int
+	PendingCount     int
+	Successes        []StatusDetail
+	Failures         []StatusDetail
+	Pendings         []StatusDetail
+	Owner            string // the account that made the request
+}
+
+// StatusDetail reports on one object of a request.
+type StatusDetail struct {
+	ID      string
+	Version string
+	Message string
+}
+
+// Role is an account's role.
+type Role string
+
+// Roles: admin does everything, analyst reads and writes collections, reader
+// only reads.
+const (
+	RoleAdmin   Role = "admin"
+	RoleAnalyst Role = "analyst"
+	RoleReader  Role = "reader"
+)
+
+// Account is a user or tool allowed to use the node. Only a hash of its token
+// is stored.
+type Account struct {
+	Name      string
+	Role      Role
+	TokenHash []byte // SHA-256 of the token
+	Created   time.Time
+}
+
+// Stats counts what a store holds.
+type Stats struct {
+	Collections int64
+	Objects     int64 // stored object versions
+}

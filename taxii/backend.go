@@ -1,0 +1,109 @@
+package taxii
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Backend is what the Server needs from a node. Every method gets the
+// authenticated Caller; a Backend decides what that caller may see (TAXII
+// 2.1 allows omitting what a client may not read). Methods return the errors
+// below (wrapped or not); the Server maps them to HTTP statuses in one place.
+type Backend interface {
+	// Authenticate checks HTTP Basic credentials (user name and token) or a
+	// bearer token (user == ""). It returns ErrUnauthorized when they are
+	// wrong.
+	Authenticate(ctx context.Context, user, token string) (*Caller, error)
+
+	// Discovery describes the server. APIRoots holds URLs, absolute or
+	// server-relative ("/api1/"), and Default is one of them (§4.1.1);
+	// Config.Title, Description and Contact, when set, replace the
+	// Backend's.
+	Discovery(ctx context.Context, c *Caller) (*Discovery, error)
+	// APIRoot describes the API root at path /root/. Its
+	// MaxContentLength also caps the bodies the Server accepts.
+	APIRoot(ctx context.Context, c *Caller, root string) (*APIRoot, error)
+	// Collections lists an API root's collections, always in the same
+	// order (§3.3).
+	Collections(ctx context.Context, c *Caller, root string) ([]Collection, error)
+	// Collection returns one collection, with CanRead and CanWrite set for c.
+	Collection(ctx context.Context, c *Caller, root, id string) (*Collection, error)
+
+	// Objects lists object versions (content included unless the filter says
+	// manifest only) ascending by date_added: at most f.Limit of them, after
+	// position f.After. The Server has already checked c's right to read
+	// the collection, but a Backend may omit objects c may not see.
+	Objects(ctx context.Context, c *Caller, root, collection string, f *Filter) (*Page, error)
+
+	// AddObjects stores an envelope's objects. Each object succeeds or fails
+	// alone; the returned Status reports every one.
+	AddObjects(ctx context.Context, c *Caller, root, collection string, objects []json.RawMessage) (*Status, error)
+
+	// DeleteObject removes the versions of one object selected by f's
+	// Versions and SpecVersions; ErrNotFound if none matched. The Server
+	// sets f.Versions.All when the client gave no match[version], since
+	// §5.7 deletes the object, and leaves f.Limit 0.
+	DeleteObject(ctx context.Context, c *Caller, root, collection, id string, f *Filter) error
+
+	// Status returns the status of an earlier AddObjects, or ErrNotFound
+	// once it has expired (keep them at least 24 hours, §4.3).
+	Status(ctx context.Context, c *Caller, root, id string) (*Status, error)
+}
+
+// Errors a Backend returns. The Server answers each with the TAXII status
+// code and an error resource; the wrapped message becomes the description.
+var (
+	ErrUnauthorized  = errors.New("taxii: authentication required")            // 401
+	ErrForbidden     = errors.New("taxii: not permitted")                      // 403
+	ErrNotFound      = errors.New("taxii: not found")                          // 404
+	ErrBadRequest    = errors.New("taxii: bad request")                        // 400
+	ErrUnprocessable = errors.New("taxii: unprocessable request")              // 422
+	ErrUnavailable   = errors.New("taxii: temporarily unavailable, try again") // 503 with Retry-After
+)
+
+// Caller is an authenticated account.
+type Caller struct {
+	Name string
+	Role string // "admin", "analyst" or "reader"
+}
+
+// Filter is a parsed, validated TAXII query (TAXII 2.1 §3.4–3.5).
+type Filter struct {
+	AddedAfter time.Time // zero: none
+	Limit      int       // set by the Server for listings: min(client limit, server page size)
+	After      int64     // list only items past this position (from a verified next token); 0 at the start
+	// IDs, Types and SpecVersions each hold ORed values, sorted and
+	// without duplicates; empty means any. Without SpecVersions, only each
+	// object's latest spec_version qualifies (§3.5).
+	IDs          []string
+	Types        []string
+	Versions     VersionMatch
+	SpecVersions []string
+	Manifest     bool // only id, date_added, version and media type are needed
+}
+
+// VersionMatch is match[version]. The zero value means "last". The
+// selections are ORed: First and Last together select both ends. All is
+// never combined with the others; Exact is sorted, without duplicates.
+type VersionMatch struct {
+	All, First, Last bool
+	Exact            []time.Time
+}
+
+// Page is one page of object versions.
+type Page struct {
+	Items []Item
+	More  bool
+	Next  int64 // the last item's position, which the next page starts after; valid when More
+}
+
+// Item is one object version in a page.
+type Item struct {
+	ID        string
+	Version   string
+	DateAdded time.Time
+	MediaType string          // "application/stix+json;version=2.1"
+	Object    json.RawMessage // nil in manifest pages
+}

@@ -1,0 +1,37 @@
+// Package taxii implements TAXII 2.1 (OASIS Standard, 10 June 2021,
+// https://docs.oasis-open.org/cti/taxii/v2.1/taxii-v2.1.html): the resources,
+// query filters and pagination, a Server over a small Backend interface that
+// the node supplies, and a Client for partner nodes and tools.
+//
+// # Server
+//
+// NewServer returns an http.Handler for every TAXII endpoint. It answers
+// every request, errors included, with Content-Type
+// application/taxii+json;version=2.1 and every 4xx and 5xx with an error
+// resource (§3.6.1); a malformed request gets a 4xx, never a 500. Where
+// the standard leaves a choice, the Server decides as follows.
+//
+//   - Paths must end in "/" (TAXII 2.1 requires it of clients); others get a
+//     404 that says so, not a redirect.
+//   - A request without Accept, or whose Accept admits
+//     application/taxii+json (with version=2.1 or none) directly or through
+//     a wildcard, is served; any other gets 406. POST bodies must be
+//     application/taxii+json, with version=2.1 or none; others get 415.
+//   - Query parameters an endpoint does not define, and unknown match
+//     fields, are ignored (§3.5); a defined parameter given twice, or with
+//     a malformed value, is a 400 naming it.
+//   - next tokens are opaque, HMAC-protected and bound to the endpoint,
+//     collection, object, filters and caller (see Config.TokenKey). The
+//     manifest and versions resources carry next as envelopes do: their
+//     endpoints take a next parameter (§5.3, §5.8) though their resource
+//     tables list no next property, and the OASIS reference server sends
+//     it. Paging with added_after set to X-TAXII-Date-Added-Last works
+//     everywhere as well (§3.4).
+//   - X-TAXII-Date-Added-First and -Last name the first and last item of
+//     the answer, so an empty page, still a 200, has neither.
+//   - A POST body that is not JSON is a 400; JSON that is not an envelope
+//     of objects (a bundle, a list, an empty list) is a 422.
+//   - DELETE without match[version] deletes every version of the object.
+//   - Rights are checked on every request, next tokens included: can_read
+//     for reads, can_write for adds, and §5.7's table for deletes.
+package taxii
