@@ -75,6 +75,7 @@ type IndicatorError struct {
 
 // Error names the indicator and says what is wrong with it.
 func (e *IndicatorError) Error() string { return e.ID + ": " + e.Err.Error() }
+
 // Unwrap returns the underlying error, such as a *pattern.Error.
 func (e *IndicatorError) Unwrap() error { return e.Err }
 
@@ -344,8 +345,9 @@ func compileAll(inds []Indicator, out []compiled) {
 			break
 		}
 		wg.Go(func() {
+			c := compiler{intern: make(map[string]string)}
 			for i := lo; i < hi; i++ {
-				out[i] = compileOne(inds[i].Pattern)
+				out[i] = c.compileOne(inds[i].Pattern)
 			}
 		})
 	}
@@ -492,26 +494,39 @@ func lookupKeys(p Property, v6 bool) []string {
 	return keys
 }
 
+// compiler holds one goroutine's scratch space for compiling patterns.
+// Millions of patterns name a handful of paths, so their keys are interned
+// rather than allocated once per pattern.
+type compiler struct {
+	intern map[string]string
+	buf    []byte
+}
+
 // pathKey is the canonical form of an object path, as lookupKeys spells it.
 // Indexes become [*]: anchors are necessary conditions, and to_refs[0]
 // holding a value implies to_refs[*] does.
-func pathKey(p *pattern.ObjectPath) (key string, indexed bool) {
-	var b strings.Builder
-	b.WriteString(p.Type)
-	b.WriteByte(':')
+func (c *compiler) pathKey(p *pattern.ObjectPath) (key string, indexed bool) {
+	b := append(c.buf[:0], p.Type...)
+	b = append(b, ':')
 	for i, st := range p.Steps {
 		if i > 0 {
-			b.WriteByte(0)
+			b = append(b, 0)
 		}
 		switch st.Kind {
 		case pattern.StepKey:
-			b.WriteString(st.Key)
+			b = append(b, st.Key...)
 		default:
 			indexed = indexed || st.Kind == pattern.StepIndex
-			b.WriteString("[*]")
+			b = append(b, "[*]"...)
 		}
 	}
-	return b.String(), indexed
+	c.buf = b
+	key, ok := c.intern[string(b)]
+	if !ok {
+		key = string(b)
+		c.intern[key] = key
+	}
+	return key, indexed
 }
 
 // producible holds the path keys some reader property can fill.
@@ -528,7 +543,7 @@ var producible = func() map[string]bool {
 }()
 
 // compileOne parses a pattern and finds its anchors.
-func compileOne(src string) compiled {
+func (c *compiler) compileOne(src string) compiled {
 	if !utf8.ValidString(src) {
 		// STIX is JSON, whose strings are Unicode; refusing here also keeps
 		// malformed bytes away from the regular-expression compiler.
@@ -538,38 +553,38 @@ func compileOne(src string) compiled {
 	if err != nil {
 		return compiled{err: fmt.Errorf("pattern: %w", err)}
 	}
-	c := compiled{pat: p}
+	out := compiled{pat: p}
 	if simple, ok := p.Expr.(*pattern.ObservationSimple); ok {
-		anchors, direct := comparisonAnchors(simple.Comparison)
-		c.anchors = anchors
-		c.decide = decideEval
+		anchors, direct := c.comparisonAnchors(simple.Comparison)
+		out.anchors = anchors
+		out.decide = decideEval
 		if direct {
 			// The tree is not needed again; let it go now rather than
 			// hold millions of them until the index is built.
-			c.decide, c.pat = decideDirect, nil
+			out.decide, out.pat = decideDirect, nil
 		}
 		if anchors != nil && len(anchors) == 0 {
-			c.decide = decideNever
+			out.decide = decideNever
 		}
-		return c
+		return out
 	}
-	c.decide = decideWindow
-	c.anchors = windowAnchors(p.Expr)
-	return c
+	out.decide = decideWindow
+	out.anchors = c.windowAnchors(p.Expr)
+	return out
 }
 
 // windowAnchors collects the anchors of every simple observation expression
 // in a multi-observation pattern: any observation that can take part in a
 // match hits one of them. A leaf without anchors makes the whole pattern
 // unanchored (nil).
-func windowAnchors(e pattern.ObservationExpr) []anchor {
+func (c *compiler) windowAnchors(e pattern.ObservationExpr) []anchor {
 	var all []anchor
 	ok := true
 	var walk func(pattern.ObservationExpr)
 	walk = func(e pattern.ObservationExpr) {
 		switch e := e.(type) {
 		case *pattern.ObservationSimple:
-			a, _ := comparisonAnchors(e.Comparison)
+			a, _ := c.comparisonAnchors(e.Comparison)
 			if a == nil {
 				ok = false
 			}
@@ -595,11 +610,11 @@ func windowAnchors(e pattern.ObservationExpr) []anchor {
 // whenever e holds, or nil when there is no such set short of evaluating e
 // on every record. An empty, non-nil set means e can never hold on a
 // record. direct reports that a hit on any anchor means e holds.
-func comparisonAnchors(e pattern.ComparisonExpr) (anchors []anchor, direct bool) {
+func (c *compiler) comparisonAnchors(e pattern.ComparisonExpr) (anchors []anchor, direct bool) {
 	switch e := e.(type) {
 	case *pattern.ComparisonBinary:
-		l, ld := comparisonAnchors(e.Left)
-		r, rd := comparisonAnchors(e.Right)
+		l, ld := c.comparisonAnchors(e.Left)
+		r, rd := c.comparisonAnchors(e.Right)
 		if e.Op == pattern.BoolOr {
 			if l == nil || r == nil {
 				return nil, false
@@ -620,7 +635,7 @@ func comparisonAnchors(e pattern.ComparisonExpr) (anchors []anchor, direct bool)
 		}
 		return l, false
 	case *pattern.Comparison:
-		return comparisonAnchor(e)
+		return c.comparisonAnchor(e)
 	}
 	return nil, false
 }
@@ -645,29 +660,29 @@ func cost(as []anchor) int {
 	return n
 }
 
-func comparisonAnchor(c *pattern.Comparison) ([]anchor, bool) {
-	key, indexed := pathKey(&c.Path)
+func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
+	key, indexed := c.pathKey(&cmp.Path)
 	if !producible[key] {
 		// A path no record holds never resolves, and an unresolved path
 		// makes the comparison false whatever the operator (section 9.5).
 		return []anchor{}, false
 	}
-	if c.Negated {
+	if cmp.Negated {
 		return nil, false
 	}
 	// A direct decision needs the lookup to mean exactly what the
 	// comparison means: resolves_to_refs exists only when the record also
 	// names a domain, and a concrete list index is not checked by lookups.
 	direct := !indexed && !strings.HasPrefix(key, "domain-name:resolves_to_refs")
-	switch c.Op {
+	switch cmp.Op {
 	case pattern.OpEqual:
-		if c.Value.Kind != pattern.KindString {
+		if cmp.Value.Kind != pattern.KindString {
 			return nil, false
 		}
-		return []anchor{{kind: kindEq, path: key, value: c.Value.Str}}, direct
+		return []anchor{{kind: kindEq, path: key, value: cmp.Value.Str}}, direct
 	case pattern.OpIn:
-		as := make([]anchor, 0, len(c.Values))
-		for _, v := range c.Values {
+		as := make([]anchor, 0, len(cmp.Values))
+		for _, v := range cmp.Values {
 			if v.Kind != pattern.KindString {
 				return nil, false
 			}
@@ -675,14 +690,14 @@ func comparisonAnchor(c *pattern.Comparison) ([]anchor, bool) {
 		}
 		return as, direct
 	case pattern.OpIsSubset:
-		return []anchor{{kind: anchorCIDR, path: key, cidr: c.Prefix()}}, direct
+		return []anchor{{kind: anchorCIDR, path: key, cidr: cmp.Prefix()}}, direct
 	case pattern.OpLike:
-		if c.Value.Kind != pattern.KindString {
+		if cmp.Value.Kind != pattern.KindString {
 			return nil, false
 		}
-		return likeAnchors(key, pattern.Normalize(c.Value.Str)), false
+		return likeAnchors(key, pattern.Normalize(cmp.Value.Str)), false
 	case pattern.OpMatches:
-		re := c.Regexp()
+		re := cmp.Regexp()
 		if re == nil {
 			return nil, false
 		}

@@ -114,6 +114,17 @@ var idContributing = map[string][]string{
 	"x509-certificate":     {"hashes", "serial_number"},
 }
 
+// ValidID reports whether s is a STIX identifier: "<type>--<UUID>" with a
+// valid type name and an RFC 4122 UUID (§2.9). It does not say whether the
+// type is one STIX defines.
+func ValidID(s string) bool {
+	_, ok := splitIdentifier(s)
+	return ok
+}
+
+// ValidTypeName reports whether s may name a STIX type (§3.1).
+func ValidTypeName(s string) bool { return validTypeName(s) }
+
 // splitIdentifier splits "<type>--<UUID>" and reports whether s has that
 // form (§2.9): a valid type name and an RFC 4122 UUID (versions 1 to 5,
 // variant 10xx), in either letter case.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/entente/entente/stix"
 )
 
 // endpoint names a TAXII endpoint that takes query parameters, with the
@@ -103,14 +105,14 @@ func (q *query) parseMatch(field, v string) error {
 	switch field {
 	case "id":
 		for _, id := range values {
-			if !isSTIXID(id) {
+			if !stix.ValidID(id) {
 				return fmt.Errorf("holds %q, which is not a STIX id (want type--UUID, as in indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f)", id)
 			}
 		}
 		q.IDs = values
 	case "type":
 		for _, t := range values {
-			if !isSTIXType(t) {
+			if !stix.ValidTypeName(t) {
 				return fmt.Errorf("holds %q, which is not a STIX type name (3 to 250 characters: lower-case letters, digits and hyphens, starting with a letter)", t)
 			}
 		}
@@ -238,53 +240,6 @@ func FormatTimestamp(t time.Time) string {
 }
 
 const timestampLayout = "2006-01-02T15:04:05.000000Z"
-
-// isSTIXID reports whether s is type--UUID with a lower-case type name
-// (STIX 2.1 §2.9). UUID letters may be of either case, as the STIX schema
-// allows.
-func isSTIXID(s string) bool {
-	typ, uuid, ok := strings.Cut(s, "--")
-	if !ok || !isSTIXType(typ) || len(uuid) != 36 {
-		return false
-	}
-	for i := range len(uuid) {
-		c := uuid[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// isSTIXType reports whether s is a valid STIX type name (STIX 2.1 §2.9):
-// 3–250 characters of a-z, 0-9 and '-', starting with a letter, with no
-// two hyphens in a row, since "--" separates type from UUID in an id.
-func isSTIXType(s string) bool {
-	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case c == '-' && s[i-1] != '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // isSpecVersion reports whether s looks like a STIX spec_version: digits,
 // a dot, digits.

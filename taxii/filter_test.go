@@ -129,28 +129,6 @@ func TestFormatTimestamp(t *testing.T) {
 	}
 }
 
-func TestIsSTIXID(t *testing.T) {
-	tests := []struct {
-		id   string
-		want bool
-	}{
-		{"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", true},
-		{"x-custom-type--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F", true},
-		{"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", true},
-		{"indicator--8e2e2d2b17d44cbf938f98ee46b3cd3f", false},
-		{"Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", false},
-		{"in--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", false},
-		{"x--y--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", false},
-		{"--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := isSTIXID(tt.id); got != tt.want {
-			t.Errorf("isSTIXID(%q) = %v, want %v", tt.id, got, tt.want)
-		}
-	}
-}
-
 func testScope(f *Filter) *tokenScope {
 	return &tokenScope{endpoint: objectsEndpoint, root: "api1", collection: "c1", caller: "alice", filter: f}
 }

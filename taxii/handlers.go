@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/entente/entente/stix"
 )
 
 // defaultMaxContentLength caps POST bodies when a Backend reports no
@@ -103,7 +105,7 @@ func (s *Server) checkCollection(r *http.Request, c *Caller, need access) error 
 // objectID returns the request's object id, checked to be a STIX id.
 func objectID(r *http.Request) (string, error) {
 	id := r.PathValue("object")
-	if !isSTIXID(id) {
+	if !stix.ValidID(id) {
 		return "", fmt.Errorf("%w: %q in the path is not a STIX id (want type--UUID, as in indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f)", ErrBadRequest, id)
 	}
 	return id, nil
