@@ -122,10 +122,13 @@ func (s *Stream) Run(ctx context.Context, source string, r io.Reader) (Stats, er
 	pool := sync.Pool{New: func() any { b := make([]byte, 0, batchSize+maxLine); return &b }}
 	batches := make(chan *batch, workers)
 	results := make(chan *batchResult, workers*2)
+	// inflight bounds the batches between reading and delivery, so that
+	// one slow batch cannot make the others pile up in memory.
+	inflight := make(chan struct{}, workers*4)
 	var readErr error
 	go func() {
 		defer close(batches)
-		readErr = s.read(ctx, r, maxLine, &pool, batches)
+		readErr = s.read(ctx, r, maxLine, &pool, inflight, batches)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -151,6 +154,7 @@ func (s *Stream) Run(ctx context.Context, source string, r io.Reader) (Stats, er
 				winErr = err
 			}
 			pool.Put(res.buf)
+			<-inflight
 			if s.OnProgress != nil {
 				s.OnProgress(total)
 			}
@@ -197,7 +201,7 @@ func (s *Stream) deliver(res *batchResult, total *Stats, now func() time.Time) e
 
 // read cuts r into batches of whole lines. A line longer than maxLine is
 // dropped on the way, keeping memory bounded, and reported by number.
-func (s *Stream) read(ctx context.Context, r io.Reader, maxLine int, pool *sync.Pool, out chan<- *batch) error {
+func (s *Stream) read(ctx context.Context, r io.Reader, maxLine int, pool *sync.Pool, inflight chan struct{}, out chan<- *batch) error {
 	var (
 		seq     int64
 		line    int64  = 1
@@ -207,6 +211,11 @@ func (s *Stream) read(ctx context.Context, r io.Reader, maxLine int, pool *sync.
 		readBuf = make([]byte, batchSize)
 	)
 	emit := func(data []byte, lines int64) bool {
+		select {
+		case inflight <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
 		bp := pool.Get().(*[]byte)
 		b := &batch{seq: seq, data: append((*bp)[:0], data...), first: line, long: longAt, lines: lines}
 		*bp = b.data

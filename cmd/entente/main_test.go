@@ -14,8 +14,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // stderr and exit code.
 func execEntente(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return execEntenteInput(t, "", args...)
+}
+
+// execEntenteInput is execEntente with stdin.
+func execEntenteInput(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}, args)
+	code = run(context.Background(), &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, args)
 	return out.String(), errOut.String(), code
 }
 

@@ -11,10 +11,8 @@ import (
 
 func runPatternCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}
-	code = run(t.Context(), env, append([]string{"pattern"}, args...))
-	return code, out.String(), errb.String()
+	stdout, stderr, code = execEntenteInput(t, stdin, append([]string{"pattern"}, args...)...)
+	return code, stdout, stderr
 }
 
 func TestPatternCheck(t *testing.T) {

@@ -187,6 +187,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		TokenKey:    key.Secret("taxii next token"),
 		MaxPageSize: pageSize,
 		Logger:      logger,
+		Observe:     metrics.observe,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +198,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	mux.Handle("/", srv)
 
 	hs := &http.Server{
-		Handler:           metrics.instrument(mux),
+		Handler:           metrics.countInFlight(mux),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -411,11 +412,11 @@ func newMetrics(st store.Store) *metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "entente_http_requests_total",
-			Help: "HTTP requests answered, by route pattern and status code.",
+			Help: "TAXII requests answered, by route pattern and status code.",
 		}, []string{"route", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "entente_http_request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by route pattern.",
+			Help:    "Time to answer a TAXII request, by route pattern.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5 ms to 16 s
 		}, []string{"route"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -444,44 +445,19 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// instrument counts and times every request. The route label is the
-// pattern the mux matched, which keeps it to a bounded set whatever URLs
+// observe counts and times one TAXII request. The route is the pattern
+// that served it, which keeps the label to a bounded set whatever URLs
 // clients send.
-func (m *metrics) instrument(next http.Handler) http.Handler {
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// countInFlight tracks the requests being answered, all routes together.
+func (m *metrics) countInFlight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		route := r.Pattern // set by the innermost ServeMux that matched
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		next.ServeHTTP(w, r)
 	})
 }
-
-// statusRecorder remembers the status code a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	code        int
-	wroteHeader bool
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.code, r.wroteHeader = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	r.wroteHeader = true
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's flusher and
-// deadlines.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

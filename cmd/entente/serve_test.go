@@ -147,9 +147,8 @@ func lastLine(s string) string {
 
 func runCmd(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(t.Context(), &Env{Stdout: &out, Stderr: &errb}, args)
-	return code, out.String(), errb.String()
+	stdout, stderr, code = execEntente(t, args...)
+	return code, stdout, stderr
 }
 
 func TestServeFirstStart(t *testing.T) {
