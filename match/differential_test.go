@@ -18,15 +18,15 @@ import (
 var differentialSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 
 var pools = struct {
-	ips, domains, urls, hashes, emails, agents, names []string
+	ips, domains, urls, hashes, emails, userAgents, names []string
 }{
-	ips:     []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1"},
-	domains: []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org"},
-	urls:    []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe"},
-	hashes:  []string{"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-	emails:  []string{"alice@evil.example", "bob@good.example", "carol@example.org"},
-	agents:  []string{"Mozilla/5.0", "curl/8.4.0", "python-requests/2.31", "EvilBot/1.0 (+http://evil.example)"},
-	names:   []string{"a.exe", "invoice.pdf", "README", "drop.exe"},
+	ips:        []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1"},
+	domains:    []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org"},
+	urls:       []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe"},
+	hashes:     []string{"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+	emails:     []string{"alice@evil.example", "bob@good.example", "carol@example.org"},
+	userAgents: []string{"Mozilla/5.0", "curl/8.4.0", "python-requests/2.31", "EvilBot/1.0 (+http://evil.example)"},
+	names:      []string{"a.exe", "invoice.pdf", "README", "drop.exe"},
 }
 
 func pick(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
@@ -55,7 +55,7 @@ func randomRecord(r *rand.Rand) *Record {
 		case 7:
 			rec.Add(EmailTo, []byte(pick(r, pools.emails)))
 		case 8:
-			rec.Add(UserAgent, []byte(pick(r, pools.agents)))
+			rec.Add(UserAgent, []byte(pick(r, pools.userAgents)))
 		case 9:
 			rec.Add(FileName, []byte(pick(r, pools.names)))
 		case 10:
@@ -94,7 +94,7 @@ var patternPaths = []pathPool{
 	{"email-addr:value", pools.emails},
 	{"email-message:from_ref.value", pools.emails},
 	{"email-message:to_refs[*].value", pools.emails},
-	{"network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'", pools.agents},
+	{"network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'", pools.userAgents},
 	{"artifact:mime_type", pools.names},
 	{"network-traffic:protocols[*]", []string{"tcp", "udp", "http", "dns"}},
 	{"network-traffic:protocols[1]", []string{"tcp", "udp", "http", "dns"}},

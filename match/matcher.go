@@ -78,17 +78,23 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 			s.lookup(pid, v.Data, sec)
 		}
 	}
-	// Hash and touch every probe first, then look them up: the misses of
-	// the first loop overlap, and the second finds its slots in cache.
+	// Filter and touch every probe first, then look up the survivors: the
+	// misses of the first loop overlap, and the second finds its slots in
+	// cache.
 	var sink uint64
 	for i := range s.probes {
 		p := &s.probes[i]
 		p.h = keyHash(ix.seed, p.tag, p.key)
-		sink += ix.exact.touch(p.h)
+		if p.pass = ix.exact.mayHold(p.h); p.pass {
+			sink += ix.exact.touch(p.h)
+		}
 	}
 	s.sink += sink
 	for i := range s.probes {
 		p := &s.probes[i]
+		if !p.pass {
+			continue
+		}
 		ix.exact.lookupHash(p.h, p.tag, p.key, func(t uint16, n uint32) {
 			if slices.Contains(p.pids, t>>3) {
 				s.offer(n, sec)
@@ -131,6 +137,7 @@ func ipFamily(v *Value) int {
 type eqProbe struct {
 	h    uint64
 	tag  uint16
+	pass bool // the filter let it through
 	key  []byte
 	pids []uint16
 }

@@ -8,86 +8,119 @@ import (
 
 // substrFilter finds which of many literals occur in a text, for the LIKE
 // and MATCHES comparisons no table lookup can answer. It is hash-anchored:
-// every literal is filed under one of its 4-byte grams, the rarest one
-// across the set, and a scan hashes each 4-byte window of the text, tests a
-// bitmap sized to keep false hits rare, and only then compares literals.
-// Aho-Corasick automata visit a state per byte over megabytes of states;
-// this touches one small bitmap per byte and stays in cache.
+// every literal is filed under one of its grams, the rarest one across the
+// set, and a scan hashes each window of the text, tests a bitmap sized to
+// keep false hits rare, and only then compares literals. Aho-Corasick
+// automata visit a state per byte over megabytes of states; this touches
+// one small bitmap per byte and stays in cache.
 //
-// Literals shorter than a gram are kept aside and searched for directly.
+// Literals of eight bytes or more are filed under 8-byte grams, which are
+// nearly unique even when the literals share their short pieces (digits,
+// say, which also fill log text); shorter ones under 4-byte grams; and
+// those shorter than four bytes are searched for directly.
 type substrFilter struct {
+	long, mid gramIndex
+	short     []substrEntry
+}
+
+// gramIndex files literals under grams of one width.
+type gramIndex struct {
+	width   int // 4 or 8
 	bitmap  []uint64
-	bShift  uint32 // 32 - log2(bitmap bits)
-	kShift  uint32 // 32 - log2(buckets)
+	bShift  uint64 // 64 - log2(bitmap bits)
+	kShift  uint64 // 64 - log2(buckets)
 	start   []uint32
 	entries []substrEntry
-	short   []substrEntry
 }
 
 type substrEntry struct {
-	gram uint32
+	gram uint64
 	off  uint32 // where the gram starts in lit
-	ind  uint32
-	lit  string
+	// next holds up to four literal bytes after the gram, under mask, so
+	// that literals sharing a gram are told apart with one comparison
+	// rather than a string compare each.
+	next, mask uint32
+	ind        uint32
+	lit        string
 }
 
-const gramHashMul = 0x9E3779B1
+const gramHashMul = 0x9E3779B97F4A7C15
 
 type substrLiteral struct {
 	lit string
 	ind uint32
 }
 
+// loadGram reads a gram of the given width at the start of b.
+func loadGram(b []byte, width int) uint64 {
+	if width == 8 {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return uint64(binary.LittleEndian.Uint32(b))
+}
+
 func newSubstrFilter(lits []substrLiteral) *substrFilter {
 	f := &substrFilter{}
-	// Pick each literal's rarest gram by counting grams over the whole set.
-	freq := make(map[uint32]int)
+	var long, mid []substrLiteral
 	for _, l := range lits {
-		for i := 0; i+4 <= len(l.lit); i++ {
-			freq[binary.LittleEndian.Uint32([]byte(l.lit[i:]))]++
+		switch {
+		case len(l.lit) >= 8:
+			long = append(long, l)
+		case len(l.lit) >= 4:
+			mid = append(mid, l)
+		default:
+			f.short = append(f.short, substrEntry{ind: l.ind, lit: l.lit})
 		}
 	}
-	var long []substrEntry
+	f.long = newGramIndex(long, 8)
+	f.mid = newGramIndex(mid, 4)
+	return f
+}
+
+func newGramIndex(lits []substrLiteral, width int) gramIndex {
+	g := gramIndex{width: width}
+	if len(lits) == 0 {
+		return g
+	}
+	// Pick each literal's rarest gram by counting grams over the whole set.
+	freq := make(map[uint64]int)
 	for _, l := range lits {
-		if len(l.lit) < 4 {
-			f.short = append(f.short, substrEntry{ind: l.ind, lit: l.lit})
-			continue
+		for i := 0; i+width <= len(l.lit); i++ {
+			freq[loadGram([]byte(l.lit[i:]), width)]++
 		}
+	}
+	for _, l := range lits {
 		best, bestN := 0, -1
-		for i := 0; i+4 <= len(l.lit); i++ {
-			n := freq[binary.LittleEndian.Uint32([]byte(l.lit[i:]))]
-			if bestN < 0 || n < bestN {
+		for i := 0; i+width <= len(l.lit); i++ {
+			if n := freq[loadGram([]byte(l.lit[i:]), width)]; bestN < 0 || n < bestN {
 				best, bestN = i, n
 			}
 		}
-		long = append(long, substrEntry{
-			gram: binary.LittleEndian.Uint32([]byte(l.lit[best:])),
-			off:  uint32(best),
-			ind:  l.ind,
-			lit:  l.lit,
-		})
+		e := substrEntry{gram: loadGram([]byte(l.lit[best:]), width), off: uint32(best), ind: l.ind, lit: l.lit}
+		for k, c := range []byte(l.lit[best+width : min(best+width+4, len(l.lit))]) {
+			e.next |= uint32(c) << (8 * k)
+			e.mask |= 0xff << (8 * k)
+		}
+		g.entries = append(g.entries, e)
 	}
-	// Sixteen bitmap bits per literal keep about one text window in
-	// sixteen past the bitmap, which is what makes the scan cheap.
-	bBits := max(12, bits.Len(uint(len(long)*16)))
-	bBits = min(bBits, 30)
+	// Sixteen bitmap bits per literal let about one text window in sixteen
+	// past the bitmap, which is what makes the scan cheap.
+	bBits := min(max(12, bits.Len(uint(len(lits)*16))), 32)
 	kBits := max(bBits-3, 1)
-	f.bShift, f.kShift = uint32(32-bBits), uint32(32-kBits)
-	f.bitmap = make([]uint64, (1<<bBits)/64)
-	bucket := func(g uint32) uint32 { return (g * gramHashMul) >> f.kShift }
-	slices.SortFunc(long, func(a, b substrEntry) int { return int(bucket(a.gram)) - int(bucket(b.gram)) })
-	f.start = make([]uint32, 1<<kBits+1)
-	for _, e := range long {
-		h := e.gram * gramHashMul
-		b := h >> f.bShift
-		f.bitmap[b>>6] |= 1 << (b & 63)
-		f.start[bucket(e.gram)+1]++
+	g.bShift, g.kShift = uint64(64-bBits), uint64(64-kBits)
+	g.bitmap = make([]uint64, (1<<bBits)/64)
+	bucket := func(gram uint64) uint64 { return (gram * gramHashMul) >> g.kShift }
+	slices.SortFunc(g.entries, func(a, b substrEntry) int { return int(bucket(a.gram)) - int(bucket(b.gram)) })
+	g.start = make([]uint32, 1<<kBits+1)
+	for _, e := range g.entries {
+		b := (e.gram * gramHashMul) >> g.bShift
+		g.bitmap[b>>6] |= 1 << (b & 63)
+		g.start[bucket(e.gram)+1]++
 	}
-	for i := 1; i < len(f.start); i++ {
-		f.start[i] += f.start[i-1]
+	for i := 1; i < len(g.start); i++ {
+		g.start[i] += g.start[i-1]
 	}
-	f.entries = long
-	return f
+	return g
 }
 
 // find calls fn for the indicator of every literal that occurs in text, as
@@ -98,29 +131,61 @@ func (f *substrFilter) find(text []byte, fn func(ind uint32)) {
 			fn(e.ind)
 		}
 	}
-	if len(f.entries) == 0 {
+	f.long.find(text, fn)
+	f.mid.find(text, fn)
+}
+
+func (g *gramIndex) find(text []byte, fn func(ind uint32)) {
+	if len(g.entries) == 0 || len(text) < g.width {
 		return
 	}
-	bitmap, bShift, kShift := f.bitmap, f.bShift, f.kShift
-	for i := 0; i+4 <= len(text); i++ {
-		g := binary.LittleEndian.Uint32(text[i:])
-		h := g * gramHashMul
-		b := h >> bShift
-		if bitmap[b>>6]&(1<<(b&63)) == 0 {
-			continue
+	// One loop per width, so that the per-byte path has no branch on it.
+	bitmap, bShift := g.bitmap, g.bShift
+	if g.width == 8 {
+		for i := 0; i <= len(text)-8; i++ {
+			gram := binary.LittleEndian.Uint64(text[i : i+8])
+			if b := (gram * gramHashMul) >> bShift; bitmap[b>>6]&(1<<(b&63)) != 0 {
+				g.verify(text, i, gram, fn)
+			}
 		}
-		k := h >> kShift
-		for j := f.start[k]; j < f.start[k+1]; j++ {
-			e := &f.entries[j]
-			if e.gram != g || uint32(i) < e.off {
-				continue
-			}
-			s := i - int(e.off)
-			if s+len(e.lit) <= len(text) && string(text[s:s+len(e.lit)]) == e.lit {
-				fn(e.ind)
-			}
+		return
+	}
+	for i := 0; i <= len(text)-4; i++ {
+		gram := uint64(binary.LittleEndian.Uint32(text[i : i+4]))
+		if b := (gram * gramHashMul) >> bShift; bitmap[b>>6]&(1<<(b&63)) != 0 {
+			g.verify(text, i, gram, fn)
 		}
 	}
+}
+
+// verify compares the literals filed under gram, found at text[i:].
+func (g *gramIndex) verify(text []byte, i int, gram uint64, fn func(ind uint32)) {
+	k := (gram * gramHashMul) >> g.kShift
+	next := loadUpTo4(text[i+g.width:])
+	for j := g.start[k]; j < g.start[k+1]; j++ {
+		e := &g.entries[j]
+		if e.gram != gram || next&e.mask != e.next || uint32(i) < e.off {
+			continue
+		}
+		s := i - int(e.off)
+		if s+len(e.lit) <= len(text) && string(text[s:s+len(e.lit)]) == e.lit {
+			fn(e.ind)
+		}
+	}
+}
+
+// loadUpTo4 reads the first four bytes of b, fewer at its end, little
+// endian. Missing bytes read as zero; a window that short fails the length
+// check that follows anyway.
+func loadUpTo4(b []byte) uint32 {
+	if len(b) >= 4 {
+		return binary.LittleEndian.Uint32(b)
+	}
+	var v uint32
+	for k, c := range b {
+		v |= uint32(c) << (8 * k)
+	}
+	return v
 }
 
 func containsString(text []byte, lit string) bool {
@@ -133,15 +198,4 @@ func containsString(text []byte, lit string) bool {
 		}
 	}
 	return false
-}
-
-func (f *substrFilter) bytes() int {
-	n := len(f.bitmap)*8 + len(f.start)*4
-	for _, e := range f.entries {
-		n += 32 + len(e.lit)
-	}
-	for _, e := range f.short {
-		n += 32 + len(e.lit)
-	}
-	return n
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -47,6 +48,9 @@ type matchConfig struct {
 	Output, Out string
 	// Workers is the number of parsing goroutines; 0 means one per CPU.
 	Workers int
+	// Reload re-reads the indicators at this interval and swaps the new
+	// index in without pausing the logs; 0 reads them once.
+	Reload time.Duration
 	// Logs are the files to read; none or "-" means standard input.
 	Logs []string
 }
@@ -85,6 +89,9 @@ func (c *matchConfig) validate() error {
 	if c.Window < 0 {
 		return fmt.Errorf("--window %s: must not be negative", c.Window)
 	}
+	if c.Reload < 0 {
+		return fmt.Errorf("--reload %s: must not be negative", c.Reload)
+	}
 	return nil
 }
 
@@ -116,6 +123,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Output, "output", "bundle", "sightings as a STIX bundle or as JSON lines: bundle or jsonl")
 	fs.StringVar(&c.Out, "out", "", "write the sightings to this file (default: standard output)")
 	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	fs.DurationVar(&c.Reload, "reload", 0, "re-read the indicators at this interval, for long runs on stdin (0: once)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{Code: 2}
 	}
@@ -134,6 +142,8 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 }
 
 func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
+	// Reloads report from their own goroutine.
+	stderr := &lockedWriter{w: env.Stderr}
 	format, err := openFormat(c)
 	if err != nil {
 		return err
@@ -145,24 +155,40 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 			return err
 		}
 	}
-	var inds []match.Indicator
-	var problems []error
-	if client != nil {
-		inds, problems, err = fetchIndicators(ctx, client, root, c.Collection)
-	} else {
-		inds, problems, err = readIndicators(c.Indicators)
+	load := func() (*match.Index, error) {
+		var (
+			inds     []match.Indicator
+			problems []error
+			err      error
+		)
+		if client != nil {
+			inds, problems, err = fetchIndicators(ctx, client, root, c.Collection)
+		} else {
+			inds, problems, err = readIndicators(c.Indicators)
+		}
+		if err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		ix, errs := match.Compile(inds)
+		problems = append(problems, errs...)
+		reportProblems(stderr, "indicator", problems)
+		if ix.Len() == 0 {
+			return nil, fmt.Errorf("none of the %d indicators can be matched; check the list above", len(inds))
+		}
+		fmt.Fprintf(stderr, "entente match: %d indicators compiled in %s\n", ix.Len(), time.Since(start).Round(time.Millisecond))
+		return ix, nil
 	}
+	ix, err := load()
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	ix, errs := match.Compile(inds)
-	problems = append(problems, errs...)
-	reportProblems(env.Stderr, "indicator", problems)
-	if ix.Len() == 0 {
-		return fmt.Errorf("none of the %d indicators can be matched; check the list above", len(inds))
+	matcher := match.NewMatcher(ix)
+	if c.Reload > 0 {
+		reloadCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go reloadEvery(reloadCtx, stderr, c.Reload, matcher, load)
 	}
-	fmt.Fprintf(env.Stderr, "entente match: %d indicators compiled in %s\n", ix.Len(), time.Since(start).Round(time.Millisecond))
 
 	out := env.Stdout
 	if c.Out != "" {
@@ -193,7 +219,7 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 
 	s := &match.Stream{
 		Format:  format,
-		Matcher: match.NewMatcher(ix),
+		Matcher: matcher,
 		Window:  match.NewWindow(),
 		Workers: c.Workers,
 	}
@@ -209,11 +235,11 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 	const maxReported = 20
 	s.OnBadLine = func(b *match.BadLine) {
 		if bad++; bad <= maxReported {
-			fmt.Fprintf(env.Stderr, "entente match: %v\n", b)
+			fmt.Fprintf(stderr, "entente match: %v\n", b)
 		}
 	}
 	var flushErr error
-	bar := newProgress(env.Stderr)
+	bar := newProgress(env.Stderr, stderr)
 	var total match.Stats
 	began := time.Now()
 	for _, name := range inputs(c.Logs) {
@@ -245,7 +271,7 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 	}
 	if bar != nil {
 		_ = bar.Finish()
-		fmt.Fprintln(env.Stderr)
+		fmt.Fprintln(stderr)
 	}
 	objs, err := agg.Flush(time.Time{})
 	if err == nil {
@@ -260,15 +286,47 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		}
 	}
 	elapsed := time.Since(began)
-	fmt.Fprintf(env.Stderr, "entente match: %d lines (%.1f MB) in %s, %.0f lines/s; %d matches; %d bad lines\n",
+	fmt.Fprintf(stderr, "entente match: %d lines (%.1f MB) in %s, %.0f lines/s; %d matches; %d bad lines\n",
 		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), hits, total.BadLines)
 	if bad > maxReported {
-		fmt.Fprintf(env.Stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
+		fmt.Fprintf(stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
 	}
 	if hits == 0 {
 		return &exitError{Code: 1}
 	}
 	return nil
+}
+
+// reloadEvery swaps a freshly loaded index in at each tick. A failed load
+// keeps the current index: detection goes on with what it has.
+func reloadEvery(ctx context.Context, stderr io.Writer, every time.Duration, m *match.Matcher, load func() (*match.Index, error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ix, err := load()
+		if err != nil {
+			fmt.Fprintf(stderr, "entente match: reload failed, keeping the current indicators: %v\n", err)
+			continue
+		}
+		m.Reload(ix)
+	}
+}
+
+// lockedWriter serializes writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func addStats(a, b match.Stats) match.Stats {
@@ -398,9 +456,10 @@ func reportProblems(w io.Writer, what string, problems []error) {
 	}
 }
 
-// newProgress returns a progress bar on w when w is a terminal, else nil.
-func newProgress(w io.Writer) *progressbar.ProgressBar {
-	f, ok := w.(*os.File)
+// newProgress returns a progress bar writing to w when tty, the process's
+// stderr, is a terminal, else nil.
+func newProgress(tty, w io.Writer) *progressbar.ProgressBar {
+	f, ok := tty.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}

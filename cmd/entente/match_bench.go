@@ -219,8 +219,9 @@ func benchPrefixes(w io.Writer, gen *matchgen.Gen, n int) error {
 	return nil
 }
 
-// benchSubstrings measures the substring prefilter alone: the URL fields of
-// the lines against LIKE '%…%' indicators.
+// benchSubstrings measures the substring prefilter over log text: each
+// whole line is given to the scanner as a URL value, against LIKE '%…%'
+// indicators on URLs.
 func benchSubstrings(w io.Writer, gen *matchgen.Gen, lines []byte, n int) error {
 	if n == 0 {
 		return nil
@@ -230,29 +231,21 @@ func benchSubstrings(w io.Writer, gen *matchgen.Gen, lines []byte, n int) error 
 		return errs[0]
 	}
 	var recs []*match.Record
-	var text int
 	for line := range bytes.Lines(lines) {
-		var rec match.Record
-		if err := (match.EVE{}).Parse(line, &rec); err != nil {
-			return err
-		}
-		urls := &match.Record{Time: rec.Time}
-		for _, v := range rec.Values {
-			if v.Prop == match.URL {
-				urls.Add(match.URL, v.Data)
-				text += len(v.Data)
-			}
-		}
-		if len(urls.Values) > 0 {
-			recs = append(recs, urls)
+		r := &match.Record{}
+		r.Add(match.URL, line)
+		recs = append(recs, r)
+		if len(recs) == 100_000 {
+			break
 		}
 	}
-	if text == 0 {
-		return errors.New("no URLs in the generated lines")
+	text := 0
+	for _, r := range recs {
+		text += len(r.Values[0].Data)
 	}
 	sc := match.NewScanner(ix)
 	now := time.Now()
-	rounds := max(1, (64<<20)/text)
+	rounds := max(1, (256<<20)/text)
 	t0, c0 := time.Now(), cpuTime()
 	for range rounds {
 		for _, r := range recs {
@@ -260,7 +253,7 @@ func benchSubstrings(w io.Writer, gen *matchgen.Gen, lines []byte, n int) error 
 		}
 	}
 	mb := float64(text*rounds) / 1e6
-	fmt.Fprintf(w, "substr:  %d substring indicators over %.1f MB of URLs: %.0f MB/s, %.0f MB per CPU-second (goal ≥ 400)\n",
+	fmt.Fprintf(w, "substr:  %d substring indicators over %.0f MB of log text: %.0f MB/s, %.0f MB per CPU-second (goal ≥ 400)\n",
 		n, mb, mb/time.Since(t0).Seconds(), mb/(cpuTime()-c0).Seconds())
 	return nil
 }

@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
@@ -221,5 +223,47 @@ func TestMatchNode(t *testing.T) {
 	}
 	if types["sighting"] != 1 || types["observed-data"] != 1 {
 		t.Errorf("the node holds %v, want one sighting and one observed-data", types)
+	}
+}
+
+// TestMatchReload rewrites the indicator file while matching standard
+// input, and checks that lines read after a reload see the new indicators.
+func TestMatchReload(t *testing.T) {
+	ind := func(domain string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"indicator--d0000000-0000-4000-8000-000000000009","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = '` + domain + `']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}` + "\n"
+	}
+	path := writeMatchFile(t, "indicators.jsonl", []byte(ind("old.example")))
+	pr, pw := io.Pipe()
+	var out bytes.Buffer
+	errOut := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), &Env{Stdin: pr, Stdout: &out, Stderr: errOut},
+			[]string{"match", "--indicators", path, "--format", "eve", "--output", "jsonl", "--reload", "10ms"})
+	}()
+	// Rewrite the file once the first load is done, then wait for two
+	// more: the second of them started after the rewrite.
+	compiled := func() int { return strings.Count(errOut.String(), "indicators compiled") }
+	waitFor := func(n int) {
+		for deadline := time.Now().Add(30 * time.Second); compiled() < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d loads in 30s; stderr:\n%s", n, errOut.String())
+			}
+		}
+	}
+	waitFor(1)
+	if err := os.WriteFile(path, []byte(ind("new.example")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(compiled() + 2)
+	if _, err := io.WriteString(pw, `{"timestamp":"2026-11-26T08:30:00Z","dns":{"rrname":"new.example"}}`+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d, want 0 (the reloaded indicator matches); stdout:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), `"type":"sighting"`) {
+		t.Errorf("no sighting in:\n%s", out.String())
 	}
 }
