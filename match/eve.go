@@ -241,22 +241,10 @@ func (s *scanner) hashObject(rec *Record, p Property) error {
 
 func (s *scanner) eveFile(rec *Record) error {
 	return s.object(func(key []byte) error {
-		switch string(key) {
-		case "filename":
-			v, ok, err := s.str()
-			if err == nil && ok {
-				if name := baseName(v); len(name) > 0 {
-					rec.Add(FileName, name)
-				}
-			}
+		if ok, err := s.fileNameOrHash(rec, key); ok {
 			return err
-		case "md5":
-			return s.stringProp(rec, FileMD5)
-		case "sha1":
-			return s.stringProp(rec, FileSHA1)
-		case "sha256":
-			return s.stringProp(rec, FileSHA256)
-		case "size":
+		}
+		if string(key) == "size" {
 			return s.intProp(rec, FileSize)
 		}
 		return s.skip()
@@ -370,4 +358,27 @@ func hexDigits(rec *Record, b []byte) []byte {
 		rec.scratch = append(rec.scratch, c)
 	}
 	return rec.scratch[start:len(rec.scratch):len(rec.scratch)]
+}
+
+// fileNameOrHash reads the file name and hash fields, which Suricata's
+// fileinfo and Zeek's files log spell alike, and reports whether key was one
+// of them.
+func (s *scanner) fileNameOrHash(rec *Record, key []byte) (bool, error) {
+	switch string(key) {
+	case "filename":
+		v, ok, err := s.str()
+		if err == nil && ok {
+			if name := baseName(v); len(name) > 0 {
+				rec.Add(FileName, name)
+			}
+		}
+		return true, err
+	case "md5":
+		return true, s.stringProp(rec, FileMD5)
+	case "sha1":
+		return true, s.stringProp(rec, FileSHA1)
+	case "sha256":
+		return true, s.stringProp(rec, FileSHA256)
+	}
+	return false, nil
 }

@@ -77,20 +77,9 @@ func (Zeek) Parse(line []byte, rec *Record) error {
 			return s.stringList(rec, IPAddr)
 		case "san.email":
 			return s.stringList(rec, EmailAddr)
-		case "filename":
-			v, ok, err := s.str()
-			if err == nil && ok {
-				if name := baseName(v); len(name) > 0 {
-					rec.Add(FileName, name)
-				}
-			}
+		case "filename", "md5", "sha1", "sha256":
+			_, err := s.fileNameOrHash(rec, key)
 			return err
-		case "md5":
-			return s.stringProp(rec, FileMD5)
-		case "sha1":
-			return s.stringProp(rec, FileSHA1)
-		case "sha256":
-			return s.stringProp(rec, FileSHA256)
 		case "total_bytes":
 			return s.intProp(rec, FileSize)
 		default:

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/entente/entente/match"
+	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/taxii"
 )
@@ -33,9 +34,10 @@ type matchConfig struct {
 	// indicators from and post the sightings to. APIRoot defaults to the
 	// node's default API root.
 	Node, APIRoot, Collection string
-	// Token authenticates to the node (a bearer token); CACert is a PEM
-	// file of certificates to trust for it, such as the node's own.
-	Token, CACert string
+	// Token authenticates to the node (a bearer token). Fingerprint pins
+	// the node's certificate by the SHA-256 fingerprint that serve prints;
+	// CACert is instead a PEM file of certificates to trust for it.
+	Token, Fingerprint, CACert string
 	// Format is the log format: eve, zeek or jsonl. Mapping is the field
 	// mapping file jsonl needs.
 	Format, Mapping string
@@ -115,6 +117,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.APIRoot, "api-root", "", "API root on the node (default: the node's default)")
 	fs.StringVar(&c.Collection, "collection", "", "collection id on the node")
 	fs.StringVar(&c.Token, "token", os.Getenv("ENTENTE_TOKEN"), "bearer token for the node (default $ENTENTE_TOKEN)")
+	fs.StringVar(&c.Fingerprint, "fingerprint", "", "trust only the node certificate with this SHA-256 `fingerprint`, as serve prints it")
 	fs.StringVar(&c.CACert, "cacert", "", "PEM file of certificates to trust for the node")
 	fs.StringVar(&c.Format, "format", "", "log format: eve, zeek or jsonl")
 	fs.StringVar(&c.Mapping, "mapping", "", "field mapping file for --format jsonl")
@@ -473,7 +476,16 @@ func newProgress(tty, w io.Writer) *progressbar.ProgressBar {
 
 func dialNode(ctx context.Context, c *matchConfig) (*taxii.Client, string, error) {
 	opts := taxii.ClientOptions{Token: c.Token, UserAgent: "entente-match"}
-	if c.CACert != "" {
+	switch {
+	case c.Fingerprint != "" && c.CACert != "":
+		return nil, "", usageError("--fingerprint and --cacert both say which certificate to trust: give one")
+	case c.Fingerprint != "":
+		cfg, err := node.PinnedTLSConfig(c.Fingerprint)
+		if err != nil {
+			return nil, "", usageError("--fingerprint: %v", err)
+		}
+		opts.TLSConfig = cfg
+	case c.CACert != "":
 		pem, err := os.ReadFile(c.CACert)
 		if err != nil {
 			return nil, "", err

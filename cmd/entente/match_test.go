@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -52,9 +51,8 @@ func gzipMatch(t *testing.T, s string) []byte {
 
 func runMatchCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code = run(context.Background(), &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, args)
-	return code, out.String(), errOut.String()
+	stdout, stderr, code = execEntenteInput(t, stdin, args...)
+	return code, stdout, stderr
 }
 
 func TestMatchCommand(t *testing.T) {
@@ -99,6 +97,10 @@ func TestMatchCommand(t *testing.T) {
 			code:  1,
 		},
 		{name: "no indicators", args: []string{"--format", "eve"}, code: 2, stderr: []string{"--indicators FILE or --node URL"}},
+		{name: "two ways to trust a node", args: []string{"--node", "https://127.0.0.1:1/", "--collection", "c", "--fingerprint", "AB", "--cacert", "ca.pem", "--format", "eve"},
+			code: 2, stderr: []string{"--fingerprint and --cacert"}},
+		{name: "malformed fingerprint", args: []string{"--node", "https://127.0.0.1:1/", "--collection", "c", "--fingerprint", "AB", "--format", "eve"},
+			code: 2, stderr: []string{"--fingerprint", "64 hex digits"}},
 		{name: "no format", args: []string{"--indicators", inds}, code: 2, stderr: []string{"--format is required"}},
 		{name: "jsonl without mapping", args: []string{"--indicators", inds, "--format", "jsonl"}, code: 2, stderr: []string{"needs --mapping"}},
 		{name: "bad identity", args: []string{"--indicators", inds, "--format", "eve", "--identity", "x"}, code: 2, stderr: []string{"identity--<UUID>"}},
@@ -174,12 +176,13 @@ func TestMatchBenchCommand(t *testing.T) {
 
 // TestMatchNode fetches indicators from a running node and posts the
 // sightings back: the node validates what it stores, so this checks that
-// the sightings are ones a node accepts.
+// the sightings are ones a node accepts. The node's certificate is pinned
+// by the fingerprint serve prints.
 func TestMatchNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	n := startServe(t, t.TempDir(), "--plain-http")
+	n := startServe(t, t.TempDir())
 	admin, err := taxii.NewClient(n.base+"/", taxii.ClientOptions{Token: n.adminToken, HTTPClient: n.client})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +207,7 @@ func TestMatchNode(t *testing.T) {
 	}
 
 	log := writeMatchFile(t, "eve.json", []byte(matchLog))
-	code, _, stderr := runMatchCmd(t, "", "match", "--node", n.base+"/", "--collection", col, "--token", n.adminToken,
+	code, _, stderr := runMatchCmd(t, "", "match", "--node", n.base+"/", "--fingerprint", n.fingerprint, "--collection", col, "--token", n.adminToken,
 		"--format", "eve", "--identity", "identity--d0000000-0000-4000-8000-000000000001", log)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
