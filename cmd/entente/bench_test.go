@@ -298,6 +298,11 @@ func loadReadFixture(b *testing.B) *readFixture {
 // getPage fetches one page and returns its next token, "" on the last
 // page. It may run on any goroutine, so it reports failures with Error.
 func (f *readFixture) getPage(b *testing.B, query url.Values) (next string, ok bool) {
+	return f.getPageWith(b, f.n.client, query)
+}
+
+// getPageWith is getPage through a given client, and so its own connection.
+func (f *readFixture) getPageWith(b *testing.B, client *http.Client, query url.Values) (next string, ok bool) {
 	req, err := http.NewRequest(http.MethodGet, f.n.base+"/api1/collections/"+f.col+"/objects/?"+query.Encode(), nil)
 	if err != nil {
 		b.Error(err)
@@ -305,7 +310,7 @@ func (f *readFixture) getPage(b *testing.B, query url.Values) (next string, ok b
 	}
 	req.Header.Set("Accept", taxii.MediaType)
 	req.Header.Set("Authorization", "Bearer "+f.token)
-	resp, err := f.n.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		b.Error(err)
 		return "", false
@@ -426,18 +431,27 @@ func BenchmarkReads(b *testing.B) {
 
 	b.Run("p99-32-clients", func(b *testing.B) {
 		const perClient = 40
+		// Each client has a connection of its own, as 32 separate tools
+		// would; sharing one HTTP/2 connection would queue every page
+		// behind one TLS stream.
+		clients := make([]*http.Client, benchClients)
+		for i := range clients {
+			tr := f.n.client.Transport.(*http.Transport).Clone()
+			clients[i] = &http.Client{Transport: tr, Timeout: f.n.client.Timeout}
+			defer tr.CloseIdleConnections()
+		}
 		var p99, rawP99 float64
 		for range b.N {
-			p99 = latencyP99(func(rnd *rand.Rand) {
+			p99 = latencyP99(func(client int, rnd *rand.Rand) {
 				// A random place in the collection, reached with
 				// added_after as a client resuming a sync would.
 				after := time.UnixMicro(f.firstAdded + rnd.Int64N(f.lastAdded-f.firstAdded))
 				q := url.Values{"match[type]": {"indicator"}, "limit": {fmt.Sprint(benchPage)},
 					"added_after": {taxii.FormatTimestamp(after)}}
-				f.getPage(b, q)
+				f.getPageWith(b, clients[client], q)
 			}, perClient)
 			b.StopTimer()
-			rawP99 = latencyP99(func(rnd *rand.Rand) {
+			rawP99 = latencyP99(func(_ int, rnd *rand.Rand) {
 				f.rawPage(b, rnd.Int64N(benchReadObjects), "indicator")
 			}, perClient)
 			b.StartTimer()
@@ -476,7 +490,7 @@ func BenchmarkReads(b *testing.B) {
 
 // latencyP99 runs op perClient times in each of benchClients goroutines and
 // returns the 99th percentile of its duration, in seconds.
-func latencyP99(op func(*rand.Rand), perClient int) float64 {
+func latencyP99(op func(client int, rnd *rand.Rand), perClient int) float64 {
 	var (
 		mu        sync.Mutex
 		durations []time.Duration
@@ -488,7 +502,7 @@ func latencyP99(op func(*rand.Rand), perClient int) float64 {
 			local := make([]time.Duration, 0, perClient)
 			for range perClient {
 				start := time.Now()
-				op(rnd)
+				op(c, rnd)
 				local = append(local, time.Since(start))
 			}
 			mu.Lock()
