@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -413,12 +414,11 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 		if len(q.IDs) > 0 {
 			b.WriteString(" INDEXED BY objects_version")
 		}
+		// An added_after bound is already part of after (see Objects). A
+		// date_added condition here would only tempt the planner into the
+		// date_added index and a sort of everything after the bound.
 		b.WriteString(" WHERE collection = ? AND seq > ?")
 		args = append(args, collection, after)
-		if !q.AddedAfter.IsZero() {
-			b.WriteString(" AND date_added > ?")
-			args = append(args, micros(q.AddedAfter))
-		}
 		if len(q.IDs) > 0 {
 			b.WriteString(" AND id IN (")
 			args = placeholders(&b, args, q.IDs)
@@ -450,6 +450,10 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 	return b.String(), args
 }
 
+// addedBoundQuery finds the sequence number of the last version added at or
+// before a time.
+const addedBoundQuery = `SELECT seq FROM objects WHERE collection = ? AND date_added <= ? ORDER BY date_added DESC LIMIT 1`
+
 // Objects lists the stored versions matching q in ascending sequence order.
 // Sequence numbers and date_added increase together within a collection, so
 // this is also TAXII's date_added order.
@@ -467,9 +471,13 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		// time bound is also a sequence bound, found in the index on
 		// date_added; without it a page would scan from the start of the
 		// collection to find the first version added after the time.
+		// The latest version added at or before the bound is one seek
+		// (max(seq) over the same rows would read every one of them).
 		var bound int64
-		err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM objects WHERE collection = ? AND date_added <= ?`,
-			pk, micros(q.AddedAfter)).Scan(&bound)
+		err := s.r.QueryRowContext(ctx, addedBoundQuery, pk, micros(q.AddedAfter)).Scan(&bound)
+		if errors.Is(err, sql.ErrNoRows) {
+			bound, err = 0, nil
+		}
 		if err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
 		}

@@ -330,6 +330,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ids", store.Query{IDs: []string{"a", "b"}, Versions: store.VersionFilter{All: true}}, []string{"USING INDEX objects_version (collection=? AND id=?)"}},
 		{"ids and types", store.Query{IDs: []string{"a"}, Types: []string{"indicator", "tool"}}, []string{"USING INDEX objects_version (collection=? AND id=?)"}},
 		{"added after", store.Query{AddedAfter: added}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+		{"one type added after", store.Query{Types: []string{"indicator"}, AddedAfter: added}, []string{"USING INDEX objects_type (collection=? AND type=? AND seq>?)"}},
 		{"exact versions", store.Query{Versions: store.VersionFilter{Exact: []time.Time{added}}}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -346,8 +347,8 @@ func TestQueryPlans(t *testing.T) {
 			}
 		})
 	}
-	plan := explain(t, s, `SELECT coalesce(max(seq), 0) FROM objects WHERE collection = ? AND date_added <= ?`, pk, 0)
-	if !strings.Contains(plan, "USING COVERING INDEX objects_added") {
+	plan := explain(t, s, addedBoundQuery, pk, 0)
+	if !strings.Contains(plan, "USING COVERING INDEX objects_added") || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("plan of the added_after bound:\n%s\nwant it to use objects_added", plan)
 	}
 }
