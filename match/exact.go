@@ -30,10 +30,11 @@ type exactSet struct {
 	slots []uint64
 	arena []byte
 	n     int
-	// filter is a Bloom filter of the keys, one 64-bit word per key with
-	// four bits set: 8 bits per key, about 2% false positives. Nearly every
-	// lookup of a log value misses, and the filter, a tenth of the table's
-	// size, answers most of them from cache.
+	// filter is a blocked Bloom filter of the keys: each key sets four
+	// bits within one 64-bit word, and there is one word per eight keys
+	// (8 bits per key, about 2% false positives). Nearly every lookup of a
+	// log value misses, and the filter, a tenth of the table's size,
+	// answers most of them from cache.
 	filter []uint64
 }
 
@@ -115,9 +116,6 @@ func (s *exactSet) home(h uint64) int {
 // lookup calls fn for every indicator stored under key with the kind of
 // tag, under any path; fn gets the entry's full tag.
 func (s *exactSet) lookup(tag uint16, key []byte, fn func(tag uint16, ind uint32)) {
-	if s.n == 0 {
-		return
-	}
 	if h := keyHash(s.seed, tag, key); s.mayHold(h) {
 		s.lookupHash(h, tag, key, fn)
 	}

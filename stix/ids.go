@@ -122,9 +122,6 @@ func ValidID(s string) bool {
 	return ok
 }
 
-// ValidTypeName reports whether s may name a STIX type (§3.1).
-func ValidTypeName(s string) bool { return validTypeName(s) }
-
 // splitIdentifier splits "<type>--<UUID>" and reports whether s has that
 // form (§2.9): a valid type name and an RFC 4122 UUID (versions 1 to 5,
 // variant 10xx), in either letter case.
@@ -134,7 +131,7 @@ func splitIdentifier(s string) (typ string, ok bool) {
 		return "", false
 	}
 	typ, u := s[:len(s)-uuidLen-2], s[len(s)-uuidLen:]
-	if !validTypeName(typ) || !isRFC4122(u) {
+	if !ValidTypeName(typ) || !isRFC4122(u) {
 		return "", false
 	}
 	return typ, true
@@ -167,11 +164,11 @@ func isRFC4122(u string) bool {
 	return false
 }
 
-// validTypeName reports whether s is a valid STIX type name (§3.1, and the
+// ValidTypeName reports whether s is a valid STIX type name (§3.1, and the
 // OASIS schema pattern ^([a-z][a-z0-9]*)+(-[a-z0-9]+)*\-?$): 3 to 250
 // characters, lowercase letters, digits and single hyphens, starting with a
 // letter.
-func validTypeName(s string) bool {
+func ValidTypeName(s string) bool {
 	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}

@@ -120,7 +120,7 @@ func TestNameRules(t *testing.T) {
 		yes  []string
 		no   []string
 	}{
-		{"validTypeName", validTypeName,
+		{"ValidTypeName", ValidTypeName,
 			[]string{"abc", "x-acme", "ipv4-addr", "trailing-", long},
 			[]string{"ab", "x_acme", "X-acme", "1abc", "a--b", long + "a", ""}},
 		{"validPropertyName", validPropertyName,

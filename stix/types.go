@@ -253,7 +253,7 @@ var types = map[string]*typeSpec{
 		"source_ref": req(ref(notSROorMeta)), "target_ref": req(ref(notSROorMeta)),
 		"start_time": pTime, "stop_time": pTime,
 	}, check: func(v *validator, m map[string]any) {
-		if s, ok := m["relationship_type"].(string); ok && !validTypeName(s) {
+		if s, ok := m["relationship_type"].(string); ok && !ValidTypeName(s) {
 			v.failAt("relationship_type", "relationship-type", "%q is not a valid relationship type: 3 to 250 characters of a-z, 0-9 and hyphens", s)
 		}
 		v.order(m, "start_time", "stop_time", true)

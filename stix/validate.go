@@ -153,7 +153,7 @@ func (v *validator) object(m map[string]any) {
 	case !ok:
 		v.failAt("type", "type", "must be a string")
 		return
-	case !validTypeName(typ):
+	case !ValidTypeName(typ):
 		v.failAt("type", "type-name", "%q is not a valid type name: 3 to 250 characters of a-z, 0-9 and hyphens, starting with a letter", typ)
 		return
 	case typ == "bundle":
@@ -850,7 +850,7 @@ func (v *validator) extensions(val any, typ string, spec *typeSpec) {
 		case spec != nil && spec.exts[key] != nil:
 			v.props(em, spec.exts[key], false)
 			v.refsIn(em)
-		case strings.HasPrefix(key, "x-") && validTypeName(key):
+		case strings.HasPrefix(key, "x-") && ValidTypeName(key):
 			// A custom object extension of STIX 2.0 (§11.3, deprecated).
 			v.refsIn(em)
 		default:
