@@ -115,20 +115,20 @@ func TestParseCheckpointRejects(t *testing.T) {
 	h := tlog.Hash{1}.String()
 	for _, text := range []string{
 		"",
-		"o\n1\n" + h,                 // no final newline
-		"o\n1\n",                     // no hash
-		"\n1\n" + h + "\n",           // empty origin
-		"o\n01\n" + h + "\n",         // leading zero
-		"o\n+1\n" + h + "\n",         // sign
-		"o\n-1\n" + h + "\n",         // negative
+		"o\n1\n" + h,                           // no final newline
+		"o\n1\n",                               // no hash
+		"\n1\n" + h + "\n",                     // empty origin
+		"o\n01\n" + h + "\n",                   // leading zero
+		"o\n+1\n" + h + "\n",                   // sign
+		"o\n-1\n" + h + "\n",                   // negative
 		"o\n99999999999999999999\n" + h + "\n", // overflow
-		"o\n1\n" + h[:len(h)-1] + "\n",          // short base64
-		"o\n1\nAAAA\n",                          // short hash
-		"o\n1\n" + h + "\n\n",                   // empty extension
-		"o\n1\n" + h + "\next\n\n",              // empty extension after one
-		"o\r\n1\n" + h + "\n",                   // control character
-		"o\xff\n1\n" + h + "\n",                 // invalid UTF-8
-		"o\n0\n" + h + "\n",                     // empty tree, wrong root
+		"o\n1\n" + h[:len(h)-1] + "\n",         // short base64
+		"o\n1\nAAAA\n",                         // short hash
+		"o\n1\n" + h + "\n\n",                  // empty extension
+		"o\n1\n" + h + "\next\n\n",             // empty extension after one
+		"o\r\n1\n" + h + "\n",                  // control character
+		"o\xff\n1\n" + h + "\n",                // invalid UTF-8
+		"o\n0\n" + h + "\n",                    // empty tree, wrong root
 		"o\n1\n" + strings.ReplaceAll(h, "=", "") + "\n",
 	} {
 		if c, err := ParseCheckpoint(text); !errors.Is(err, ErrMalformedCheckpoint) {
