@@ -58,6 +58,13 @@ func Commit(e Entry, rand io.Reader) (Opening, Commitment, error) {
 func CommitEncoded(salt Salt, encoding []byte) Commitment { return commit(salt, encoding) }
 
 func commit(salt Salt, enc []byte) Commitment {
+	// Hash from a stack buffer when the entry fits: sha256.New would
+	// allocate for every leaf.
+	var stack [512]byte
+	if len(commitmentDomain)+len(salt)+len(enc) <= len(stack) {
+		buf := append(append(append(stack[:0], commitmentDomain...), salt[:]...), enc...)
+		return sha256.Sum256(buf)
+	}
 	h := sha256.New()
 	h.Write([]byte(commitmentDomain))
 	h.Write(salt[:])

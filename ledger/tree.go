@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -21,8 +22,13 @@ type Batch struct {
 	startSize int64
 	first     int64 // storage index of the first pending hash
 	size      int64
-	pending   []tlog.Hash
+	// pending holds the new hashes in chunks of chunkSize, so a long
+	// batch (a whole log being verified) never copies them to grow.
+	pending [][]tlog.Hash
+	count   int64 // number of pending hashes
 }
+
+const chunkSize = 1 << 12
 
 // NewBatch starts a batch on a log of size leaves whose stored hashes r
 // reads. For a new log (size 0), r may be nil; NewBatch(0, nil) followed by
@@ -33,14 +39,50 @@ func NewBatch(size int64, r tlog.HashReader) *Batch {
 
 // Append adds c as the next leaf and returns its index.
 func (b *Batch) Append(c Commitment) (int64, error) {
-	hs, err := tlog.StoredHashesForRecordHash(b.size, c.LeafHash(), b)
-	if err != nil {
-		return 0, fmt.Errorf("ledger: appending leaf %d: %w", b.size, err)
+	// The hashes tlog stores for leaf n (tlog.StoredHashesForRecordHash):
+	// the leaf hash, then one interior hash for each subtree the leaf
+	// completes, that is for each trailing 1 bit of n. Computed here
+	// without allocating, reading the left siblings from the batch.
+	n := b.size
+	m := bits.TrailingZeros64(uint64(n + 1))
+	var idx [64]int64
+	var sib [64]tlog.Hash
+	old := false
+	for i := range m {
+		idx[i] = tlog.StoredHashIndex(i, n>>i-1)
+		old = old || idx[i] < b.first
 	}
-	b.pending = append(b.pending, hs...)
+	if old {
+		hs, err := b.ReadHashes(idx[:m])
+		if err != nil {
+			return 0, fmt.Errorf("ledger: appending leaf %d: %w", n, err)
+		}
+		copy(sib[:], hs)
+	} else {
+		for i := range m {
+			sib[i] = b.pendingAt(idx[i] - b.first)
+		}
+	}
+	h := c.LeafHash()
+	b.push(h)
+	for i := range m {
+		h = tlog.NodeHash(sib[i], h)
+		b.push(h)
+	}
 	b.size++
-	return b.size - 1, nil
+	return n, nil
 }
+
+func (b *Batch) push(h tlog.Hash) {
+	if b.count%chunkSize == 0 {
+		b.pending = append(b.pending, make([]tlog.Hash, 0, chunkSize))
+	}
+	last := len(b.pending) - 1
+	b.pending[last] = append(b.pending[last], h)
+	b.count++
+}
+
+func (b *Batch) pendingAt(j int64) tlog.Hash { return b.pending[j/chunkSize][j%chunkSize] }
 
 // Size is the log's size with the batch's leaves.
 func (b *Batch) Size() int64 { return b.size }
@@ -53,7 +95,13 @@ func (b *Batch) FirstIndex() int64 { return b.first }
 
 // Hashes are the hashes to store for the batch's leaves, at consecutive
 // storage indexes from FirstIndex.
-func (b *Batch) Hashes() []tlog.Hash { return b.pending }
+func (b *Batch) Hashes() []tlog.Hash {
+	out := make([]tlog.Hash, 0, b.count)
+	for _, c := range b.pending {
+		out = append(out, c...)
+	}
+	return out
+}
 
 // TreeHash is the root hash of the log with the batch's leaves.
 func (b *Batch) TreeHash() (tlog.Hash, error) { return tlog.TreeHash(b.size, b) }
@@ -98,10 +146,10 @@ func (b *Batch) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			continue
 		}
 		j := i - b.first
-		if j >= int64(len(b.pending)) {
+		if j >= b.count {
 			return nil, fmt.Errorf("ledger: hash %d is beyond the log", i)
 		}
-		out[k] = b.pending[j]
+		out[k] = b.pendingAt(j)
 	}
 	return out, nil
 }
@@ -178,3 +226,35 @@ func CheckConsistency(p tlog.TreeProof, newTree, oldTree tlog.Tree) error {
 
 // EmptyTreeHash is the RFC 6962 root of the empty tree, SHA-256("").
 var EmptyTreeHash, _ = tlog.TreeHash(0, nil)
+
+// RootBuilder computes the root hash of a log leaf by leaf, keeping only
+// the roots of its complete subtrees (one per 1 bit of the size, at most
+// 64). It is how a verifier recomputes a whole log and compares it with
+// every checkpoint, without storing its hashes.
+type RootBuilder struct {
+	size  int64
+	roots []tlog.Hash // complete subtrees, largest (leftmost) first
+}
+
+// Append adds the next leaf.
+func (r *RootBuilder) Append(c Commitment) {
+	h := c.LeafHash()
+	for n := r.size; n&1 == 1; n >>= 1 {
+		h = tlog.NodeHash(r.roots[len(r.roots)-1], h)
+		r.roots = r.roots[:len(r.roots)-1]
+	}
+	r.roots = append(r.roots, h)
+	r.size++
+}
+
+// Tree returns the log's size and RFC 6962 root hash so far.
+func (r *RootBuilder) Tree() tlog.Tree {
+	if r.size == 0 {
+		return tlog.Tree{Hash: EmptyTreeHash}
+	}
+	h := r.roots[len(r.roots)-1]
+	for i := len(r.roots) - 2; i >= 0; i-- {
+		h = tlog.NodeHash(r.roots[i], h)
+	}
+	return tlog.Tree{N: r.size, Hash: h}
+}

@@ -289,3 +289,61 @@ func TestConsistencyEdges(t *testing.T) {
 		t.Error("EmptyTreeHash is not SHA-256 of nothing")
 	}
 }
+
+// TestBatchAgainstTlog checks the batch's stored hashes and the root
+// builder against tlog's own functions, leaf by leaf, across tile and
+// subtree boundaries.
+func TestBatchAgainstTlog(t *testing.T) {
+	var ref memHashes
+	b := NewBatch(0, nil)
+	var rb RootBuilder
+	if rb.Tree() != (tlog.Tree{Hash: EmptyTreeHash}) {
+		t.Fatal("empty root builder")
+	}
+	for n := int64(0); n < 1100; n++ {
+		c := Commitment(sha256.Sum256([]byte{byte(n), byte(n >> 8)}))
+		hs, err := tlog.StoredHashes(n, c[:], ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref = append(ref, hs...)
+		if _, err := b.Append(c); err != nil {
+			t.Fatal(err)
+		}
+		rb.Append(c)
+		want, err := tlog.TreeHash(n+1, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rb.Tree(); got != (tlog.Tree{N: n + 1, Hash: want}) {
+			t.Fatalf("root builder at %d: %v, want %v", n+1, got, want)
+		}
+		if n%97 == 0 || n == 1099 {
+			if !slicesEqual(b.Hashes(), ref) {
+				t.Fatalf("batch hashes differ from tlog.StoredHashes after %d leaves", n+1)
+			}
+		}
+	}
+	// A batch on top of stored hashes reads its left siblings from them.
+	top := NewBatch(1100, ref)
+	c := Commitment{9}
+	if _, err := top.Append(c); err != nil {
+		t.Fatal(err)
+	}
+	hs, _ := tlog.StoredHashes(1100, c[:], ref)
+	if !slicesEqual(top.Hashes(), hs) {
+		t.Error("a batch on stored hashes differs from tlog")
+	}
+}
+
+func TestCommitLargeEntry(t *testing.T) {
+	e := Entry{testTime, Received{From: strings.Repeat("p", 2000), Object: testObject(1)}}
+	o, c, err := Commit(e, seeded(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(append(append([]byte("entente ledger commitment v1\x00"), o.Salt[:]...), mustEncode(t, e)...))
+	if c != Commitment(want) {
+		t.Fatal("commitment of a large entry differs")
+	}
+}
