@@ -100,12 +100,12 @@ func (s tileStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 const bigLog = 10_000_000
 
 var (
-	bigOnce  sync.Once
+	bigOnce   sync.Once
 	bigTiles  tileStore
 	bigHashes memHashes
 	bigTree   tlog.Tree
-	bigLeaf  func(i int64) Commitment
-	bigErr   error
+	bigLeaf   func(i int64) Commitment
+	bigErr    error
 )
 
 // bigLog10M builds a 10M-entry log once (about 20 s and 2 GB) and keeps
