@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,16 +74,10 @@ func ParseAddRequest(body []byte) (AddRequest, error) {
 		if len(r.Proof) == maxProofLines {
 			return bad("more than %d proof lines", maxProofLines)
 		}
-		// Decode into a buffer as long as the line may need: Decode
-		// panics on a shorter one.
-		var h tlog.Hash
-		buf := make([]byte, base64.StdEncoding.DecodedLen(len(line)))
-		n, err := base64.StdEncoding.Strict().Decode(buf, line)
-		if err != nil || n != len(h) || len(line) != base64.StdEncoding.EncodedLen(len(h)) {
-			// (Decode skips '\r', so the length is checked too.)
-			return bad("proof line %d is not the base64 of a 32-byte hash", len(r.Proof)+1)
+		h, err := parseHashLine(string(line))
+		if err != nil {
+			return bad("proof line %d: %v", len(r.Proof)+1, err)
 		}
-		copy(h[:], buf)
 		r.Proof = append(r.Proof, h)
 	}
 	if len(rest) == 0 {
