@@ -134,7 +134,6 @@ func (b *Batch) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		if len(hs) != len(old) {
 			return nil, fmt.Errorf("ledger: hash reader returned %d hashes for %d indexes", len(hs), len(old))
 		}
-		old = nil
 		for k, i := range indexes {
 			if i < b.first {
 				out[k], hs = hs[0], hs[1:]

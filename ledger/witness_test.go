@@ -237,17 +237,20 @@ func FuzzAddCheckpoint(f *testing.F) {
 	f.Add(fx.request(f, 3, 8))
 	f.Add([]byte("old 0\n\n" + readVector(f, "checkpoint.txt")))
 	f.Add([]byte("old 5\nAAAA\n\nx\n"))
+	accepted := fx.request(f, 0, 3)
+	if _, err := fx.w.Add(context.Background(), accepted); err != nil {
+		f.Fatal(err)
+	}
+	witnessed := fx.state.latest[testOrigin]
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseAddRequest(body)
 		if err == nil && !bytes.Equal(r.Marshal(), body) {
 			t.Fatalf("parsed %q, printed %q", body, r.Marshal())
 		}
-		w := newWitnessFixture(t)
-		w.log = fx.log
-		if _, err := w.w.Add(context.Background(), fx.request(t, 0, 3)); err != nil {
-			t.Fatal(err)
-		}
-		_, err = w.w.Add(context.Background(), body)
+		// A fresh state at size 3 for each input.
+		w := *fx.w
+		w.State = &memState{latest: map[string][]byte{testOrigin: witnessed}}
+		_, err = w.Add(context.Background(), body)
 		if err != nil && !errors.Is(err, ErrMalformedRequest) && !errors.Is(err, ErrUnknownLog) && !errors.Is(err, ErrUntrusted) &&
 			!errors.Is(err, ErrConflict) && !errors.Is(err, ErrInconsistent) {
 			t.Fatalf("untyped refusal: %v", err)
