@@ -88,7 +88,7 @@ func (r tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 
 func TestServeTilesToAClient(t *testing.T) {
 	var l testLog
-	l.appendBatch(t, 70000, seeded(5))
+	l.appendSynthetic(t, 70000)
 	tree := l.tree(t, int64(len(l.leaves)))
 	client := tlog.TileHashReader(tree, tileReader{l.hashes})
 	for _, index := range []int64{0, 255, 256, 65535, 65536, 69999} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -123,6 +124,20 @@ func (l *testLog) appendBatch(t fataler, n int, rnd *rand.ChaCha8) {
 	}
 	if b.FirstIndex() != int64(len(l.hashes)) {
 		t.Fatalf("batch starts at storage index %d, log has %d hashes", b.FirstIndex(), len(l.hashes))
+	}
+	l.hashes = append(l.hashes, b.Hashes()...)
+}
+
+// appendSynthetic appends n stand-in commitments, without openings, in one
+// batch: for tests of the tree alone.
+func (l *testLog) appendSynthetic(t fataler, n int) {
+	b := NewBatch(int64(len(l.leaves)), l.hashes)
+	for range n {
+		c := Commitment(sha256.Sum256([]byte(fmt.Sprint(len(l.leaves)))))
+		if _, err := b.Append(c); err != nil {
+			t.Fatal(err)
+		}
+		l.leaves = append(l.leaves, c)
 	}
 	l.hashes = append(l.hashes, b.Hashes()...)
 }
