@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -120,32 +119,4 @@ func ParseOpening(b []byte) (Opening, error) {
 	}
 	o.Entry = e
 	return o, nil
-}
-
-// CommitEncodedAll computes out[i] = CommitEncoded(salts[i], encodings[i])
-// for every i, spread over workers goroutines (at least one). Commitments
-// are independent, so a verifier computes them in parallel and feeds them
-// to a RootBuilder in order.
-func CommitEncodedAll(out []Commitment, salts []Salt, encodings [][]byte, workers int) {
-	if len(salts) != len(out) || len(encodings) != len(out) {
-		panic("ledger: CommitEncodedAll: slices of different lengths")
-	}
-	workers = max(1, min(workers, len(out)/256))
-	if workers == 1 {
-		for i := range out {
-			out[i] = commit(salts[i], encodings[i])
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	per := (len(out) + workers - 1) / workers
-	for start := 0; start < len(out); start += per {
-		end := min(start+per, len(out))
-		wg.Go(func() {
-			for i := start; i < end; i++ {
-				out[i] = commit(salts[i], encodings[i])
-			}
-		})
-	}
-	wg.Wait()
 }

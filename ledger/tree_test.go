@@ -362,16 +362,3 @@ func TestCommitLargeEntry(t *testing.T) {
 		t.Fatal("commitment of a large entry differs")
 	}
 }
-
-func TestCommitEncodedAll(t *testing.T) {
-	salts, encs, _ := verifyCorpus(1000)
-	for _, workers := range []int{0, 1, 2, 7} {
-		out := make([]Commitment, len(encs))
-		CommitEncodedAll(out, salts, encs, workers)
-		for i := range out {
-			if out[i] != CommitEncoded(salts[i], encs[i]) {
-				t.Fatalf("%d workers: commitment %d differs", workers, i)
-			}
-		}
-	}
-}
