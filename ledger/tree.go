@@ -23,7 +23,7 @@ type Batch struct {
 	first     int64 // storage index of the first pending hash
 	size      int64
 	// pending holds the new hashes in chunks of chunkSize, so a long
-	// batch (a whole log being verified) never copies them to grow.
+	// batch does not copy them all each time it grows.
 	pending [][]tlog.Hash
 	count   int64 // number of pending hashes
 }
@@ -75,7 +75,8 @@ func (b *Batch) Append(c Commitment) (int64, error) {
 
 func (b *Batch) push(h tlog.Hash) {
 	if b.count%chunkSize == 0 {
-		b.pending = append(b.pending, make([]tlog.Hash, 0, chunkSize))
+		// Most batches hold one transaction's few entries: start small.
+		b.pending = append(b.pending, make([]tlog.Hash, 0, 8))
 	}
 	last := len(b.pending) - 1
 	b.pending[last] = append(b.pending[last], h)
