@@ -45,6 +45,11 @@ type Config struct {
 	// store. 0 means no bound.
 	MaxInFlight int
 
+	// MaxEnvelopeObjects is the most objects a POSTed envelope may hold;
+	// a larger one is refused with 413, as a body over max_content_length
+	// is. Default DefaultMaxEnvelopeObjects.
+	MaxEnvelopeObjects int
+
 	// Realm is the realm of the Basic challenge sent with 401 answers.
 	// Default "TAXII".
 	Realm string
@@ -105,6 +110,7 @@ const (
 func NewServer(b Backend, cfg Config) *Server {
 	cfg.MaxPageSize = cmp.Or(max(cfg.MaxPageSize, 0), 1000)
 	cfg.Realm = cmp.Or(cfg.Realm, "TAXII")
+	cfg.MaxEnvelopeObjects = cmp.Or(max(cfg.MaxEnvelopeObjects, 0), DefaultMaxEnvelopeObjects)
 	cfg.RetryAfter = cmp.Or(max(cfg.RetryAfter, 0), 5*time.Second)
 	s := &Server{
 		backend: b,
@@ -304,6 +310,7 @@ var errorStatuses = []struct {
 	{ErrUnprocessable, http.StatusUnprocessableEntity},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{errNotAcceptable, http.StatusNotAcceptable},
+	{errTooLarge, http.StatusRequestEntityTooLarge},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed},
 }
