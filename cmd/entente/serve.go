@@ -152,8 +152,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	logger := newLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+	if err := node.PrepareDataDir(cfg.DataDir); err != nil {
+		return err
 	}
 	key, err := loadOrCreateKey(cfg.DataDir)
 	if err != nil {
