@@ -82,6 +82,8 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 				d.Message = "already stored with the same content"
 			case out.Err == nil:
 				d.Message = "stored"
+			case errors.Is(out.Err, store.ErrCreatedChanged):
+				d.Message = "its created differs from that of the versions stored already; STIX 2.1 §3.2: created must not change between versions of an object"
 			case errors.Is(out.Err, store.ErrConflict):
 				d.Message = "a different object is stored with this id and version; STIX 2.1 §3.6 requires a new modified timestamp for each change"
 			default:

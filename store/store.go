@@ -30,6 +30,11 @@ var (
 	// id and version. STIX 2.1 §3.6 requires one content per (id, modified):
 	// the producer must bump modified to publish a change.
 	ErrConflict = errors.New("store: a different object is stored under this id and version")
+
+	// ErrCreatedChanged means a new version of an object states another
+	// created than the versions stored already. STIX 2.1 §3.2: created
+	// must not change between versions; the producer must keep it.
+	ErrCreatedChanged = errors.New("store: the object's created differs from that of its stored versions")
 )
 
 // Store is the persistence contract of a node. Implementations are safe for
@@ -49,7 +54,8 @@ type Store interface {
 	// per object, in order. An object whose id and version are stored already
 	// with the same content (compared as RFC 8785 canonical JSON) is a
 	// Duplicate, not an error; one stored with different content fails with
-	// ErrConflict, alone. Objects without a STIX version (SCOs) get the
+	// ErrConflict, alone, and a new version whose created differs from the
+	// stored versions' fails with ErrCreatedChanged, alone. Objects without a STIX version (SCOs) get the
 	// date_added of the version that first stored that content.
 	AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]AddOutcome, error)
 

@@ -246,6 +246,14 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 			continue
 		}
 
+		if changed, err := createdChanged(ctx, tx, vs, in); err != nil {
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+		} else if changed != "" {
+			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: created %s, stored versions have %s: %w",
+				in.obj.ID, in.version, in.obj.Created, changed, store.ErrCreatedChanged)}
+			continue
+		}
+
 		// date_added strictly increases within the collection even when
 		// the clock stands still or steps back.
 		dateAdded := max(micros(s.now()), lastAdded+1)
@@ -286,6 +294,28 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
 	return out, nil
+}
+
+// createdChanged returns the created of the stored versions vs if in, a
+// new version, states another (STIX 2.1 §3.2), and "" otherwise. Versions
+// agree on created, so the latest stands for all; the same instant written
+// otherwise is the same created.
+func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in incoming) (string, error) {
+	if len(vs) == 0 || !in.versioned || in.obj.Created == "" {
+		return "", nil
+	}
+	latest := slices.MaxFunc(vs, func(a, b storedVersion) int { return strings.Compare(a.key, b.key) })
+	var stored sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT json_extract(CAST(raw AS TEXT), '$.created') FROM objects WHERE seq = ?`, latest.seq).Scan(&stored)
+	if err != nil || !stored.Valid || stored.String == in.obj.Created {
+		return "", err
+	}
+	a, errA := stix.ParseTime(stored.String)
+	b, errB := stix.ParseTime(in.obj.Created)
+	if errA == nil && errB == nil && a.Equal(b) {
+		return "", nil
+	}
+	return stored.String, nil
 }
 
 // storedIDs returns the set of ids among ins that have a version stored in

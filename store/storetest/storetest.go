@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Collections", testCollections},
 		{"AddObjects", testAddObjects},
 		{"AddObjectsConflict", testAddObjectsConflict},
+		{"AddObjectsCreatedChanged", testAddObjectsCreatedChanged},
 		{"AddObjectsUnversioned", testAddObjectsUnversioned},
 		{"AddObjectsUnknownCollection", testAddObjectsUnknownCollection},
 		{"Ordering", testOrdering},
@@ -322,6 +323,45 @@ func testAddObjectsConflict(t *testing.T, s store.Store) {
 	}
 	if raw := string(got.Objects[0].Raw); raw != sdo("indicator", 1, v, `,"name":"original"`) {
 		t.Errorf("the conflicting add changed the stored object to %s", raw)
+	}
+}
+
+// testAddObjectsCreatedChanged: STIX 2.1 §3.2 says created MUST NOT change
+// between versions of an object. A new version that changes it fails
+// alone; one that writes the same instant differently is the same created.
+func testAddObjectsCreatedChanged(t *testing.T, s store.Store) {
+	setup(t, s)
+	const v1, v2, v3, v4 = "2020-01-01T00:00:00.000Z", "2020-02-01T00:00:00.000Z", "2020-03-01T00:00:00.000Z", "2020-04-01T00:00:00.000Z"
+	withCreated := func(n int, created, modified string) string {
+		return fmt.Sprintf(`{"type":"malware","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"is_family":true}`,
+			id("malware", n), created, modified)
+	}
+	mustAdd(t, s, coll1, sdo("malware", 1, v1, ""))
+	out := add(t, s, coll1,
+		withCreated(1, "2019-01-01T00:00:00.000Z", v2),
+		sdo("malware", 2, v1, ""),
+		withCreated(1, "2016-01-01T00:00:00Z", v3), // the stored created, written otherwise
+		withCreated(2, "2017-06-01T00:00:00.000Z", v2),
+	)
+	for _, i := range []int{0, 3} {
+		if !errors.Is(out[i].Err, store.ErrCreatedChanged) {
+			t.Errorf("object %d, a version with another created: %+v, want ErrCreatedChanged", i, out[i])
+		}
+	}
+	for _, i := range []int{1, 2} {
+		if out[i].Err != nil || out[i].Duplicate {
+			t.Errorf("object %d: %+v; want it stored", i, out[i])
+		}
+	}
+	// The same holds within one call, for an object not stored before.
+	out = add(t, s, coll2, withCreated(3, "2018-01-01T00:00:00.000Z", v1), withCreated(3, "2018-01-02T00:00:00.000Z", v4))
+	if out[0].Err != nil || !errors.Is(out[1].Err, store.ErrCreatedChanged) {
+		t.Errorf("two versions with different created in one call: %+v, want the second to fail with ErrCreatedChanged", out)
+	}
+	got := list(t, s, store.Query{Versions: store.VersionFilter{All: true}})
+	want := []string{id("malware", 1) + "@" + v1, id("malware", 2) + "@" + v1, id("malware", 1) + "@" + v3}
+	if !slices.Equal(versions(got), want) {
+		t.Errorf("stored %v, want %v", versions(got), want)
 	}
 }
 
