@@ -7,6 +7,31 @@
 // each stored version gets a monotonic sequence number and a date_added with
 // microsecond precision that strictly increases within its collection, and
 // every listing pages by sequence number, never by offset.
+//
+// # Writes
+//
+// Everything one request writes commits in one transaction, through
+// Update, as golang.org/x/mod/sumdb/storage's ReadWrite does: an envelope's
+// objects and its status (and, with the ledger, the entries that record
+// them) are stored together or not at all, so no crash can leave objects
+// without their status or entries. Update takes one function, f, that
+// writes through a Tx:
+//
+//	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+//		out, err := tx.AddObjects(ctx, collection, objs)
+//		if err != nil {
+//			return err // nothing f wrote is kept
+//		}
+//		return tx.PutStatus(ctx, statusOf(out))
+//	})
+//
+// A Tx holds the store's write lock until f returns, so a caller that has
+// several requests' writes ready (the node's group commit) runs them all in
+// one Update and pays for one commit; each request's outcome means
+// something only once Update has returned nil. Update runs f once: it
+// retries nothing, and f must keep nothing of tx after it returns.
+// AddObjects and PutStatus on the Store itself are each one such
+// transaction.
 package store
 
 import (
@@ -50,6 +75,11 @@ type Store interface {
 	Collections(ctx context.Context, apiRoot string) ([]Collection, error)
 	Collection(ctx context.Context, apiRoot, id string) (Collection, error)
 
+	// Update runs f in one write transaction, which commits when f
+	// returns nil. If f returns an error, or the commit fails, nothing f
+	// wrote is kept and Update returns the error.
+	Update(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
+
 	// AddObjects stores objects in one transaction and reports one outcome
 	// per object, in order. An object whose id and version are stored already
 	// with the same content (compared as RFC 8785 canonical JSON) is a
@@ -86,6 +116,14 @@ type Store interface {
 	Stats(ctx context.Context) (Stats, error)
 
 	Close() error
+}
+
+// Tx writes within one Update. Its methods mean what the Store's methods
+// of the same name mean; their writes become visible to readers when the
+// Update commits.
+type Tx interface {
+	AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]AddOutcome, error)
+	PutStatus(ctx context.Context, s Status) error
 }
 
 // APIRoot is a TAXII API root. Path is its single URL path segment ("api1").

@@ -242,19 +242,27 @@ func fromDetails(ds []statusDetail) []store.StatusDetail {
 // PutStatus creates or replaces a status resource. It fails with
 // store.ErrNotFound if the API root does not exist.
 func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
-	details, err := json.Marshal(statusDetails{
-		Successes: toDetails(st.Successes),
-		Failures:  toDetails(st.Failures),
-		Pendings:  toDetails(st.Pendings),
-	})
+	// Encoding needs no lock: do it before taking it.
+	details, err := encodeDetails(st)
 	if err != nil {
 		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.(*txn).putStatus(ctx, st, details)
+	})
+}
+
+// PutStatus implements store.Tx.
+func (t *txn) PutStatus(ctx context.Context, st store.Status) error {
+	details, err := encodeDetails(st)
 	if err != nil {
-		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
+		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
-	defer tx.Rollback()
+	return t.putStatus(ctx, st, details)
+}
+
+func (t *txn) putStatus(ctx context.Context, st store.Status, details []byte) error {
+	tx := t.tx
 	root, err := apiRootKey(ctx, tx, st.APIRoot)
 	if err != nil {
 		return err
@@ -276,10 +284,16 @@ func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
-	}
 	return nil
+}
+
+// encodeDetails encodes a status's per-object lists for the details column.
+func encodeDetails(st store.Status) ([]byte, error) {
+	return json.Marshal(statusDetails{
+		Successes: toDetails(st.Successes),
+		Failures:  toDetails(st.Failures),
+		Pendings:  toDetails(st.Pendings),
+	})
 }
 
 // Status returns one status resource, or store.ErrNotFound.

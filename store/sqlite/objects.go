@@ -189,14 +189,23 @@ func updateFlags(ctx context.Context, tx querier, vs []storedVersion) error {
 // AddObjects stores objects in one transaction and reports an outcome for
 // each. It fails as a whole only if the collection does not exist
 // (store.ErrNotFound) or the database fails.
-func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) (out []store.AddOutcome, err error) {
+	// Hashing needs no lock: do it before taking it.
 	ins := prepareAll(objs)
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out, err = tx.(*txn).addPrepared(ctx, collection, ins)
+		return err
+	})
+	return out, err
+}
 
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
-	}
-	defer tx.Rollback()
+// AddObjects implements store.Tx.
+func (t *txn) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+	return t.addPrepared(ctx, collection, prepareAll(objs))
+}
+
+func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming) ([]store.AddOutcome, error) {
+	s, tx := t.s, t.tx
 	pk, err := s.collectionKey(ctx, tx, collection)
 	if err != nil {
 		return nil, err
@@ -289,9 +298,6 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE pk = ?`, lastAdded, pk); err != nil {
 			return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
 	return out, nil
 }

@@ -196,6 +196,30 @@ func ownerOnly(path string) error {
 	return nil
 }
 
+// txn is a store.Tx: the write transaction of one Update.
+type txn struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// Update runs f in one write transaction (see store.Store). The transaction
+// takes SQLite's write lock when it begins, so it waits for other writers,
+// this process's and others', for up to the busy timeout.
+func (s *Store) Update(ctx context.Context, f func(ctx context.Context, tx store.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: beginning a write: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(ctx, &txn{s: s, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: committing a write: %w", err)
+	}
+	return nil
+}
+
 // dsn builds a modernc.org/sqlite data source name. The path is escaped as a
 // SQLite URI so that names with '?' or '#' in them still work.
 func dsn(path string, params url.Values) string {
