@@ -120,7 +120,9 @@ func TestGroupCommitFailure(t *testing.T) {
 	statuses := make([]*taxii.Status, len(envs))
 	errs := make([]error, len(envs))
 	for i, env := range envs {
-		wg.Go(func() { statuses[i], errs[i] = f.node.AddObjects(t.Context(), c, DefaultAPIRoot, f.ini.CollectionID, env) })
+		wg.Go(func() {
+			statuses[i], errs[i] = f.node.AddObjects(t.Context(), c, DefaultAPIRoot, f.ini.CollectionID, env)
+		})
 	}
 	queued(t, f.node.writer, len(envs))
 	close(release)
