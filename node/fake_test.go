@@ -125,7 +125,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
-	err := fn(ctx, f)
+	err := fn(ctx, fakeTx{f})
 	if err == nil && hook != nil {
 		err = hook()
 	}
@@ -304,3 +304,16 @@ func (f *fakeStore) updatesSoFar() int {
 	defer f.mu.Unlock()
 	return f.updates
 }
+
+// fakeTx is a store.Tx on the fake.
+type fakeTx struct{ f *fakeStore }
+
+func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
+	objs := make([]*stix.Object, len(puts))
+	for i, p := range puts {
+		objs[i] = p.Object
+	}
+	return t.f.AddObjects(ctx, collection, objs)
+}
+
+func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }

@@ -40,8 +40,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	// place in the envelope; valid and index are the others, in order.
 	var (
 		failed = make(map[int]store.StatusDetail)
-		valid  []*stix.Object
-		index  []int
+		valid  []store.Put
 	)
 	for i, ck := range checkAll(objects) {
 		if ck.err != nil {
@@ -49,11 +48,10 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 			failed[i] = store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}
 			continue
 		}
-		valid = append(valid, ck.obj)
-		index = append(index, i)
+		valid = append(valid, ck.put)
 	}
 
-	w := &write{collection: col.ID, objs: valid}
+	w := &write{collection: col.ID, puts: valid}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),
@@ -69,7 +67,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 				s.Failures = append(s.Failures, d)
 				continue
 			}
-			o, out := valid[j], outcomes[j]
+			o, out := valid[j].Object, outcomes[j]
 			j++
 			d := store.StatusDetail{ID: o.ID, Version: cmp.Or(out.Version, o.Version())}
 			switch {
@@ -105,7 +103,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 
 // checked is the outcome of checking one object.
 type checked struct {
-	obj *stix.Object
+	put store.Put
 	err error
 }
 
@@ -124,7 +122,7 @@ func checkAll(objects []json.RawMessage) []checked {
 		wg.Go(func() {
 			// Interleaved, so that a run of costly objects is shared.
 			for i := w; i < len(objects); i += workers {
-				out[i].obj, out[i].err = check(objects[i])
+				out[i].put, out[i].err = check(objects[i])
 			}
 		})
 	}
@@ -132,24 +130,26 @@ func checkAll(objects []json.RawMessage) []checked {
 	return out
 }
 
-// check parses and validates one object of an envelope.
-func check(raw json.RawMessage) (*stix.Object, error) {
+// check parses and validates one object of an envelope, and hashes its
+// canonical form for the store.
+func check(raw json.RawMessage) (store.Put, error) {
 	o, err := stix.Parse(raw)
 	if err != nil {
-		return nil, err
+		return store.Put{}, err
 	}
 	if o.Type == "bundle" {
 		// A bundle is a transport wrapper, not a STIX object (STIX 2.1
 		// §8); TAXII carries objects in the envelope itself.
-		return nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
+		return store.Put{}, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
 	}
 	if err := stix.Validate(o); err != nil {
-		return nil, err
+		return store.Put{}, err
 	}
 	// The store needs the common properties and the bytes only. Dropping
 	// the decoded view keeps an envelope waiting for its commit to about
 	// its own size.
-	return &stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw}, nil
+	slim := &stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw}
+	return store.NewPut(slim)
 }
 
 // identify extracts what it can of an invalid object's id and version for

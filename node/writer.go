@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 )
 
@@ -40,9 +39,9 @@ type writer struct {
 // A write is one envelope's share of a transaction.
 type write struct {
 	collection string
-	objs       []*stix.Object
+	puts       []store.Put
 	// status makes the envelope's status from the store's outcomes, one
-	// per object of objs; it runs inside the transaction.
+	// per element of puts; it runs inside the transaction.
 	status func([]store.AddOutcome) store.Status
 
 	done     chan struct{} // closed once result and err are final
@@ -109,12 +108,12 @@ func (wr *writer) take() []*write {
 		if w.canceled {
 			continue
 		}
-		if len(batch) > 0 && (len(batch) == maxBatchEnvelopes || objects+len(w.objs) > maxBatchObjects) {
+		if len(batch) > 0 && (len(batch) == maxBatchEnvelopes || objects+len(w.puts) > maxBatchObjects) {
 			break
 		}
 		w.taken = true
 		batch = append(batch, w)
-		objects += len(w.objs)
+		objects += len(w.puts)
 	}
 	wr.queue = wr.queue[i:]
 	if len(wr.queue) == 0 {
@@ -133,12 +132,12 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 	err := wr.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, w := range batch {
 			var out []store.AddOutcome
-			if len(w.objs) > 0 {
+			if len(w.puts) > 0 {
 				var err error
-				if out, err = tx.AddObjects(ctx, w.collection, w.objs); err != nil {
+				if out, err = tx.AddObjects(ctx, w.collection, w.puts); err != nil {
 					return err
 				}
-				if len(out) != len(w.objs) {
+				if len(out) != len(w.puts) {
 					return errOutcomes
 				}
 			}

@@ -18,7 +18,7 @@
 // writes through a Tx:
 //
 //	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-//		out, err := tx.AddObjects(ctx, collection, objs)
+//		out, err := tx.AddObjects(ctx, collection, puts)
 //		if err != nil {
 //			return err // nothing f wrote is kept
 //		}
@@ -36,7 +36,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/entente/entente/stix"
@@ -122,8 +124,28 @@ type Store interface {
 // of the same name mean; their writes become visible to readers when the
 // Update commits.
 type Tx interface {
-	AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]AddOutcome, error)
+	AddObjects(ctx context.Context, collection string, puts []Put) ([]AddOutcome, error)
 	PutStatus(ctx context.Context, s Status) error
+}
+
+// A Put is an object version to add, with the SHA-256 of its RFC 8785
+// canonical JSON. The hash tells a copy of a stored version from a
+// conflicting one (and the ledger records it); NewPut computes it, outside
+// any transaction, since canonicalizing costs about as much as storing.
+type Put struct {
+	Object *stix.Object
+	Hash   [sha256.Size]byte
+}
+
+// NewPut hashes o's canonical JSON. It fails for an object that has no
+// canonical form, such as one holding a number that an IEEE 754 double
+// cannot represent exactly (RFC 8785 §3.2.2.3).
+func NewPut(o *stix.Object) (Put, error) {
+	canonical, err := stix.Canonical(o.Raw)
+	if err != nil {
+		return Put{}, fmt.Errorf("store: object %s: %w", o.ID, err)
+	}
+	return Put{Object: o, Hash: sha256.Sum256(canonical)}, nil
 }
 
 // APIRoot is a TAXII API root. Path is its single URL path segment ("api1").

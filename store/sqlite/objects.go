@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -44,9 +43,10 @@ type incoming struct {
 	err         error
 }
 
-// prepareAll prepares objs before the write lock is taken. The work is
-// CPU-bound and independent per object, so large batches are spread over
-// the CPUs.
+// prepareAll hashes objs before the write lock is taken, for the Store's
+// own AddObjects. The work is CPU-bound and independent per object, so
+// large batches are spread over the CPUs. An object without a canonical
+// form fails alone.
 func prepareAll(objs []*stix.Object) []incoming {
 	ins := make([]incoming, len(objs))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(objs)/256)
@@ -54,7 +54,16 @@ func prepareAll(objs []*stix.Object) []incoming {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(objs); i += workers {
-				ins[i] = prepare(objs[i])
+				if objs[i] == nil {
+					ins[i] = incoming{err: fmt.Errorf("sqlite: nil object")}
+					continue
+				}
+				p, err := store.NewPut(objs[i])
+				if err != nil {
+					ins[i] = incoming{obj: objs[i], err: fmt.Errorf("sqlite: %w", err)}
+					continue
+				}
+				ins[i] = prepare(p)
 			}
 		})
 	}
@@ -62,11 +71,12 @@ func prepareAll(objs []*stix.Object) []incoming {
 	return ins
 }
 
-func prepare(o *stix.Object) incoming {
+func prepare(p store.Put) incoming {
+	o := p.Object
 	if o == nil {
 		return incoming{err: fmt.Errorf("sqlite: nil object")}
 	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion)}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion), hash: p.Hash[:]}
 	if o.ID == "" || o.Type == "" {
 		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
 		return in
@@ -79,24 +89,7 @@ func prepare(o *stix.Object) incoming {
 		}
 		in.versioned, in.version, in.key = true, v, versionKey(t)
 	}
-	hash, err := contentHash(o.Raw)
-	if err != nil {
-		in.err = fmt.Errorf("sqlite: object %s: %w", o.ID, err)
-		return in
-	}
-	in.hash = hash
 	return in
-}
-
-// contentHash is the SHA-256 of the object's RFC 8785 canonical JSON, so
-// that whitespace and key order do not make two copies of an object differ.
-func contentHash(raw []byte) ([]byte, error) {
-	canonical, err := stix.Canonical(raw)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.Sum256(canonical)
-	return h[:], nil
 }
 
 // storedVersion is what the write path needs to know about one stored
@@ -200,8 +193,12 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 }
 
 // AddObjects implements store.Tx.
-func (t *txn) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
-	return t.addPrepared(ctx, collection, prepareAll(objs))
+func (t *txn) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
+	ins := make([]incoming, len(puts))
+	for i, p := range puts {
+		ins[i] = prepare(p)
+	}
+	return t.addPrepared(ctx, collection, ins)
 }
 
 func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming) ([]store.AddOutcome, error) {

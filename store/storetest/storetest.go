@@ -994,14 +994,14 @@ func testUpdate(t *testing.T, s store.Store) {
 	var first, second []store.AddOutcome
 	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if first, err = tx.AddObjects(ctx, coll1, []*stix.Object{parse(t, sdo("tool", 1, v, "")), parse(t, sdo("tool", 2, v, ""))}); err != nil {
+		if first, err = tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 1, v, "")), parse(t, sdo("tool", 2, v, "")))); err != nil {
 			return err
 		}
 		if err := tx.PutStatus(ctx, status(st1, first)); err != nil {
 			return err
 		}
 		// The second sees what the first wrote.
-		if second, err = tx.AddObjects(ctx, coll1, []*stix.Object{parse(t, sdo("tool", 2, v, "")), parse(t, sdo("tool", 3, v, ""))}); err != nil {
+		if second, err = tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 2, v, "")), parse(t, sdo("tool", 3, v, "")))); err != nil {
 			return err
 		}
 		return tx.PutStatus(ctx, status(st2, second))
@@ -1024,7 +1024,7 @@ func testUpdate(t *testing.T, s store.Store) {
 	// f fails: nothing it wrote is kept, and the store goes on.
 	boom := errors.New("boom")
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		out, err := tx.AddObjects(ctx, coll1, []*stix.Object{parse(t, sdo("tool", 4, v, ""))})
+		out, err := tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 4, v, ""))))
 		if err != nil {
 			return err
 		}
@@ -1051,10 +1051,24 @@ func testUpdate(t *testing.T, s store.Store) {
 
 	// An unknown collection fails the call with ErrNotFound.
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.AddObjects(ctx, "00000000-0000-4000-8000-00000000dead", []*stix.Object{parse(t, sdo("tool", 5, v, ""))})
+		_, err := tx.AddObjects(ctx, "00000000-0000-4000-8000-00000000dead", puts(t, parse(t, sdo("tool", 5, v, ""))))
 		return err
 	})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Update adding to an unknown collection: %v, want ErrNotFound", err)
 	}
+}
+
+// puts prepares objects for Tx.AddObjects.
+func puts(t *testing.T, objs ...*stix.Object) []store.Put {
+	t.Helper()
+	out := make([]store.Put, len(objs))
+	for i, o := range objs {
+		p, err := store.NewPut(o)
+		if err != nil {
+			t.Fatalf("NewPut(%s): %v", o.ID, err)
+		}
+		out[i] = p
+	}
+	return out
 }
