@@ -207,38 +207,6 @@ func (s *Store) collectionKey(ctx context.Context, q querier, id string) (int64,
 	return pk, nil
 }
 
-// statusDetails is how a status's per-object lists are stored.
-type statusDetails struct {
-	Successes []statusDetail `json:"successes,omitempty"`
-	Failures  []statusDetail `json:"failures,omitempty"`
-	Pendings  []statusDetail `json:"pendings,omitempty"`
-}
-
-type statusDetail struct {
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Message string `json:"message,omitempty"`
-}
-
-func toDetails(ds []store.StatusDetail) []statusDetail {
-	out := make([]statusDetail, len(ds))
-	for i, d := range ds {
-		out[i] = statusDetail(d)
-	}
-	return out
-}
-
-func fromDetails(ds []statusDetail) []store.StatusDetail {
-	if len(ds) == 0 {
-		return nil
-	}
-	out := make([]store.StatusDetail, len(ds))
-	for i, d := range ds {
-		out[i] = store.StatusDetail(d)
-	}
-	return out
-}
-
 // PutStatus creates or replaces a status resource. It fails with
 // store.ErrNotFound if the API root does not exist.
 func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
@@ -287,14 +255,6 @@ func (t *txn) putStatus(ctx context.Context, st store.Status, details []byte) er
 	return nil
 }
 
-// encodeDetails encodes a status's per-object lists for the details column.
-func encodeDetails(st store.Status) ([]byte, error) {
-	return json.Marshal(statusDetails{
-		Successes: toDetails(st.Successes),
-		Failures:  toDetails(st.Failures),
-		Pendings:  toDetails(st.Pendings),
-	})
-}
 
 // Status returns one status resource, or store.ErrNotFound.
 func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
@@ -315,11 +275,9 @@ func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, e
 		return store.Status{}, fmt.Errorf("sqlite: reading status %s: %w", id, err)
 	}
 	st.RequestTimestamp = fromMicros(requested)
-	var d statusDetails
-	if err := json.Unmarshal(details, &d); err != nil {
+	if err := decodeDetails(details, &st); err != nil {
 		return store.Status{}, fmt.Errorf("sqlite: status %s: stored details: %w", id, err)
 	}
-	st.Successes, st.Failures, st.Pendings = fromDetails(d.Successes), fromDetails(d.Failures), fromDetails(d.Pendings)
 	return st, nil
 }
 
