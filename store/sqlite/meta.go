@@ -255,7 +255,6 @@ func (t *txn) putStatus(ctx context.Context, st store.Status, details []byte) er
 	return nil
 }
 
-
 // Status returns one status resource, or store.ErrNotFound.
 func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
 	st := store.Status{ID: id, APIRoot: apiRoot}
