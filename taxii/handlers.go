@@ -246,6 +246,16 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if r.ContentLength > limit {
 		return tooLarge(limit, &http.MaxBytesError{Limit: limit})
 	}
+	if s.bodies != nil {
+		n := limit
+		if r.ContentLength >= 0 {
+			n = r.ContentLength
+		}
+		if !s.bodies.take(n) {
+			return fmt.Errorf("%w: the server is at its limit of %d bytes of envelopes at once", ErrUnavailable, s.bodies.max)
+		}
+		defer s.bodies.give(n)
+	}
 	objects, err := decodeEnvelope(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, s.cfg.MaxEnvelopeObjects)
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
