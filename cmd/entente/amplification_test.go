@@ -45,7 +45,7 @@ func TestAmplification(t *testing.T) {
 		b.WriteString(`]}`)
 		return b.Bytes()
 	}
-	flood := tiny((limit - 20) / 13)               // 1.29M objects: refused
+	flood := tiny((limit - 20) / 13)                // 1.29M objects: refused
 	broken := tiny(taxii.DefaultMaxEnvelopeObjects) // as many as allowed, each failing
 	// Real indicators, padded to fill max_content_length within the cap.
 	var real [][]byte
