@@ -36,6 +36,10 @@
 //     (DefaultMaxEnvelopeObjects, 10,000, unless configured); a larger one
 //     is a 413, as a body over the API root's max_content_length is.
 //     Clients split larger sets into several envelopes.
+//   - Admission: at most Config.MaxInFlight requests, and envelopes of at
+//     most Config.MaxInFlightBodyBytes together, are served at once
+//     (DefaultMaxInFlight and DefaultMaxInFlightBodyBytes unless
+//     configured); beyond either, the answer is 503 with Retry-After.
 //   - DELETE without match[version] deletes every version of the object.
 //   - Rights are checked on every request, next tokens included: can_read
 //     for reads, can_write for adds, and §5.7's table for deletes.
