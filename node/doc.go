@@ -4,9 +4,13 @@
 // https://docs.oasis-open.org/cti/taxii/v2.1/taxii-v2.1.html) by
 // implementing [taxii.Backend].
 //
-// Every object that enters a node goes through [Node.AddObjects], which
-// hands each envelope to the store in one transaction, so the ledger entry
-// that records a receipt can be written in that same transaction. Every
+// Every object that enters a node goes through [Node.AddObjects]. It checks
+// and hashes an envelope's objects on the caller's goroutine, then hands
+// them to the node's one writer, which stores the envelopes that are ready
+// together in one store transaction (store.Store.Update) with their
+// statuses, and answers each caller only after that commit (group commit).
+// The ledger entries that record receipts will be appended in that same
+// transaction, by that same writer, which is what sequences the log. Every
 // object that leaves goes through one method, release, which is where the
 // agreement's policy decision will apply to partner nodes.
 //

@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,11 @@ type fakeStore struct {
 	seq         int64
 	lastQuery   store.Query
 	fail        error // returned by every method when set
+	updates     int   // calls of Update
+	// commitHook, when set, runs where Update would commit; an error it
+	// returns fails the commit.
+	commitHook func() error
+	txMu       sync.Mutex // held by Update
 }
 
 var _ store.Store = (*fakeStore)(nil)
@@ -107,6 +113,29 @@ func (f *fakeStore) Collection(ctx context.Context, apiRoot, id string) (store.C
 		}
 	}
 	return store.Collection{}, store.ErrNotFound
+}
+
+// Update runs f against the fake itself and undoes f's writes if it
+// fails, which is all a transaction means to the node.
+func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	f.txMu.Lock()
+	defer f.txMu.Unlock()
+	f.mu.Lock()
+	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
+	f.updates++
+	hook := f.commitHook
+	f.mu.Unlock()
+	err := fn(ctx, fakeTx{f})
+	if err == nil && hook != nil {
+		err = hook()
+	}
+	if err != nil {
+		f.mu.Lock()
+		f.objects, f.statuses, f.seq = objects, statuses, seq
+		f.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
@@ -269,3 +298,22 @@ func (f *fakeStore) Stats(ctx context.Context) (store.Stats, error) {
 }
 
 func (f *fakeStore) Close() error { return nil }
+
+func (f *fakeStore) updatesSoFar() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.updates
+}
+
+// fakeTx is a store.Tx on the fake.
+type fakeTx struct{ f *fakeStore }
+
+func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
+	objs := make([]*stix.Object, len(puts))
+	for i, p := range puts {
+		objs[i] = p.Object
+	}
+	return t.f.AddObjects(ctx, collection, objs)
+}
+
+func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }

@@ -14,7 +14,7 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(`{"id":1,"created":[],"modified":{}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		o, err := check(json.RawMessage(raw))
+		p, err := check(json.RawMessage(raw))
 		id, version := identify(raw)
 		if err != nil {
 			if m := message(err); len(m) > maxMessage+len("…") {
@@ -22,8 +22,8 @@ func FuzzCheck(f *testing.F) {
 			}
 			return
 		}
-		if o.ID != id || o.Version() != version {
-			t.Errorf("identify = %q, %q; the object is %q, %q", id, version, o.ID, o.Version())
+		if o := p.Object; o.ID != id || o.Version() != version {
+			t.Errorf("identify = %q, %q; the object is %q, %q", id, version, p.Object.ID, p.Object.Version())
 		}
 	})
 }

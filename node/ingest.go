@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +24,9 @@ import (
 const maxMessage = 2000
 
 // AddObjects implements taxii.Backend: it parses and validates each object
-// of an envelope, stores the valid ones in one transaction and records a
-// status that reports every object. An invalid object fails alone, with a
+// of an envelope, stores the valid ones and records a status that reports
+// every object, in one transaction shared with the envelopes that arrive
+// at the same time (see writer). An invalid object fails alone, with a
 // message naming the property path and the rule it broke; an exact
 // duplicate of a stored version succeeds.
 func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection string, objects []json.RawMessage) (*taxii.Status, error) {
@@ -33,75 +35,66 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		return nil, err
 	}
 	now := n.now().UTC().Truncate(time.Microsecond)
-	s := store.Status{
-		ID:               uuid.NewString(),
-		APIRoot:          root,
-		Status:           "complete",
-		RequestTimestamp: now,
-		TotalCount:       len(objects),
-		Owner:            c.Name,
-	}
 
-	// results holds one detail per object in envelope order; valid maps the
-	// objects handed to the store back to their place.
-	type result struct {
-		detail store.StatusDetail
-		ok     bool
-	}
-	results := make([]result, len(objects))
+	// failed holds the details of the objects that failed their checks, by
+	// place in the envelope; valid and index are the others, in order.
 	var (
-		valid []*stix.Object
-		index []int
+		failed = make(map[int]store.StatusDetail)
+		valid  []store.Put
 	)
 	for i, ck := range checkAll(objects) {
 		if ck.err != nil {
 			id, version := identify(objects[i])
-			results[i] = result{detail: store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}}
+			failed[i] = store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}
 			continue
 		}
-		valid = append(valid, ck.obj)
-		index = append(index, i)
+		valid = append(valid, ck.put)
 	}
 
-	if len(valid) > 0 {
-		outcomes, err := n.store.AddObjects(ctx, col.ID, valid)
-		if err != nil {
-			return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
+	w := &write{collection: col.ID, puts: valid}
+	w.status = func(outcomes []store.AddOutcome) store.Status {
+		s := store.Status{
+			ID:               uuid.NewString(),
+			APIRoot:          root,
+			Status:           "complete",
+			RequestTimestamp: now,
+			TotalCount:       len(objects),
+			Owner:            c.Name,
 		}
-		if len(outcomes) != len(valid) {
-			return nil, fmt.Errorf("node: the store reported %d outcomes for %d objects", len(outcomes), len(valid))
-		}
-		for j, out := range outcomes {
-			o := valid[j]
-			d := store.StatusDetail{ID: o.ID, Version: out.Version}
-			if d.Version == "" {
-				d.Version = o.Version()
+		j := 0 // the next outcome
+		for i := range objects {
+			if d, ok := failed[i]; ok {
+				s.Failures = append(s.Failures, d)
+				continue
 			}
+			o, out := valid[j].Object, outcomes[j]
+			j++
+			d := store.StatusDetail{ID: o.ID, Version: cmp.Or(out.Version, o.Version())}
 			switch {
 			case out.Err == nil && out.Duplicate:
 				d.Message = "already stored with the same content"
 			case out.Err == nil:
 				d.Message = "stored"
+			case errors.Is(out.Err, store.ErrCreatedChanged):
+				d.Message = "its created differs from that of the versions stored already; STIX 2.1 §3.2: created must not change between versions of an object"
 			case errors.Is(out.Err, store.ErrConflict):
 				d.Message = "a different object is stored with this id and version; STIX 2.1 §3.6 requires a new modified timestamp for each change"
 			default:
 				d.Message = message(out.Err)
 			}
-			results[index[j]] = result{detail: d, ok: out.Err == nil}
+			if out.Err == nil {
+				s.Successes = append(s.Successes, d)
+			} else {
+				s.Failures = append(s.Failures, d)
+			}
 		}
+		s.SuccessCount, s.FailureCount = len(s.Successes), len(s.Failures)
+		return s
 	}
-
-	for _, r := range results {
-		if r.ok {
-			s.Successes = append(s.Successes, r.detail)
-		} else {
-			s.Failures = append(s.Failures, r.detail)
-		}
+	if err := n.writer.do(ctx, w); err != nil {
+		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
-	s.SuccessCount, s.FailureCount = len(s.Successes), len(s.Failures)
-	if err := n.store.PutStatus(ctx, s); err != nil {
-		return nil, fmt.Errorf("node: recording status %s: %w", s.ID, err)
-	}
+	s := w.result
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),
 		slog.Int("total", s.TotalCount), slog.Int("succeeded", s.SuccessCount), slog.Int("failed", s.FailureCount))
@@ -110,7 +103,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 
 // checked is the outcome of checking one object.
 type checked struct {
-	obj *stix.Object
+	put store.Put
 	err error
 }
 
@@ -129,7 +122,7 @@ func checkAll(objects []json.RawMessage) []checked {
 		wg.Go(func() {
 			// Interleaved, so that a run of costly objects is shared.
 			for i := w; i < len(objects); i += workers {
-				out[i].obj, out[i].err = check(objects[i])
+				out[i].put, out[i].err = check(objects[i])
 			}
 		})
 	}
@@ -137,21 +130,26 @@ func checkAll(objects []json.RawMessage) []checked {
 	return out
 }
 
-// check parses and validates one object of an envelope.
-func check(raw json.RawMessage) (*stix.Object, error) {
+// check parses and validates one object of an envelope, and hashes its
+// canonical form for the store.
+func check(raw json.RawMessage) (store.Put, error) {
 	o, err := stix.Parse(raw)
 	if err != nil {
-		return nil, err
+		return store.Put{}, err
 	}
 	if o.Type == "bundle" {
 		// A bundle is a transport wrapper, not a STIX object (STIX 2.1
 		// §8); TAXII carries objects in the envelope itself.
-		return nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
+		return store.Put{}, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
 	}
 	if err := stix.Validate(o); err != nil {
-		return nil, err
+		return store.Put{}, err
 	}
-	return o, nil
+	// The store needs the common properties and the bytes only. Dropping
+	// the decoded view keeps an envelope waiting for its commit to about
+	// its own size.
+	slim := &stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw}
+	return store.NewPut(slim)
 }
 
 // identify extracts what it can of an invalid object's id and version for

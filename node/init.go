@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -116,6 +117,28 @@ func validAlias(alias string) error {
 	}
 	if _, err := uuid.Parse(alias); err == nil {
 		return fmt.Errorf("node: alias %q looks like a collection id; pick a name that does not", alias)
+	}
+	return nil
+}
+
+// PrepareDataDir creates a node's data directory, readable by its owner
+// only, or takes group and other access away from an existing one: it
+// holds the node key, token hashes and every object.
+func PrepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("node: creating the data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("node: data directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("node: data directory %s is not a directory; give --data a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, perm&0o700|0o700); err != nil {
+			return fmt.Errorf("node: data directory: %w; hint: make %s accessible by its owner only (chmod 700)", err, dir)
+		}
 	}
 	return nil
 }

@@ -80,6 +80,9 @@ type Node struct {
 	pruneInterval time.Duration
 	now           func() time.Time
 
+	// writer sequences every envelope's write (group commit).
+	writer *writer
+
 	// collections caches lookup's results: collectionKey → store.Collection.
 	collections sync.Map
 }
@@ -122,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.now == nil {
 		n.now = time.Now
 	}
+	n.writer = &writer{store: n.store, log: n.log}
 	return n, nil
 }
 

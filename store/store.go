@@ -7,11 +7,38 @@
 // each stored version gets a monotonic sequence number and a date_added with
 // microsecond precision that strictly increases within its collection, and
 // every listing pages by sequence number, never by offset.
+//
+// # Writes
+//
+// Everything one request writes commits in one transaction, through
+// Update, as golang.org/x/mod/sumdb/storage's ReadWrite does: an envelope's
+// objects and its status (and, with the ledger, the entries that record
+// them) are stored together or not at all, so no crash can leave objects
+// without their status or entries. Update takes one function, f, that
+// writes through a Tx:
+//
+//	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+//		out, err := tx.AddObjects(ctx, collection, puts)
+//		if err != nil {
+//			return err // nothing f wrote is kept
+//		}
+//		return tx.PutStatus(ctx, statusOf(out))
+//	})
+//
+// A Tx holds the store's write lock until f returns, so a caller that has
+// several requests' writes ready (the node's group commit) runs them all in
+// one Update and pays for one commit; each request's outcome means
+// something only once Update has returned nil. Update runs f once: it
+// retries nothing, and f must keep nothing of tx after it returns.
+// AddObjects and PutStatus on the Store itself are each one such
+// transaction.
 package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/entente/entente/stix"
@@ -30,6 +57,11 @@ var (
 	// id and version. STIX 2.1 §3.6 requires one content per (id, modified):
 	// the producer must bump modified to publish a change.
 	ErrConflict = errors.New("store: a different object is stored under this id and version")
+
+	// ErrCreatedChanged means a new version of an object states another
+	// created than the versions stored already. STIX 2.1 §3.2: created
+	// must not change between versions; the producer must keep it.
+	ErrCreatedChanged = errors.New("store: the object's created differs from that of its stored versions")
 )
 
 // Store is the persistence contract of a node. Implementations are safe for
@@ -45,11 +77,17 @@ type Store interface {
 	Collections(ctx context.Context, apiRoot string) ([]Collection, error)
 	Collection(ctx context.Context, apiRoot, id string) (Collection, error)
 
+	// Update runs f in one write transaction, which commits when f
+	// returns nil. If f returns an error, or the commit fails, nothing f
+	// wrote is kept and Update returns the error.
+	Update(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
+
 	// AddObjects stores objects in one transaction and reports one outcome
 	// per object, in order. An object whose id and version are stored already
 	// with the same content (compared as RFC 8785 canonical JSON) is a
 	// Duplicate, not an error; one stored with different content fails with
-	// ErrConflict, alone. Objects without a STIX version (SCOs) get the
+	// ErrConflict, alone, and a new version whose created differs from the
+	// stored versions' fails with ErrCreatedChanged, alone. Objects without a STIX version (SCOs) get the
 	// date_added of the version that first stored that content.
 	AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]AddOutcome, error)
 
@@ -80,6 +118,34 @@ type Store interface {
 	Stats(ctx context.Context) (Stats, error)
 
 	Close() error
+}
+
+// Tx writes within one Update. Its methods mean what the Store's methods
+// of the same name mean; their writes become visible to readers when the
+// Update commits.
+type Tx interface {
+	AddObjects(ctx context.Context, collection string, puts []Put) ([]AddOutcome, error)
+	PutStatus(ctx context.Context, s Status) error
+}
+
+// A Put is an object version to add, with the SHA-256 of its RFC 8785
+// canonical JSON. The hash tells a copy of a stored version from a
+// conflicting one (and the ledger records it); NewPut computes it, outside
+// any transaction, since canonicalizing costs about as much as storing.
+type Put struct {
+	Object *stix.Object
+	Hash   [sha256.Size]byte
+}
+
+// NewPut hashes o's canonical JSON. It fails for an object that has no
+// canonical form, such as one holding a number that an IEEE 754 double
+// cannot represent exactly (RFC 8785 §3.2.2.3).
+func NewPut(o *stix.Object) (Put, error) {
+	canonical, err := stix.Canonical(o.Raw)
+	if err != nil {
+		return Put{}, fmt.Errorf("store: object %s: %w", o.ID, err)
+	}
+	return Put{Object: o, Hash: sha256.Sum256(canonical)}, nil
 }
 
 // APIRoot is a TAXII API root. Path is its single URL path segment ("api1").

@@ -29,8 +29,17 @@
 //     everywhere as well (§3.4).
 //   - X-TAXII-Date-Added-First and -Last name the first and last item of
 //     the answer, so an empty page, still a 200, has neither.
-//   - A POST body that is not JSON is a 400; JSON that is not an envelope
-//     of objects (a bundle, a list, an empty list) is a 422.
+//   - A POST body that is not JSON, or whose envelope gives a name twice
+//     (such as two "objects"), is a 400; JSON that is not an envelope of
+//     objects (a bundle, a list, an empty list) is a 422.
+//   - An envelope holds at most Config.MaxEnvelopeObjects objects
+//     (DefaultMaxEnvelopeObjects, 10,000, unless configured); a larger one
+//     is a 413, as a body over the API root's max_content_length is.
+//     Clients split larger sets into several envelopes.
+//   - Admission: at most Config.MaxInFlight requests, and envelopes of at
+//     most Config.MaxInFlightBodyBytes together, are served at once
+//     (DefaultMaxInFlight and DefaultMaxInFlightBodyBytes unless
+//     configured); beyond either, the answer is 503 with Retry-After.
 //   - DELETE without match[version] deletes every version of the object.
 //   - Rights are checked on every request, next tokens included: can_read
 //     for reads, can_write for adds, and §5.7's table for deletes.

@@ -1,12 +1,9 @@
 package taxii
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/entente/entente/stix"
@@ -249,7 +246,17 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if r.ContentLength > limit {
 		return tooLarge(limit, &http.MaxBytesError{Limit: limit})
 	}
-	objects, err := decodeEnvelope(http.MaxBytesReader(w, r.Body, limit))
+	if s.bodies != nil {
+		n := limit
+		if r.ContentLength >= 0 {
+			n = r.ContentLength
+		}
+		if !s.bodies.take(n) {
+			return fmt.Errorf("%w: the server is at its limit of %d bytes of envelopes at once", ErrUnavailable, s.bodies.max)
+		}
+		defer s.bodies.give(n)
+	}
+	objects, err := decodeEnvelope(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, s.cfg.MaxEnvelopeObjects)
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			return tooLarge(limit, err)
@@ -265,48 +272,6 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, c *Caller) e
 
 func tooLarge(limit int64, err error) error {
 	return fmt.Errorf("the body exceeds this API root's max_content_length of %d bytes; send fewer objects per envelope: %w", limit, err)
-}
-
-// decodeEnvelope reads a POST body, which must be an envelope whose
-// objects are JSON objects (TAXII 2.1 §5.5). Malformed JSON is a 400; JSON
-// that is not such an envelope is a 422. Each object is returned as sent,
-// for the Backend to validate one by one.
-func decodeEnvelope(body io.Reader) ([]json.RawMessage, error) {
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return nil, err
-	}
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(data, &env); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return nil, fmt.Errorf("%w: the body is not valid JSON: %v at byte %d", ErrBadRequest, syntax, syntax.Offset)
-		}
-		if len(bytes.TrimSpace(data)) == 0 {
-			return nil, fmt.Errorf("%w: the body is empty; send an envelope {\"objects\": [...]}", ErrBadRequest)
-		}
-		return nil, fmt.Errorf("%w: the body must be an envelope, a JSON object {\"objects\": [...]}", ErrUnprocessable)
-	}
-	if _, ok := env["type"]; ok {
-		return nil, fmt.Errorf("%w: the body has a \"type\", like a STIX bundle or object; TAXII 2.1 takes an envelope {\"objects\": [...]}", ErrUnprocessable)
-	}
-	raw, ok := env["objects"]
-	if !ok || string(raw) == "null" {
-		return nil, fmt.Errorf("%w: the envelope has no objects; put the STIX objects in its \"objects\" list", ErrUnprocessable)
-	}
-	var objects []json.RawMessage
-	if err := json.Unmarshal(raw, &objects); err != nil {
-		return nil, fmt.Errorf("%w: the envelope's \"objects\" must be a list of STIX objects", ErrUnprocessable)
-	}
-	if len(objects) == 0 {
-		return nil, fmt.Errorf("%w: the envelope's \"objects\" list is empty; TAXII lists hold at least one item", ErrUnprocessable)
-	}
-	for i, o := range objects {
-		if len(o) == 0 || o[0] != '{' {
-			return nil, fmt.Errorf("%w: objects[%d] is not a JSON object; every item must be a STIX object", ErrUnprocessable, i)
-		}
-	}
-	return objects, nil
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request, c *Caller) error {

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -42,8 +43,23 @@ type Config struct {
 
 	// MaxInFlight bounds the requests served at once; those beyond it get
 	// 503 with Retry-After at once rather than queueing behind a busy
-	// store. 0 means no bound.
+	// store. Default DefaultMaxInFlight; negative means no bound.
 	MaxInFlight int
+
+	// MaxInFlightBodyBytes bounds the bodies of the add requests (POST)
+	// served at once, together: each counts its Content-Length or, sent
+	// without one, its API root's max_content_length. An add beyond the
+	// bound gets 503 with Retry-After. A request holds a small multiple of
+	// its body in memory while it is served, so this bounds what adds can
+	// take together. Default DefaultMaxInFlightBodyBytes; negative means no
+	// bound. A body larger than the bound is admitted when no other is in
+	// flight.
+	MaxInFlightBodyBytes int64
+
+	// MaxEnvelopeObjects is the most objects a POSTed envelope may hold;
+	// a larger one is refused with 413, as a body over max_content_length
+	// is. Default DefaultMaxEnvelopeObjects.
+	MaxEnvelopeObjects int
 
 	// Realm is the realm of the Basic challenge sent with 401 answers.
 	// Default "TAXII".
@@ -66,6 +82,12 @@ type Config struct {
 	Observe func(route string, status int, d time.Duration)
 }
 
+// Admission defaults: see Config.MaxInFlight and MaxInFlightBodyBytes.
+const (
+	DefaultMaxInFlight          = 128
+	DefaultMaxInFlightBodyBytes = 128 << 20
+)
+
 // Server serves TAXII 2.1 (OASIS Standard, 2021) over a Backend. It is an
 // http.Handler for the whole URL space: mount it at "/" and register other
 // handlers (health, metrics) beside it on a mux of your own.
@@ -82,6 +104,7 @@ type Server struct {
 	mux       *http.ServeMux
 	unmatched http.Handler
 	inFlight  chan struct{} // nil: no bound
+	bodies    *bodyBudget   // nil: no bound
 }
 
 // The routes, as ServeMux patterns. They double as the bounded route label
@@ -105,6 +128,7 @@ const (
 func NewServer(b Backend, cfg Config) *Server {
 	cfg.MaxPageSize = cmp.Or(max(cfg.MaxPageSize, 0), 1000)
 	cfg.Realm = cmp.Or(cfg.Realm, "TAXII")
+	cfg.MaxEnvelopeObjects = cmp.Or(max(cfg.MaxEnvelopeObjects, 0), DefaultMaxEnvelopeObjects)
 	cfg.RetryAfter = cmp.Or(max(cfg.RetryAfter, 0), 5*time.Second)
 	s := &Server{
 		backend: b,
@@ -113,8 +137,13 @@ func NewServer(b Backend, cfg Config) *Server {
 		tokens:  tokens{key: cfg.TokenKey},
 		mux:     http.NewServeMux(),
 	}
+	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
+	cfg.MaxInFlightBodyBytes = cmp.Or(cfg.MaxInFlightBodyBytes, DefaultMaxInFlightBodyBytes)
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
+	}
+	if cfg.MaxInFlightBodyBytes > 0 {
+		s.bodies = &bodyBudget{max: cfg.MaxInFlightBodyBytes}
 	}
 	if len(s.tokens.key) == 0 {
 		s.tokens.key = make([]byte, 32)
@@ -304,6 +333,7 @@ var errorStatuses = []struct {
 	{ErrUnprocessable, http.StatusUnprocessableEntity},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{errNotAcceptable, http.StatusNotAcceptable},
+	{errTooLarge, http.StatusRequestEntityTooLarge},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed},
 }
@@ -477,4 +507,28 @@ func parseValues(r *http.Request) (url.Values, error) {
 		return nil, fmt.Errorf("%w: the query string is malformed (%v); percent-encode reserved characters and separate parameters with &", ErrBadRequest, err)
 	}
 	return v, nil
+}
+
+// bodyBudget counts the bytes of the request bodies being served.
+type bodyBudget struct {
+	mu        sync.Mutex
+	used, max int64
+}
+
+// take reserves n bytes, or reports false if they would pass the bound.
+// A request larger than the bound passes when it is alone.
+func (b *bodyBudget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used > 0 && b.used+n > b.max {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *bodyBudget) give(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/entente/entente/taxii"
@@ -194,6 +195,8 @@ func TestBadRequests(t *testing.T) {
 		{"objects not a list", request{method: "POST", path: objects, body: `{"objects":{"type":"malware"}}`}, 422},
 		{"objects null", request{method: "POST", path: objects, body: `{"objects":null}`}, 422},
 		{"objects empty", request{method: "POST", path: objects, body: `{"objects":[]}`}, 422},
+		{"objects twice", request{method: "POST", path: objects, body: `{"objects":[{"type":"malware"}],` + strings.TrimSpace(valid)[1:]}, 400},
+		{"more twice", request{method: "POST", path: objects, body: `{"more":false,"more":true,"objects":[{"type":"malware"}]}`}, 400},
 		{"object not an object", request{method: "POST", path: objects, body: `{"objects":["malware--b2e3c4d5-6f70-4a81-9b2c-3d4e5f607182"]}`}, 422},
 		{"wrong Content-Type", request{method: "POST", path: objects, body: valid, header: map[string]string{"Content-Type": "application/json"}}, 415},
 		{"STIX Content-Type", request{method: "POST", path: objects, body: valid, header: map[string]string{"Content-Type": "application/stix+json;version=2.1"}}, 415},
@@ -483,6 +486,94 @@ func TestBackendDefects(t *testing.T) {
 			if r.header.Get("X-TAXII-Date-Added-First") != "" {
 				t.Errorf("%s: a failed page kept its X-TAXII headers", path)
 			}
+		}
+	}
+}
+
+// TestMaxInFlightBodyBytes checks the bound on envelopes being served
+// together: an add that would pass it gets 503 with Retry-After, while
+// reads go on, and it is admitted once the first is done.
+func TestMaxInFlightBodyBytes(t *testing.T) {
+	body := `{"objects":[{"type":"malware","spec_version":"2.1","id":"` + malwareID + `","created":"2024-01-05T00:00:00.000Z","modified":"2024-01-05T00:00:00.000Z","name":"Dropper","is_family":true}]}`
+	w := newWorld(t, taxii.Config{MaxInFlightBodyBytes: int64(len(body)) * 3 / 2})
+	entered, release := make(chan struct{}), make(chan struct{})
+	w.fake.SetFail(func(m string) error {
+		if m == "AddObjects" {
+			close(entered)
+			<-release
+		}
+		return nil
+	})
+	req, err := http.NewRequest("POST", w.srv.URL+objectsPath(collID), strings.NewReader(body))
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer admin-token")
+	req.Header.Set("Content-Type", taxii.MediaType)
+	done := make(chan int)
+	go func() {
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-entered
+	r := w.do(t, request{method: "POST", path: objectsPath(collID), body: body})
+	checkTAXIIError(t, r, http.StatusServiceUnavailable)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if r := w.do(t, request{method: "GET", path: objectsPath(collID)}); r.status != http.StatusOK {
+		t.Errorf("a read while an envelope is served: %d %s", r.status, r.body)
+	}
+	close(release)
+	if status := <-done; status != http.StatusAccepted {
+		t.Errorf("the envelope in flight: %d", status)
+	}
+	w.fake.SetFail(nil)
+	if r := w.do(t, request{method: "POST", path: objectsPath(collID), body: body}); r.status != http.StatusAccepted {
+		t.Errorf("after the envelope in flight: %d %s", r.status, r.body)
+	}
+}
+
+// TestAdmissionByDefault checks that a Server configured with nothing
+// still bounds the requests it serves at once.
+func TestAdmissionByDefault(t *testing.T) {
+	w := newWorld(t, taxii.Config{})
+	var entered sync.WaitGroup
+	entered.Add(taxii.DefaultMaxInFlight)
+	release := make(chan struct{})
+	w.fake.SetFail(func(m string) error {
+		if m == "Objects" {
+			entered.Done()
+			<-release
+		}
+		return nil
+	})
+	statuses := make(chan int, taxii.DefaultMaxInFlight)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: taxii.DefaultMaxInFlight}}
+	defer client.CloseIdleConnections()
+	for range taxii.DefaultMaxInFlight {
+		go func() {
+			req, _ := http.NewRequest("GET", w.srv.URL+objectsPath(collID), nil)
+			req.Header.Set("Authorization", "Bearer admin-token")
+			resp, err := client.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	entered.Wait()
+	r := w.do(t, request{method: "GET", path: "/taxii2/"})
+	checkTAXIIError(t, r, http.StatusServiceUnavailable)
+	close(release)
+	for range taxii.DefaultMaxInFlight {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("a request within the bound: %d", s)
 		}
 	}
 }

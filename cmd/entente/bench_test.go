@@ -517,3 +517,120 @@ func latencyP99(op func(client int, rnd *rand.Rand), perClient int) float64 {
 	slices.Sort(durations)
 	return durations[len(durations)*99/100].Seconds()
 }
+
+// BenchmarkWriters measures ingest under many writers: one client posting
+// envelopes of 100 indicators one after another, then 64 clients posting
+// such envelopes at once, each on a fresh node, in the same run. It
+// reports both rates, their ratio (the goal is at least 0.9: concurrent
+// envelopes share transactions) and the 64 clients' write latencies.
+//
+//	go test ./cmd/entente -run '^$' -bench Writers -benchtime 1x
+func BenchmarkWriters(b *testing.B) {
+	skipUnlessBenchmarking(b)
+	const (
+		perEnvelope = 100
+		single      = 200 // envelopes posted by the single client
+		clients     = 64
+		perClient   = 8 // envelopes posted by each of the 64
+	)
+	envelopes := func(first, n int) [][]byte {
+		envs := make([][]byte, n)
+		for i := range envs {
+			objs := make([][]byte, perEnvelope)
+			for j := range objs {
+				objs[j] = benchIndicator(first + i*perEnvelope + j)
+			}
+			envs[i] = envelope(objs)
+		}
+		return envs
+	}
+	post := func(n *runningNode, client *http.Client, env []byte) {
+		req, err := http.NewRequest(http.MethodPost, n.base+"/api1/collections/default/objects/", bytes.NewReader(env))
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		req.Header.Set("Accept", taxii.MediaType)
+		req.Header.Set("Content-Type", taxii.MediaType)
+		req.Header.Set("Authorization", "Bearer "+n.adminToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		var s taxii.Status
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusAccepted || s.SuccessCount != perEnvelope {
+			b.Errorf("POST: %d, %d successes, %v", resp.StatusCode, s.SuccessCount, err)
+		}
+	}
+	// The two phases alternate, iteration by iteration, and their totals
+	// are compared, so that whatever else the machine does weighs on both.
+	var (
+		time1, time64 time.Duration
+		latencies     []time.Duration
+	)
+	for range b.N {
+		b.StopTimer()
+		one := envelopes(0, single)
+		many := make([][][]byte, clients)
+		for c := range many {
+			many[c] = envelopes((1+c)*perClient*perEnvelope*10, perClient)
+		}
+		n := startServe(b, b.TempDir())
+		b.StartTimer()
+		start := time.Now()
+		for _, env := range one {
+			post(n, n.client, env)
+		}
+		time1 += time.Since(start)
+		b.StopTimer()
+		n.stop()
+		<-n.done
+		n.done <- 0
+
+		n = startServe(b, b.TempDir())
+		// Each client on a connection of its own, as 64 tools would be.
+		conns := make([]*http.Client, clients)
+		for i := range conns {
+			tr := n.client.Transport.(*http.Transport).Clone()
+			conns[i] = &http.Client{Transport: tr, Timeout: time.Minute}
+			defer tr.CloseIdleConnections()
+		}
+		var (
+			mu sync.Mutex
+			wg sync.WaitGroup
+		)
+		b.StartTimer()
+		start = time.Now()
+		for c := range clients {
+			wg.Go(func() {
+				for _, env := range many[c] {
+					t := time.Now()
+					post(n, conns[c], env)
+					d := time.Since(t)
+					mu.Lock()
+					latencies = append(latencies, d)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		time64 += time.Since(start)
+		b.StopTimer()
+		n.stop()
+		<-n.done
+		n.done <- 0
+		b.StartTimer()
+	}
+	slices.Sort(latencies)
+	p50 := latencies[len(latencies)/2].Seconds()
+	p99 := latencies[len(latencies)*99/100].Seconds()
+	rate1 := float64(b.N*single*perEnvelope) / time1.Seconds()
+	rate64 := float64(b.N*clients*perClient*perEnvelope) / time64.Seconds()
+	b.ReportMetric(rate1, "1-client-objects/s")
+	b.ReportMetric(rate64, "64-clients-objects/s")
+	b.ReportMetric(rate64/rate1, "ratio")
+	b.ReportMetric(p50*1000, "p50-ms")
+	b.ReportMetric(p99*1000, "p99-ms")
+}

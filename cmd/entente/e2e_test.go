@@ -224,6 +224,17 @@ func TestE2E(t *testing.T) {
 		if err != nil || got.FailureCount != 4 || got.Failures[0].Message != s.Failures[0].Message {
 			t.Errorf("GET status after the mix = %+v, %v", got, err)
 		}
+		// A new version that changes created fails alone (STIX 2.1 §3.2).
+		recreated := json.RawMessage(strings.Replace(string(stixIndicator(7, "2024-03-01T00:00:00.000Z")),
+			`"created":"2024-01-01T00:00:00.000Z"`, `"created":"2024-01-15T00:00:00.000Z"`, 1))
+		s2, err := analyst.AddObjects(ctx, root, e.col, []json.RawMessage{recreated, stixIndicator(3, "2024-01-01T00:00:00.000Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s2.SuccessCount != 1 || s2.FailureCount != 1 || s2.Failures[0].ID != indicatorID(7) || !strings.Contains(s2.Failures[0].Message, "§3.2") {
+			t.Errorf("a version with another created: status %+v; want it alone refused, citing §3.2", s2)
+		}
+
 		// Another account may not read the status; an unknown one is 404.
 		if _, err := reader.Status(ctx, root, s.ID); !errors.Is(err, taxii.ErrNotFound) {
 			t.Errorf("another account's status: %v; want 404", err)

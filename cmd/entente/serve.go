@@ -59,6 +59,12 @@ const (
 	shutdownTimeout = 30 * time.Second
 	// pageSize is the most objects the server returns in one page.
 	pageSize = 1000
+	// maxInFlight bounds the TAXII requests served at once, and
+	// maxInFlightBodyBytes the envelopes being added at once, together;
+	// beyond either, clients get 503 with Retry-After. An envelope holds
+	// about twice its size in memory while it is checked and stored.
+	maxInFlight          = 128
+	maxInFlightBodyBytes = 128 << 20
 )
 
 // serveConfig is the configuration of entente serve. It comes from the
@@ -152,8 +158,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	logger := newLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+	if err := node.PrepareDataDir(cfg.DataDir); err != nil {
+		return err
 	}
 	key, err := loadOrCreateKey(cfg.DataDir)
 	if err != nil {
@@ -184,10 +190,12 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	metrics := newMetrics(st)
 	srv := taxii.NewServer(n, taxii.Config{
 		// Derived from the node key, so next tokens survive a restart.
-		TokenKey:    key.Secret("taxii next token"),
-		MaxPageSize: pageSize,
-		Logger:      logger,
-		Observe:     metrics.observe,
+		TokenKey:             key.Secret("taxii next token"),
+		MaxPageSize:          pageSize,
+		MaxInFlight:          maxInFlight,
+		MaxInFlightBodyBytes: maxInFlightBodyBytes,
+		Logger:               logger,
+		Observe:              metrics.observe,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -190,6 +190,32 @@ func TestServeFirstStart(t *testing.T) {
 	}
 }
 
+// TestServeDataDirModes checks that a node's data is its owner's alone,
+// also in a directory that was made before with wider access.
+func TestServeDataDirModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	n := startServe(t, dir)
+	if code, _ := n.get(t, "/taxii2/", n.adminToken); code != http.StatusOK {
+		t.Fatalf("GET /taxii2/ = %d", code)
+	}
+	want := map[string]os.FileMode{".": 0o700, keyFile: 0o600, dbFile: 0o600, dbFile + "-wal": 0o600, dbFile + "-shm": 0o600}
+	for name, mode := range want {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), mode)
+		}
+	}
+}
+
 func TestServePlainHTTP(t *testing.T) {
 	n := startServe(t, t.TempDir(), "--plain-http")
 	if !strings.HasPrefix(n.url, "http://127.0.0.1:") || n.fingerprint != "" {

@@ -348,3 +348,81 @@ func BenchmarkPageThrough(b *testing.B) {
 		b.ReportMetric(marks[2], "heap-end-MiB")
 	}
 }
+
+// BenchmarkGroupCommit writes 64 envelopes of 100 indicators, each with
+// its status, as the node's writer does under load: all in one Update,
+// against one Update per envelope, alternating, into separate stores. It
+// reports the ratio of their throughputs ("x-separate").
+func BenchmarkGroupCommit(b *testing.B) {
+	const envelopes, perEnvelope = 64, 100
+	ctx := context.Background()
+	var groupTime, separateTime time.Duration
+	round := 0
+	write := func(st *Store, envs [][]store.Put, first int) error {
+		for i, env := range envs {
+			err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+				return writeEnvelope(ctx, tx, env, first+i)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for b.Loop() {
+		b.StopTimer()
+		envs := make([][]store.Put, envelopes)
+		for i := range envs {
+			for _, o := range indicators(b, (round*envelopes+i)*perEnvelope, perEnvelope) {
+				p, err := store.NewPut(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				envs[i] = append(envs[i], p)
+			}
+		}
+		group, _ := emptyStore(b)
+		separate, _ := emptyStore(b)
+		b.StartTimer()
+		start := time.Now()
+		err := group.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			for i, env := range envs {
+				if err := writeEnvelope(ctx, tx, env, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		groupTime += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		start = time.Now()
+		if err := write(separate, envs, 0); err != nil {
+			b.Fatal(err)
+		}
+		separateTime += time.Since(start)
+		b.StartTimer()
+		round++
+	}
+	b.ReportMetric(separateTime.Seconds()/groupTime.Seconds(), "x-separate")
+	b.ReportMetric(float64(round*envelopes*perEnvelope)/groupTime.Seconds(), "objects/s")
+}
+
+// writeEnvelope adds one envelope's objects and its status through tx.
+func writeEnvelope(ctx context.Context, tx store.Tx, env []store.Put, n int) error {
+	out, err := tx.AddObjects(ctx, testCollection, env)
+	if err != nil {
+		return err
+	}
+	st := store.Status{ID: fmt.Sprintf("status-%d", n), APIRoot: "api1", Status: "complete",
+		RequestTimestamp: time.Now(), TotalCount: len(out), SuccessCount: len(out)}
+	for i, o := range out {
+		if o.Err != nil || o.Duplicate {
+			return fmt.Errorf("object %d: %+v", i, o)
+		}
+		st.Successes = append(st.Successes, store.StatusDetail{ID: env[i].Object.ID, Version: o.Version, Message: "stored"})
+	}
+	return tx.PutStatus(ctx, st)
+}

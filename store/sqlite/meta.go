@@ -207,54 +207,30 @@ func (s *Store) collectionKey(ctx context.Context, q querier, id string) (int64,
 	return pk, nil
 }
 
-// statusDetails is how a status's per-object lists are stored.
-type statusDetails struct {
-	Successes []statusDetail `json:"successes,omitempty"`
-	Failures  []statusDetail `json:"failures,omitempty"`
-	Pendings  []statusDetail `json:"pendings,omitempty"`
-}
-
-type statusDetail struct {
-	ID      string `json:"id"`
-	Version string `json:"version"`
-	Message string `json:"message,omitempty"`
-}
-
-func toDetails(ds []store.StatusDetail) []statusDetail {
-	out := make([]statusDetail, len(ds))
-	for i, d := range ds {
-		out[i] = statusDetail(d)
-	}
-	return out
-}
-
-func fromDetails(ds []statusDetail) []store.StatusDetail {
-	if len(ds) == 0 {
-		return nil
-	}
-	out := make([]store.StatusDetail, len(ds))
-	for i, d := range ds {
-		out[i] = store.StatusDetail(d)
-	}
-	return out
-}
-
 // PutStatus creates or replaces a status resource. It fails with
 // store.ErrNotFound if the API root does not exist.
 func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
-	details, err := json.Marshal(statusDetails{
-		Successes: toDetails(st.Successes),
-		Failures:  toDetails(st.Failures),
-		Pendings:  toDetails(st.Pendings),
-	})
+	// Encoding needs no lock: do it before taking it.
+	details, err := encodeDetails(st)
 	if err != nil {
 		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.(*txn).putStatus(ctx, st, details)
+	})
+}
+
+// PutStatus implements store.Tx.
+func (t *txn) PutStatus(ctx context.Context, st store.Status) error {
+	details, err := encodeDetails(st)
 	if err != nil {
-		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
+		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
-	defer tx.Rollback()
+	return t.putStatus(ctx, st, details)
+}
+
+func (t *txn) putStatus(ctx context.Context, st store.Status, details []byte) error {
+	tx := t.tx
 	root, err := apiRootKey(ctx, tx, st.APIRoot)
 	if err != nil {
 		return err
@@ -274,9 +250,6 @@ func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
 		root, st.ID, st.Status, micros(st.RequestTimestamp),
 		st.TotalCount, st.SuccessCount, st.FailureCount, st.PendingCount, details, st.Owner)
 	if err != nil {
-		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: storing status %s: %w", st.ID, err)
 	}
 	return nil
@@ -301,11 +274,9 @@ func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, e
 		return store.Status{}, fmt.Errorf("sqlite: reading status %s: %w", id, err)
 	}
 	st.RequestTimestamp = fromMicros(requested)
-	var d statusDetails
-	if err := json.Unmarshal(details, &d); err != nil {
+	if err := decodeDetails(details, &st); err != nil {
 		return store.Status{}, fmt.Errorf("sqlite: status %s: stored details: %w", id, err)
 	}
-	st.Successes, st.Failures, st.Pendings = fromDetails(d.Successes), fromDetails(d.Failures), fromDetails(d.Pendings)
 	return st, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -44,9 +43,10 @@ type incoming struct {
 	err         error
 }
 
-// prepareAll prepares objs before the write lock is taken. The work is
-// CPU-bound and independent per object, so large batches are spread over
-// the CPUs.
+// prepareAll hashes objs before the write lock is taken, for the Store's
+// own AddObjects. The work is CPU-bound and independent per object, so
+// large batches are spread over the CPUs. An object without a canonical
+// form fails alone.
 func prepareAll(objs []*stix.Object) []incoming {
 	ins := make([]incoming, len(objs))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(objs)/256)
@@ -54,7 +54,16 @@ func prepareAll(objs []*stix.Object) []incoming {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(objs); i += workers {
-				ins[i] = prepare(objs[i])
+				if objs[i] == nil {
+					ins[i] = incoming{err: fmt.Errorf("sqlite: nil object")}
+					continue
+				}
+				p, err := store.NewPut(objs[i])
+				if err != nil {
+					ins[i] = incoming{obj: objs[i], err: fmt.Errorf("sqlite: %w", err)}
+					continue
+				}
+				ins[i] = prepare(p)
 			}
 		})
 	}
@@ -62,11 +71,12 @@ func prepareAll(objs []*stix.Object) []incoming {
 	return ins
 }
 
-func prepare(o *stix.Object) incoming {
+func prepare(p store.Put) incoming {
+	o := p.Object
 	if o == nil {
 		return incoming{err: fmt.Errorf("sqlite: nil object")}
 	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion)}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion), hash: p.Hash[:]}
 	if o.ID == "" || o.Type == "" {
 		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
 		return in
@@ -79,24 +89,7 @@ func prepare(o *stix.Object) incoming {
 		}
 		in.versioned, in.version, in.key = true, v, versionKey(t)
 	}
-	hash, err := contentHash(o.Raw)
-	if err != nil {
-		in.err = fmt.Errorf("sqlite: object %s: %w", o.ID, err)
-		return in
-	}
-	in.hash = hash
 	return in
-}
-
-// contentHash is the SHA-256 of the object's RFC 8785 canonical JSON, so
-// that whitespace and key order do not make two copies of an object differ.
-func contentHash(raw []byte) ([]byte, error) {
-	canonical, err := stix.Canonical(raw)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.Sum256(canonical)
-	return h[:], nil
 }
 
 // storedVersion is what the write path needs to know about one stored
@@ -189,14 +182,27 @@ func updateFlags(ctx context.Context, tx querier, vs []storedVersion) error {
 // AddObjects stores objects in one transaction and reports an outcome for
 // each. It fails as a whole only if the collection does not exist
 // (store.ErrNotFound) or the database fails.
-func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) (out []store.AddOutcome, err error) {
+	// Hashing needs no lock: do it before taking it.
 	ins := prepareAll(objs)
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out, err = tx.(*txn).addPrepared(ctx, collection, ins)
+		return err
+	})
+	return out, err
+}
 
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
+// AddObjects implements store.Tx.
+func (t *txn) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
+	ins := make([]incoming, len(puts))
+	for i, p := range puts {
+		ins[i] = prepare(p)
 	}
-	defer tx.Rollback()
+	return t.addPrepared(ctx, collection, ins)
+}
+
+func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming) ([]store.AddOutcome, error) {
+	s, tx := t.s, t.tx
 	pk, err := s.collectionKey(ctx, tx, collection)
 	if err != nil {
 		return nil, err
@@ -246,6 +252,14 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 			continue
 		}
 
+		if changed, err := createdChanged(ctx, tx, vs, in); err != nil {
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+		} else if changed != "" {
+			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: created %s, stored versions have %s: %w",
+				in.obj.ID, in.version, in.obj.Created, changed, store.ErrCreatedChanged)}
+			continue
+		}
+
 		// date_added strictly increases within the collection even when
 		// the clock stands still or steps back.
 		dateAdded := max(micros(s.now()), lastAdded+1)
@@ -282,10 +296,29 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 			return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
-	}
 	return out, nil
+}
+
+// createdChanged returns the created of the stored versions vs if in, a
+// new version, states another (STIX 2.1 §3.2), and "" otherwise. Versions
+// agree on created, so the latest stands for all; the same instant written
+// otherwise is the same created.
+func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in incoming) (string, error) {
+	if len(vs) == 0 || !in.versioned || in.obj.Created == "" {
+		return "", nil
+	}
+	latest := slices.MaxFunc(vs, func(a, b storedVersion) int { return strings.Compare(a.key, b.key) })
+	var stored sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT json_extract(CAST(raw AS TEXT), '$.created') FROM objects WHERE seq = ?`, latest.seq).Scan(&stored)
+	if err != nil || !stored.Valid || stored.String == in.obj.Created {
+		return "", err
+	}
+	a, errA := stix.ParseTime(stored.String)
+	b, errB := stix.ParseTime(in.obj.Created)
+	if errA == nil && errB == nil && a.Equal(b) {
+		return "", nil
+	}
+	return stored.String, nil
 }
 
 // storedIDs returns the set of ids among ins that have a version stored in

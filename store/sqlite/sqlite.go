@@ -106,6 +106,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w; hint: create the directory first", path, err)
 	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if o.readers < 1 {
 		return nil, fmt.Errorf("sqlite: open %s: WithReaders(%d): want at least 1 reader", path, o.readers)
 	}
@@ -162,6 +165,59 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.r = r
 	return s, nil
+}
+
+// ownerOnly creates the database file readable and writable by its owner
+// only, or takes group and other access away from an existing one and its
+// WAL files: they hold token hashes and every object. SQLite gives the -wal
+// and -shm files it creates the mode of the database file.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("%w; hint: make %s readable by its owner only (chmod 600)", err, p)
+			}
+		}
+	}
+	return nil
+}
+
+// txn is a store.Tx: the write transaction of one Update.
+type txn struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// Update runs f in one write transaction (see store.Store). The transaction
+// takes SQLite's write lock when it begins, so it waits for other writers,
+// this process's and others', for up to the busy timeout.
+func (s *Store) Update(ctx context.Context, f func(ctx context.Context, tx store.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: beginning a write: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(ctx, &txn{s: s, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: committing a write: %w", err)
+	}
+	return nil
 }
 
 // dsn builds a modernc.org/sqlite data source name. The path is escaped as a

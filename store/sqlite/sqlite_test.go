@@ -463,3 +463,61 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFileModes checks that the database and its WAL companions are
+// readable by their owner only: they hold token hashes and every object.
+// A file left readable by an earlier version is tightened on open.
+func TestFileModes(t *testing.T) {
+	s, path := openTemp(t)
+	mustAdd(t, s)
+	check := func() {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+	}
+	check()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustAdd(t, s)
+	check()
+}
+
+// mustAdd stores one object in a new collection, so that the WAL files
+// exist.
+func mustAdd(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	root := fmt.Sprintf("r%d", time.Now().UnixNano())
+	col := "c-" + root
+	if err := s.CreateAPIRoot(ctx, store.APIRoot{Path: root, Title: "r", MaxContentLength: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCollection(ctx, store.Collection{ID: col, APIRoot: root, Title: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := stix.Parse([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddObjects(ctx, col, []*stix.Object{o}); err != nil {
+		t.Fatal(err)
+	}
+}

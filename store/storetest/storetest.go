@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Collections", testCollections},
 		{"AddObjects", testAddObjects},
 		{"AddObjectsConflict", testAddObjectsConflict},
+		{"AddObjectsCreatedChanged", testAddObjectsCreatedChanged},
 		{"AddObjectsUnversioned", testAddObjectsUnversioned},
 		{"AddObjectsUnknownCollection", testAddObjectsUnknownCollection},
 		{"Ordering", testOrdering},
@@ -53,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Delete", testDelete},
 		{"SequenceNeverReused", testSequenceNeverReused},
 		{"Statuses", testStatuses},
+		{"Update", testUpdate},
 		{"Accounts", testAccounts},
 		{"Stats", testStats},
 	}
@@ -322,6 +324,45 @@ func testAddObjectsConflict(t *testing.T, s store.Store) {
 	}
 	if raw := string(got.Objects[0].Raw); raw != sdo("indicator", 1, v, `,"name":"original"`) {
 		t.Errorf("the conflicting add changed the stored object to %s", raw)
+	}
+}
+
+// testAddObjectsCreatedChanged: STIX 2.1 §3.2 says created MUST NOT change
+// between versions of an object. A new version that changes it fails
+// alone; one that writes the same instant differently is the same created.
+func testAddObjectsCreatedChanged(t *testing.T, s store.Store) {
+	setup(t, s)
+	const v1, v2, v3, v4 = "2020-01-01T00:00:00.000Z", "2020-02-01T00:00:00.000Z", "2020-03-01T00:00:00.000Z", "2020-04-01T00:00:00.000Z"
+	withCreated := func(n int, created, modified string) string {
+		return fmt.Sprintf(`{"type":"malware","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"is_family":true}`,
+			id("malware", n), created, modified)
+	}
+	mustAdd(t, s, coll1, sdo("malware", 1, v1, ""))
+	out := add(t, s, coll1,
+		withCreated(1, "2019-01-01T00:00:00.000Z", v2),
+		sdo("malware", 2, v1, ""),
+		withCreated(1, "2016-01-01T00:00:00Z", v3), // the stored created, written otherwise
+		withCreated(2, "2017-06-01T00:00:00.000Z", v2),
+	)
+	for _, i := range []int{0, 3} {
+		if !errors.Is(out[i].Err, store.ErrCreatedChanged) {
+			t.Errorf("object %d, a version with another created: %+v, want ErrCreatedChanged", i, out[i])
+		}
+	}
+	for _, i := range []int{1, 2} {
+		if out[i].Err != nil || out[i].Duplicate {
+			t.Errorf("object %d: %+v; want it stored", i, out[i])
+		}
+	}
+	// The same holds within one call, for an object not stored before.
+	out = add(t, s, coll2, withCreated(3, "2018-01-01T00:00:00.000Z", v1), withCreated(3, "2018-01-02T00:00:00.000Z", v4))
+	if out[0].Err != nil || !errors.Is(out[1].Err, store.ErrCreatedChanged) {
+		t.Errorf("two versions with different created in one call: %+v, want the second to fail with ErrCreatedChanged", out)
+	}
+	got := list(t, s, store.Query{Versions: store.VersionFilter{All: true}})
+	want := []string{id("malware", 1) + "@" + v1, id("malware", 2) + "@" + v1, id("malware", 1) + "@" + v3}
+	if !slices.Equal(versions(got), want) {
+		t.Errorf("stored %v, want %v", versions(got), want)
 	}
 }
 
@@ -931,4 +972,103 @@ func testStats(t *testing.T, s store.Store) {
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 6}) {
 		t.Errorf("Stats = %+v, %v; want 2 collections, 6 object versions", st, err)
 	}
+}
+
+// testUpdate checks the write transaction: what f writes commits together,
+// in order, or not at all.
+func testUpdate(t *testing.T, s store.Store) {
+	setup(t, s)
+	ctx := t.Context()
+	const v = "2020-01-01T00:00:00.000Z"
+	status := func(id string, out []store.AddOutcome) store.Status {
+		st := store.Status{ID: id, APIRoot: apiRoot, Status: "complete", RequestTimestamp: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC),
+			TotalCount: len(out), SuccessCount: len(out), Owner: "alice"}
+		for _, o := range out {
+			st.Successes = append(st.Successes, store.StatusDetail{ID: "x", Version: o.Version})
+		}
+		return st
+	}
+	const st1, st2, st3 = "7f1c2b9e-0000-4000-8000-000000000001", "7f1c2b9e-0000-4000-8000-000000000002", "7f1c2b9e-0000-4000-8000-000000000003"
+
+	// Two envelopes' writes in one transaction.
+	var first, second []store.AddOutcome
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if first, err = tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 1, v, "")), parse(t, sdo("tool", 2, v, "")))); err != nil {
+			return err
+		}
+		if err := tx.PutStatus(ctx, status(st1, first)); err != nil {
+			return err
+		}
+		// The second sees what the first wrote.
+		if second, err = tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 2, v, "")), parse(t, sdo("tool", 3, v, "")))); err != nil {
+			return err
+		}
+		return tx.PutStatus(ctx, status(st2, second))
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if !second[0].Duplicate || second[0].Seq != first[1].Seq || second[1].Duplicate {
+		t.Errorf("outcomes %+v then %+v; want the second call to see the first's tool 2 as a duplicate", first, second)
+	}
+	if !(first[0].Seq < first[1].Seq && first[1].Seq < second[1].Seq) || !second[1].DateAdded.After(first[1].DateAdded) {
+		t.Errorf("sequence and date_added do not increase across the calls: %+v, %+v", first, second)
+	}
+	for _, id := range []string{st1, st2} {
+		if _, err := s.Status(ctx, apiRoot, id); err != nil {
+			t.Errorf("Status(%s) after Update: %v", id, err)
+		}
+	}
+
+	// f fails: nothing it wrote is kept, and the store goes on.
+	boom := errors.New("boom")
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out, err := tx.AddObjects(ctx, coll1, puts(t, parse(t, sdo("tool", 4, v, ""))))
+		if err != nil {
+			return err
+		}
+		if err := tx.PutStatus(ctx, status(st3, out)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("Update with f failing: %v, want f's error", err)
+	}
+	if _, err := s.Status(ctx, apiRoot, st3); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the status of a failed Update: %v, want ErrNotFound", err)
+	}
+	got := list(t, s, store.Query{Versions: store.VersionFilter{All: true}})
+	want := []string{id("tool", 1) + "@" + v, id("tool", 2) + "@" + v, id("tool", 3) + "@" + v}
+	if !slices.Equal(versions(got), want) {
+		t.Errorf("stored %v, want %v: a failed Update kept its objects", versions(got), want)
+	}
+	out := mustAdd(t, s, coll1, sdo("tool", 4, v, ""))
+	if out[0].Seq <= second[1].Seq {
+		t.Errorf("after a failed Update, seq %d; want above %d", out[0].Seq, second[1].Seq)
+	}
+
+	// An unknown collection fails the call with ErrNotFound.
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.AddObjects(ctx, "00000000-0000-4000-8000-00000000dead", puts(t, parse(t, sdo("tool", 5, v, ""))))
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Update adding to an unknown collection: %v, want ErrNotFound", err)
+	}
+}
+
+// puts prepares objects for Tx.AddObjects.
+func puts(t *testing.T, objs ...*stix.Object) []store.Put {
+	t.Helper()
+	out := make([]store.Put, len(objs))
+	for i, o := range objs {
+		p, err := store.NewPut(o)
+		if err != nil {
+			t.Fatalf("NewPut(%s): %v", o.ID, err)
+		}
+		out[i] = p
+	}
+	return out
 }

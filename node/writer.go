@@ -1,0 +1,165 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/entente/entente/store"
+)
+
+// Group commit bounds: one transaction takes the envelopes waiting when it
+// starts, up to these totals (and always at least one), so that no
+// transaction holds the write lock for long.
+const (
+	maxBatchEnvelopes = 64
+	maxBatchObjects   = 20_000
+)
+
+// A writer sequences the node's writes. Requests queue their envelope;
+// one goroutine at a time takes everything queued, writes it in one store
+// transaction (store.Store.Update) and then tells each request its outcome.
+// Envelopes that arrive during a transaction wait for the next one, so
+// under load many share a commit, and SQLite's single writer is never
+// contended within the process.
+//
+// Each envelope's objects and status commit together, and its outcome is
+// delivered only after that commit. The ledger will append its entries in
+// the same transaction: this writer is the one that sequences the log.
+type writer struct {
+	store store.Store
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	queue   []*write
+	running bool // a goroutine is draining the queue
+}
+
+// A write is one envelope's share of a transaction.
+type write struct {
+	collection string
+	puts       []store.Put
+	// status makes the envelope's status from the store's outcomes, one
+	// per element of puts; it runs inside the transaction.
+	status func([]store.AddOutcome) store.Status
+
+	done     chan struct{} // closed once result and err are final
+	result   store.Status
+	err      error
+	taken    bool // in a transaction already; guarded by writer.mu
+	canceled bool // the request left before its turn; guarded by writer.mu
+}
+
+// do queues w and waits until it is committed or has failed. A request
+// whose context ends while it still waits is dropped from the queue; one
+// whose transaction has begun waits for its outcome, since its objects may
+// be committed.
+func (wr *writer) do(ctx context.Context, w *write) error {
+	w.done = make(chan struct{})
+	wr.mu.Lock()
+	wr.queue = append(wr.queue, w)
+	if !wr.running {
+		wr.running = true
+		// The transaction outlives any one request that joins it.
+		go wr.drain(context.WithoutCancel(ctx))
+	}
+	wr.mu.Unlock()
+
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+	}
+	wr.mu.Lock()
+	taken := w.taken
+	w.canceled = !taken
+	wr.mu.Unlock()
+	if !taken {
+		return ctx.Err()
+	}
+	<-w.done
+	return w.err
+}
+
+// drain commits batches until the queue is empty.
+func (wr *writer) drain(ctx context.Context) {
+	for {
+		batch := wr.take()
+		if len(batch) == 0 {
+			return
+		}
+		wr.commit(ctx, batch)
+	}
+}
+
+// take removes the next batch from the queue, or stops the drain when the
+// queue is empty.
+func (wr *writer) take() []*write {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	var (
+		batch   []*write
+		objects int
+		i       int
+	)
+	for i = 0; i < len(wr.queue); i++ {
+		w := wr.queue[i]
+		if w.canceled {
+			continue
+		}
+		if len(batch) > 0 && (len(batch) == maxBatchEnvelopes || objects+len(w.puts) > maxBatchObjects) {
+			break
+		}
+		w.taken = true
+		batch = append(batch, w)
+		objects += len(w.puts)
+	}
+	wr.queue = wr.queue[i:]
+	if len(wr.queue) == 0 {
+		wr.queue = nil // let the backing array go
+	}
+	if len(batch) == 0 {
+		wr.running = false
+	}
+	return batch
+}
+
+// commit writes batch in one transaction. If it fails, each envelope is
+// tried again alone, so that one envelope's failure is not its
+// neighbours'.
+func (wr *writer) commit(ctx context.Context, batch []*write) {
+	err := wr.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, w := range batch {
+			var out []store.AddOutcome
+			if len(w.puts) > 0 {
+				var err error
+				if out, err = tx.AddObjects(ctx, w.collection, w.puts); err != nil {
+					return err
+				}
+				if len(out) != len(w.puts) {
+					return errOutcomes
+				}
+			}
+			w.result = w.status(out)
+			if err := tx.PutStatus(ctx, w.result); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		wr.log.WarnContext(ctx, "a group commit failed; writing its envelopes one by one",
+			slog.Int("envelopes", len(batch)), slog.Any("error", err))
+		for _, w := range batch {
+			wr.commit(ctx, []*write{w})
+		}
+		return
+	}
+	for _, w := range batch {
+		w.err = err
+		close(w.done)
+	}
+}
+
+var errOutcomes = errors.New("node: the store reported a different number of outcomes than objects")
