@@ -32,6 +32,7 @@
 //   - A POST body that is not JSON is a 400; JSON that is not an envelope
 //     of objects (a bundle, a list, an empty list) is a 422.
 //   - DELETE without match[version] deletes every version of the object.
-//   - Rights are checked on every request, next tokens included: can_read
-//     for reads, can_write for adds, and §5.7's table for deletes.
+//   - The Backend decides every right, on every request, next tokens
+//     included (see Backend); a collection a caller may neither read nor
+//     write is a 404 everywhere, so that its existence is not revealed.
 package taxii

@@ -259,8 +259,13 @@ func TestUserAddWhileServing(t *testing.T) {
 	if !strings.HasPrefix(token, node.TokenPrefix) || strings.ContainsAny(token, " \t") {
 		t.Fatalf("the last line %q is not a token", token)
 	}
-	if code, body := n.get(t, "/api1/collections/", token); code != http.StatusOK || !strings.Contains(body, `"can_write":false`) {
-		t.Errorf("the new reader's GET collections = %d %s", code, body)
+	// Deny by default: the new account sees no collection, and is told
+	// how to grant one.
+	if code, body := n.get(t, "/api1/collections/", token); code != http.StatusOK || body != "{}" {
+		t.Errorf("the new reader's GET collections = %d %s; want 200 {}", code, body)
+	}
+	if want := "entente user grant --data " + n.dir + " carol default read"; !strings.Contains(stderr, want) {
+		t.Errorf("user add's stderr %q lacks the hint %q", stderr, want)
 	}
 
 	for _, tt := range []struct {

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -461,5 +463,41 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("Open(%q): %v, want it to mention %q", tc.path, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMigrationKeepsAccounts opens a database made by the first schema,
+// whose accounts table listed the roles in a CHECK, and checks that the
+// accounts survive the rebuild that drops it and start without grants.
+func TestMigrationKeepsAccounts(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "entente.db")
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO accounts (name, role, token_hash, created) VALUES ('rita', 'reader', x'0102', 7)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	a, err := s.AccountByTokenHash(ctx, []byte{1, 2})
+	if err != nil || a.Name != "rita" || a.Role != store.RoleReader || a.Created.UnixMicro() != 7 {
+		t.Errorf("account after the migration = %+v, %v", a, err)
+	}
+	if gs, err := s.Grants(ctx, "rita"); err != nil || len(gs) != 0 {
+		t.Errorf("grants after the migration = %v, %v; want none", gs, err)
 	}
 }
