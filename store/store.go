@@ -86,7 +86,9 @@ type Store interface {
 	// then read before write; none (and no error) for an unknown account.
 	Grants(ctx context.Context, account string) ([]Grant, error)
 
-	// Stats counts what is stored, for metrics.
+	// Stats counts what is stored, for metrics, which may ask often: its
+	// cost must not grow with the number of objects (keep counts as
+	// objects are written), and it must count what every process wrote.
 	Stats(ctx context.Context) (Stats, error)
 
 	Close() error

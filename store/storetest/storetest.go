@@ -1004,4 +1004,13 @@ func testStats(t *testing.T, s store.Store) {
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 6}) {
 		t.Errorf("Stats = %+v, %v; want 2 collections, 6 object versions", st, err)
 	}
+	// One new version beside a duplicate and a conflict, then a delete of
+	// every version of an object.
+	add(t, s, coll2, sdo("identity", 1, v2, ""), sdo("identity", 1, v1, ""), sdo("identity", 1, v1, `,"description":"other"`))
+	if n, err := s.DeleteObject(ctx, coll1, id("indicator", 1), store.VersionFilter{All: true}, nil); err != nil || n != 4 {
+		t.Fatalf("DeleteObject = %d, %v; want 4", n, err)
+	}
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
+		t.Errorf("Stats = %+v, %v; want 2 collections, 3 object versions", st, err)
+	}
 }
