@@ -381,3 +381,25 @@ func BenchmarkStats(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGrants measures the read every request of a non-admin account
+// makes to authorize it: one account's grants among 1,000 accounts'.
+func BenchmarkGrants(b *testing.B) {
+	ctx := context.Background()
+	s, _ := emptyStore(b)
+	for i := range 1_000 {
+		name := fmt.Sprint("user", i)
+		if err := s.CreateAccount(ctx, store.Account{Name: name, Role: store.RoleReader, TokenHash: []byte(name), Created: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.AddGrant(ctx, store.Grant{Account: name, Collection: testCollection, Right: store.RightRead}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		gs, err := s.Grants(ctx, "user500")
+		if err != nil || len(gs) != 1 {
+			b.Fatalf("Grants = %v, %v", gs, err)
+		}
+	}
+}
