@@ -125,22 +125,3 @@ func (n *Node) Authenticate(ctx context.Context, user, token string) (*taxii.Cal
 	}
 	return &taxii.Caller{Name: a.Name, Role: string(a.Role)}, nil
 }
-
-// access is what a caller may do with a collection.
-type access struct{ read, write bool }
-
-// accessOf maps a role onto TAXII's can_read and can_write. Every account
-// sees every collection of the node; per-collection grants come with
-// partner accounts, which the agreement defines.
-func accessOf(c *taxii.Caller) access {
-	if c == nil {
-		return access{}
-	}
-	switch store.Role(c.Role) {
-	case store.RoleAdmin, store.RoleAnalyst:
-		return access{read: true, write: true}
-	case store.RoleReader:
-		return access{read: true}
-	}
-	return access{}
-}

@@ -56,10 +56,15 @@ func (n *Node) APIRoot(ctx context.Context, c *taxii.Caller, root string) (*taxi
 	}, nil
 }
 
-// Collections implements taxii.Backend.
+// Collections implements taxii.Backend. It lists the collections c may
+// see, with c's rights on each.
 func (n *Node) Collections(ctx context.Context, c *taxii.Caller, root string) ([]taxii.Collection, error) {
 	if _, err := n.store.APIRoot(ctx, root); err != nil {
 		return nil, notFound(err, "API root %q", root)
+	}
+	p, err := n.principal(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	cs, err := n.store.Collections(ctx, root)
 	if err != nil {
@@ -67,18 +72,20 @@ func (n *Node) Collections(ctx context.Context, c *taxii.Caller, root string) ([
 	}
 	out := make([]taxii.Collection, 0, len(cs))
 	for _, col := range cs {
-		out = append(out, collectionResource(col, accessOf(c)))
+		if Can(p, col.ID, ActionSee) {
+			out = append(out, collectionResource(col, p))
+		}
 	}
 	return out, nil
 }
 
 // Collection implements taxii.Backend.
 func (n *Node) Collection(ctx context.Context, c *taxii.Caller, root, id string) (*taxii.Collection, error) {
-	col, err := n.lookup(ctx, root, id)
+	col, p, err := n.authorize(ctx, c, root, id, ActionSee)
 	if err != nil {
 		return nil, err
 	}
-	res := collectionResource(col, accessOf(c))
+	res := collectionResource(col, p)
 	return &res, nil
 }
 
@@ -112,13 +119,14 @@ func (n *Node) lookup(ctx context.Context, root, idOrAlias string) (store.Collec
 			return col, nil
 		}
 	}
-	return store.Collection{}, fmt.Errorf("%w: no collection %q in API root %q", taxii.ErrNotFound, idOrAlias, root)
+	return store.Collection{}, noCollection(root, idOrAlias)
 }
 
 // collectionKey names a collection as a request does.
 type collectionKey struct{ root, idOrAlias string }
 
-func collectionResource(c store.Collection, a access) taxii.Collection {
+// collectionResource describes a collection to p, with p's rights on it.
+func collectionResource(c store.Collection, p Principal) taxii.Collection {
 	media := c.MediaTypes
 	if len(media) == 0 {
 		media = []string{taxii.STIXMediaType}
@@ -128,35 +136,17 @@ func collectionResource(c store.Collection, a access) taxii.Collection {
 		Title:       c.Title,
 		Description: c.Description,
 		Alias:       c.Alias,
-		CanRead:     a.read,
-		CanWrite:    a.write,
+		CanRead:     Can(p, c.ID, ActionRead),
+		CanWrite:    Can(p, c.ID, ActionWrite),
 		MediaTypes:  media,
 	}
-}
-
-// collection returns a collection the caller may use as need says, or the
-// TAXII error for why not: 404 when it does not exist, 403 when the caller
-// lacks the right.
-func (n *Node) collection(ctx context.Context, c *taxii.Caller, root, id string, need access) (store.Collection, error) {
-	col, err := n.lookup(ctx, root, id)
-	if err != nil {
-		return store.Collection{}, err
-	}
-	have := accessOf(c)
-	switch {
-	case need.read && !have.read:
-		return store.Collection{}, fmt.Errorf("%w: account %q may not read collection %q", taxii.ErrForbidden, c.Name, id)
-	case need.write && !have.write:
-		return store.Collection{}, fmt.Errorf("%w: account %q may not write to collection %q", taxii.ErrForbidden, c.Name, id)
-	}
-	return col, nil
 }
 
 // Objects implements taxii.Backend for the objects, object, manifest and
 // versions endpoints. Pages follow the store's sequence numbers, so a next
 // position is the last sequence number returned.
 func (n *Node) Objects(ctx context.Context, c *taxii.Caller, root, collection string, f *taxii.Filter) (*taxii.Page, error) {
-	col, err := n.collection(ctx, c, root, collection, access{read: true})
+	col, err := n.collection(ctx, c, root, collection, ActionRead)
 	if err != nil {
 		return nil, err
 	}
@@ -211,19 +201,11 @@ func (n *Node) release(c *taxii.Caller, p store.Page) *taxii.Page {
 }
 
 // DeleteObject implements taxii.Backend. TAXII 2.1 §5.7 needs both rights
-// to delete; a caller lacking one gets 403 (a caller lacking both would get
-// 404, which no role of this node is).
+// to delete.
 func (n *Node) DeleteObject(ctx context.Context, c *taxii.Caller, root, collection, id string, f *taxii.Filter) error {
-	have := accessOf(c)
-	col, err := n.lookup(ctx, root, collection)
+	col, err := n.collection(ctx, c, root, collection, ActionDelete)
 	if err != nil {
 		return err
-	}
-	switch {
-	case !have.read && !have.write:
-		return fmt.Errorf("%w: collection %q in API root %q", taxii.ErrNotFound, collection, root)
-	case !have.read || !have.write:
-		return fmt.Errorf("%w: account %q may not delete from collection %q (it needs read and write access)", taxii.ErrForbidden, c.Name, collection)
 	}
 	removed, err := n.store.DeleteObject(ctx, col.ID, id, versionFilter(f.Versions), f.SpecVersions)
 	if err != nil {
@@ -244,7 +226,8 @@ func (n *Node) Status(ctx context.Context, c *taxii.Caller, root, id string) (*t
 	if err != nil {
 		return nil, notFound(err, "status %q in API root %q", id, root)
 	}
-	if c == nil || s.Owner != c.Name && store.Role(c.Role) != store.RoleAdmin {
+	// The role alone decides, so no grants are read.
+	if c == nil || !CanSeeStatus(Principal{Account: c.Name, Role: store.Role(c.Role)}, s.Owner) {
 		return nil, fmt.Errorf("%w: status %q in API root %q", taxii.ErrNotFound, id, root)
 	}
 	return statusResource(s), nil

@@ -14,6 +14,9 @@
 // object that leaves goes through one method, release, which is where the
 // agreement's policy decision will apply to partner nodes.
 //
+// Who may do what with a collection is decided in one place, [Can]: admins
+// everything, other accounts only what their per-collection grants allow.
+//
 // A node's own identity is an Ed25519 key kept in the C2SP signed-note
 // format (https://c2sp.org/signed-note), the format golang.org/x/mod/sumdb/note
 // reads: the same key signs ledger checkpoints and, through

@@ -23,6 +23,7 @@ type fakeStore struct {
 	objects     []store.Object
 	statuses    map[string]store.Status
 	accounts    map[string]store.Account
+	grants      []store.Grant
 	seq         int64
 	lastQuery   store.Query
 	fail        error // returned by every method when set
@@ -289,6 +290,54 @@ func (f *fakeStore) AccountByTokenHash(ctx context.Context, hash []byte) (store.
 		}
 	}
 	return store.Account{}, store.ErrNotFound
+}
+
+func (f *fakeStore) AddGrant(ctx context.Context, g store.Grant) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	if _, ok := f.accounts[g.Account]; !ok {
+		return store.ErrNotFound
+	}
+	if !slices.ContainsFunc(f.collections, func(c store.Collection) bool { return c.ID == g.Collection }) {
+		return store.ErrNotFound
+	}
+	if slices.Contains(f.grants, g) {
+		return store.ErrExists
+	}
+	f.grants = append(f.grants, g)
+	return nil
+}
+
+func (f *fakeStore) RemoveGrant(ctx context.Context, g store.Grant) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	i := slices.Index(f.grants, g)
+	if i < 0 {
+		return store.ErrNotFound
+	}
+	f.grants = slices.Delete(f.grants, i, i+1)
+	return nil
+}
+
+func (f *fakeStore) Grants(ctx context.Context, account string) ([]store.Grant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var gs []store.Grant
+	for _, g := range f.grants {
+		if g.Account == account {
+			gs = append(gs, g)
+		}
+	}
+	return gs, nil
 }
 
 func (f *fakeStore) Stats(ctx context.Context) (store.Stats, error) {

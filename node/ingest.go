@@ -30,7 +30,7 @@ const maxMessage = 2000
 // message naming the property path and the rule it broke; an exact
 // duplicate of a stored version succeeds.
 func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection string, objects []json.RawMessage) (*taxii.Status, error) {
-	col, err := n.collection(ctx, c, root, collection, access{write: true})
+	col, err := n.collection(ctx, c, root, collection, ActionWrite)
 	if err != nil {
 		return nil, err
 	}

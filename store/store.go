@@ -114,7 +114,19 @@ type Store interface {
 	Account(ctx context.Context, name string) (Account, error)
 	AccountByTokenHash(ctx context.Context, hash []byte) (Account, error)
 
-	// Stats counts what is stored, for metrics.
+	// AddGrant gives an account a right on a collection. It fails with
+	// ErrExists if the account holds the right already, and with
+	// ErrNotFound if the account or the collection does not exist.
+	AddGrant(ctx context.Context, g Grant) error
+	// RemoveGrant takes a right away; ErrNotFound if it was not held.
+	RemoveGrant(ctx context.Context, g Grant) error
+	// Grants lists an account's rights, by collection creation order and
+	// then read before write; none (and no error) for an unknown account.
+	Grants(ctx context.Context, account string) ([]Grant, error)
+
+	// Stats counts what is stored, for metrics, which may ask often: its
+	// cost must not grow with the number of objects (keep counts as
+	// objects are written), and it must count what every process wrote.
 	Stats(ctx context.Context) (Stats, error)
 
 	Close() error
@@ -245,11 +257,11 @@ type StatusDetail struct {
 	Message string
 }
 
-// Role is an account's role.
+// Role is an account's role. The store keeps it as given; what each role
+// allows is decided in one place, node.Can.
 type Role string
 
-// Roles: admin does everything, analyst reads and writes collections, reader
-// only reads.
+// The roles a node gives accounts.
 const (
 	RoleAdmin   Role = "admin"
 	RoleAnalyst Role = "analyst"
@@ -263,6 +275,23 @@ type Account struct {
 	Role      Role
 	TokenHash []byte // SHA-256 of the token
 	Created   time.Time
+}
+
+// Right is one of the two rights an account can hold on a collection,
+// TAXII 2.1's can_read and can_write.
+type Right string
+
+// The rights.
+const (
+	RightRead  Right = "read"
+	RightWrite Right = "write"
+)
+
+// Grant is a right an account holds on one collection.
+type Grant struct {
+	Account    string
+	Collection string // the collection id
+	Right      Right
 }
 
 // Stats counts what a store holds.

@@ -8,9 +8,14 @@ import (
 )
 
 // Backend is what the Server needs from a node. Every method gets the
-// authenticated Caller; a Backend decides what that caller may see (TAXII
-// 2.1 allows omitting what a client may not read). Methods return the errors
-// below (wrapped or not); the Server maps them to HTTP statuses in one place.
+// authenticated Caller, and the Backend alone decides what that caller may
+// do; the Server enforces nothing of its own. For a collection, TAXII 2.1
+// §5 wants: a caller who may neither read nor write it gets ErrNotFound
+// from every method, as if it did not exist (and it is not listed); reading
+// objects without can_read, adding without can_write, and deleting without
+// both get ErrForbidden. A Backend may also omit objects a caller may not
+// see. Methods return the errors below (wrapped or not); the Server maps
+// them to HTTP statuses in one place.
 type Backend interface {
 	// Authenticate checks HTTP Basic credentials (user name and token) or a
 	// bearer token (user == ""). It returns ErrUnauthorized when they are
@@ -25,16 +30,17 @@ type Backend interface {
 	// APIRoot describes the API root at path /root/. Its
 	// MaxContentLength also caps the bodies the Server accepts.
 	APIRoot(ctx context.Context, c *Caller, root string) (*APIRoot, error)
-	// Collections lists an API root's collections, always in the same
-	// order (§3.3).
+	// Collections lists the API root's collections that c may read or
+	// write, always in the same order (§3.3).
 	Collections(ctx context.Context, c *Caller, root string) ([]Collection, error)
-	// Collection returns one collection, with CanRead and CanWrite set for c.
+	// Collection returns one collection, with CanRead and CanWrite set for
+	// c. The Server also asks it before reading the body of a POST, to
+	// refuse a caller who may not write without reading what it sent.
 	Collection(ctx context.Context, c *Caller, root, id string) (*Collection, error)
 
 	// Objects lists object versions (content included unless the filter says
 	// manifest only) ascending by date_added: at most f.Limit of them, after
-	// position f.After. The Server has already checked c's right to read
-	// the collection, but a Backend may omit objects c may not see.
+	// position f.After.
 	Objects(ctx context.Context, c *Caller, root, collection string, f *Filter) (*Page, error)
 
 	// AddObjects stores an envelope's objects. Each object succeeds or fails

@@ -41,6 +41,7 @@
 //     (DefaultMaxInFlight and DefaultMaxInFlightBodyBytes unless
 //     configured); beyond either, the answer is 503 with Retry-After.
 //   - DELETE without match[version] deletes every version of the object.
-//   - Rights are checked on every request, next tokens included: can_read
-//     for reads, can_write for adds, and §5.7's table for deletes.
+//   - The Backend decides every right, on every request, next tokens
+//     included (see Backend); a collection a caller may neither read nor
+//     write is a 404 everywhere, so that its existence is not revealed.
 package taxii

@@ -113,21 +113,26 @@ func TestPermissions(t *testing.T) {
 		req  request
 		want map[string]int // by account name
 	}{
+		// gus may neither read nor write: to him the collection does not
+		// exist.
 		{"manifest", request{method: "GET", path: "/api1/collections/" + restrictedID + "/manifest/"},
-			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 403}},
+			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 404}},
 		{"objects", request{method: "GET", path: restricted},
-			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 403}},
+			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 404}},
 		{"object", request{method: "GET", path: restricted + malwareID + "/"},
-			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 403}},
+			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 404}},
 		{"versions", request{method: "GET", path: restricted + malwareID + "/versions/"},
-			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 403}},
+			map[string]int{"root": 200, "ana": 403, "rita": 200, "gus": 404}},
 		{"add", request{method: "POST", path: restricted, body: post},
-			map[string]int{"root": 202, "ana": 202, "rita": 403, "gus": 403}},
+			map[string]int{"root": 202, "ana": 202, "rita": 403, "gus": 404}},
+		// Refused before the body is read, which would answer 400.
+		{"add malformed", request{method: "POST", path: restricted, body: `{"objects":[`},
+			map[string]int{"root": 400, "ana": 400, "rita": 403, "gus": 404}},
 		// TAXII 2.1 §5.7's table: read F/write F → 404; T/F and F/T → 403.
 		{"delete", request{method: "DELETE", path: restricted + missingID + "/"},
 			map[string]int{"root": 404, "ana": 403, "rita": 403, "gus": 404}},
 		{"collection", request{method: "GET", path: "/api1/collections/" + restrictedID + "/"},
-			map[string]int{"root": 200, "ana": 200, "rita": 200, "gus": 200}},
+			map[string]int{"root": 200, "ana": 200, "rita": 200, "gus": 404}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,13 @@ func newE2E(t *testing.T) *e2e {
 		}
 		e.tokens[role] = lastLine(stdout)
 	}
+	// The analyst reads and writes the default collection, the reader reads
+	// it.
+	for _, g := range [][]string{{"analyst-user", "read"}, {"analyst-user", "write"}, {"reader-user", "read"}} {
+		if code, _, stderr := runCmd(t, "user", "grant", "--data", n.dir, g[0], node.DefaultCollectionAlias, g[1]); code != 0 {
+			t.Fatalf("user grant: %s", stderr)
+		}
+	}
 	for role, tok := range e.tokens {
 		c, err := taxii.NewClient(n.base+"/", taxii.ClientOptions{Token: tok, HTTPClient: n.client})
 		if err != nil {

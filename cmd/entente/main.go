@@ -53,7 +53,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run a node: TAXII 2.1 over HTTPS on an embedded store", runServe},
-		{"user", "manage accounts (user add)", runUser},
+		{"user", "manage accounts and their rights (user add, grant, revoke)", runUser},
 		{"collection", "manage collections (collection add)", runCollection},
 		{"pattern", "check STIX patterns and match them against observations", runPattern},
 		{"keygen", "create an Ed25519 key for a party or a node", runKeygen},

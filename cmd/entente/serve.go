@@ -45,6 +45,9 @@ const (
 	// defaultAddr is loopback-only: exposing a node is a decision the
 	// operator makes with --addr.
 	defaultAddr = "127.0.0.1:8443"
+	// defaultMetricsAddr is loopback-only too, on the port registered for
+	// OpenTelemetry's Prometheus exporter: metrics carry no credentials.
+	defaultMetricsAddr = "127.0.0.1:9464"
 )
 
 // HTTP server limits. Bodies are capped by each API root's
@@ -82,6 +85,11 @@ type serveConfig struct {
 	// Both or neither: without them the node serves a self-signed
 	// certificate made from its own key, whose fingerprint it prints.
 	TLSCert, TLSKey string
+	// MetricsAddr is the host:port of the listener that serves Prometheus
+	// metrics (GET /metrics) and /healthz over plain HTTP, apart from the
+	// TAXII listener; "off" serves no metrics. It asks for no credentials,
+	// so it is loopback unless the operator says otherwise.
+	MetricsAddr string
 	// LogFormat is "text" or "json"; logs go to stderr.
 	LogFormat string
 	// LogLevel is the least severe level logged.
@@ -92,14 +100,17 @@ func (c *serveConfig) validate() error {
 	if c.DataDir == "" {
 		return errors.New("--data is empty; give the directory that holds (or will hold) the node's data")
 	}
-	host, port, err := net.SplitHostPort(c.Addr)
+	host, err := checkHostPort("--addr", c.Addr, defaultAddr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: %v; use HOST:PORT, such as %s", c.Addr, err, defaultAddr)
+		return err
 	}
-	if p, err := strconv.ParseUint(port, 10, 16); err != nil || port == "" {
-		return fmt.Errorf("--addr %q: port %q is not a number from 0 to 65535", c.Addr, port)
-	} else if p == 0 && port != "0" {
-		return fmt.Errorf("--addr %q: write port 0 as 0", c.Addr)
+	if c.MetricsAddr != "off" {
+		if _, err := checkHostPort("--metrics-addr", c.MetricsAddr, defaultMetricsAddr+` or "off"`); err != nil {
+			return err
+		}
+		if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			return fmt.Errorf("--metrics-addr %q is --addr too; give metrics a listener of their own, or \"off\"", c.MetricsAddr)
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together; give both, or neither for a self-signed certificate")
@@ -120,6 +131,20 @@ func (c *serveConfig) validate() error {
 	return nil
 }
 
+// checkHostPort checks a HOST:PORT flag value and returns its host.
+func checkHostPort(flag, addr, example string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %v; use HOST:PORT, such as %s", flag, addr, err, example)
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || port == "" {
+		return "", fmt.Errorf("%s %q: port %q is not a number from 0 to 65535", flag, addr, port)
+	} else if p == 0 && port != "0" {
+		return "", fmt.Errorf("%s %q: write port 0 as 0", flag, addr)
+	}
+	return host, nil
+}
+
 // isLoopback reports whether host names only the loopback interface. An
 // empty host means every interface, so it is not loopback.
 func isLoopback(host string) bool {
@@ -134,7 +159,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--log-format text|json] [--log-level LEVEL]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
@@ -144,6 +169,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&cfg.PlainHTTP, "plain-http", false, "serve plain HTTP (loopback addresses only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` (default: a self-signed certificate)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", defaultMetricsAddr, "the `host:port` serving Prometheus metrics over plain HTTP without credentials, or \"off\"")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format`: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -198,11 +224,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		Observe:              metrics.observe,
 	})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
-	mux.Handle("GET /metrics", metrics.handler())
+	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("/", srv)
 
 	hs := &http.Server{
@@ -218,12 +240,41 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w; pick another --addr", cfg.Addr, err)
 	}
+	// Metrics have a listener of their own, so that what they tell (counts,
+	// request mixes) is not served to the TAXII clients, and scrapes do
+	// not queue with them.
+	var (
+		ms  *http.Server
+		mln net.Listener
+	)
+	if cfg.MetricsAddr != "off" {
+		mln, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listening for metrics on %s: %w; pick another --metrics-addr, or \"off\"", cfg.MetricsAddr, err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metrics.handler())
+		mmux.HandleFunc("GET /healthz", healthz)
+		ms = &http.Server{
+			Handler:           mmux,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readHeaderTimeout,
+			WriteTimeout:      time.Minute,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+	}
 	scheme := "http"
 	var fingerprint string
 	if !cfg.PlainHTTP {
 		cert, err := certificate(cfg, key, ln.Addr())
 		if err != nil {
 			ln.Close()
+			if mln != nil {
+				mln.Close()
+			}
 			return err
 		}
 		fingerprint = node.Fingerprint(cert.Certificate[0])
@@ -239,6 +290,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	fmt.Fprintf(env.Stdout, "url: %s://%s/taxii2/\n", scheme, ln.Addr())
 	if fingerprint != "" {
 		fmt.Fprintf(env.Stdout, "tls certificate sha-256 fingerprint: %s\n", fingerprint)
+	}
+	if mln != nil {
+		fmt.Fprintf(env.Stdout, "metrics: http://%s/metrics\n", mln.Addr())
 	}
 	if ini.AdminToken != "" {
 		fmt.Fprintln(env.Stdout, "admin account created; its token is shown only now:")
@@ -259,6 +313,14 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		}
 		return nil
 	})
+	if ms != nil {
+		g.Go(func() error {
+			if err := ms.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests in flight finish on their own contexts, which shutdown
@@ -266,7 +328,11 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
 		logger.InfoContext(sctx, "shutting down", slog.Duration("timeout", shutdownTimeout))
-		return hs.Shutdown(sctx)
+		var merr error
+		if ms != nil {
+			merr = ms.Shutdown(sctx)
+		}
+		return errors.Join(hs.Shutdown(sctx), merr)
 	})
 	g.Go(func() error { return n.Run(gctx) })
 	if err := g.Wait(); err != nil {
@@ -274,6 +340,13 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 	logger.InfoContext(ctx, "stopped")
 	return nil
+}
+
+// healthz answers that the process serves. It touches no store, so that
+// probes cost nothing however often they come.
+func healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
 }
 
 // certificate returns the configured certificate, or the node's
@@ -432,6 +505,9 @@ func newMetrics(st store.Store) *metrics {
 			Help: "HTTP requests being answered.",
 		}),
 	}
+	// The store keeps this count as it writes (Store.Stats), so a scrape
+	// costs a few rows whatever the number of objects, and it counts what
+	// other processes wrote too.
 	objects := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "entente_objects_stored",
 		Help: "STIX object versions in the store, all collections together.",

@@ -54,6 +54,7 @@ type runningNode struct {
 	base        string // scheme://host:port
 	fingerprint string
 	adminToken  string
+	metrics     string // the metrics URL; "" with --metrics-addr off
 	stdout      *syncBuffer
 	stderr      *syncBuffer
 	client      *http.Client
@@ -62,18 +63,20 @@ type runningNode struct {
 }
 
 var (
-	urlLine   = regexp.MustCompile(`(?m)^url: (\S+)$`)
-	fpLine    = regexp.MustCompile(`(?m)^tls certificate sha-256 fingerprint: (\S+)$`)
-	tokenLine = regexp.MustCompile(`(?m)^admin token: (\S+)$`)
+	urlLine     = regexp.MustCompile(`(?m)^url: (\S+)$`)
+	fpLine      = regexp.MustCompile(`(?m)^tls certificate sha-256 fingerprint: (\S+)$`)
+	metricsLine = regexp.MustCompile(`(?m)^metrics: (\S+)$`)
+	tokenLine   = regexp.MustCompile(`(?m)^admin token: (\S+)$`)
 )
 
-// startServe runs `entente serve --data dir --addr 127.0.0.1:0 extra...`
-// and waits until it prints its URL. The node stops at the end of the test.
+// startServe runs `entente serve --data dir --addr 127.0.0.1:0
+// --metrics-addr 127.0.0.1:0 extra...` and waits until it prints its URL.
+// The node stops at the end of the test.
 func startServe(t testing.TB, dir string, extra ...string) *runningNode {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	n := &runningNode{dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
-	args := append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	go func() { n.done <- run(ctx, &Env{Stdout: n.stdout, Stderr: n.stderr}, args) }()
 	t.Cleanup(func() {
 		stop()
@@ -104,6 +107,9 @@ func startServe(t testing.TB, dir string, extra ...string) *runningNode {
 	}
 	if m := tokenLine.FindStringSubmatch(out); m != nil {
 		n.adminToken = m[1]
+	}
+	if m := metricsLine.FindStringSubmatch(out); m != nil {
+		n.metrics = m[1]
 	}
 	n.client = &http.Client{Timeout: 30 * time.Second}
 	if n.fingerprint != "" {
@@ -137,6 +143,25 @@ func (n *runningNode) get(t testing.TB, path, token string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// scrape sends a GET to the metrics listener and returns the status and
+// body.
+func (n *runningNode) scrape(t testing.TB, path string) (int, string) {
+	t.Helper()
+	if n.metrics == "" {
+		t.Fatal("the node serves no metrics")
+	}
+	resp, err := http.Get(strings.TrimSuffix(n.metrics, "/metrics") + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // lastLine returns the last non-empty line of s.
@@ -240,6 +265,8 @@ func TestServeConfigErrors(t *testing.T) {
 		{"address without port", []string{"--addr", "127.0.0.1"}, "HOST:PORT"},
 		{"port out of range", []string{"--addr", "127.0.0.1:70000"}, "0 to 65535"},
 		{"certificate without key", []string{"--tls-cert", "c"}, "go together"},
+		{"metrics address without port", []string{"--metrics-addr", "127.0.0.1"}, "--metrics-addr"},
+		{"metrics on the TAXII address", []string{"--addr", "127.0.0.1:8999", "--metrics-addr", "127.0.0.1:8999"}, "listener of their own"},
 		{"log format", []string{"--log-format", "xml"}, "text or json"},
 		{"log level", []string{"--log-level", "loud"}, "log-level"},
 		{"positional argument", []string{"extra"}, "unexpected argument"},
@@ -285,8 +312,13 @@ func TestUserAddWhileServing(t *testing.T) {
 	if !strings.HasPrefix(token, node.TokenPrefix) || strings.ContainsAny(token, " \t") {
 		t.Fatalf("the last line %q is not a token", token)
 	}
-	if code, body := n.get(t, "/api1/collections/", token); code != http.StatusOK || !strings.Contains(body, `"can_write":false`) {
-		t.Errorf("the new reader's GET collections = %d %s", code, body)
+	// Deny by default: the new account sees no collection, and is told
+	// how to grant one.
+	if code, body := n.get(t, "/api1/collections/", token); code != http.StatusOK || body != "{}" {
+		t.Errorf("the new reader's GET collections = %d %s; want 200 {}", code, body)
+	}
+	if want := "entente user grant --data " + n.dir + " carol default read"; !strings.Contains(stderr, want) {
+		t.Errorf("user add's stderr %q lacks the hint %q", stderr, want)
 	}
 
 	for _, tt := range []struct {
@@ -358,20 +390,65 @@ func TestHealthzAndMetrics(t *testing.T) {
 	}
 	n.get(t, "/taxii2/", n.adminToken)
 	n.get(t, "/taxii2/", "")
-	code, body := n.get(t, "/metrics", "")
+	env := `{"objects":[` + string(malware) + `]}`
+	if code, body := n.send(t, "POST", "/api1/collections/default/objects/", n.adminToken, env); code != http.StatusAccepted {
+		t.Fatalf("POST = %d %s", code, body)
+	}
+
+	// Not on the TAXII listener, with credentials or without.
+	for _, token := range []string{n.adminToken, ""} {
+		if code, body := n.get(t, "/metrics", token); code == http.StatusOK || strings.Contains(body, "entente_") {
+			t.Errorf("GET /metrics on the TAXII listener = %d %s; want no metrics", code, body)
+		}
+	}
+	if code, _ := n.get(t, "/metrics", n.adminToken); code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the TAXII listener as admin = %d; want 404", code)
+	}
+
+	if !strings.HasPrefix(n.metrics, "http://127.0.0.1:") || !strings.HasSuffix(n.metrics, "/metrics") {
+		t.Fatalf("serve printed the metrics URL %q; want http://127.0.0.1:PORT/metrics", n.metrics)
+	}
+	code, body := n.scrape(t, "/metrics")
 	if code != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", code)
+		t.Fatalf("GET %s = %d", n.metrics, code)
 	}
 	for _, want := range []string{
 		`entente_http_requests_total{code="200",route="GET /taxii2/{$}"} 1`,
 		`entente_http_requests_total{code="401",route="GET /taxii2/{$}"} 1`,
 		`entente_http_request_duration_seconds_count{route="GET /taxii2/{$}"} 2`,
-		"entente_objects_stored 0",
-		"entente_http_requests_in_flight 1", // this very request
+		"entente_objects_stored 1",
+		"entente_http_requests_in_flight 0", // scrapes are not TAXII requests
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+	if code, body := n.scrape(t, "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz on the metrics listener = %d %q", code, body)
+	}
+}
+
+func TestMetricsOff(t *testing.T) {
+	n := startServe(t, t.TempDir(), "--metrics-addr", "off")
+	if n.metrics != "" || strings.Contains(n.stdout.String(), "metrics") {
+		t.Errorf("serve --metrics-addr off printed %q", n.stdout.String())
+	}
+	if code, _ := n.get(t, "/healthz", ""); code != http.StatusOK {
+		t.Errorf("GET /healthz = %d", code)
+	}
+}
+
+// TestMetricsAddrTaken checks that serve says what to do when the metrics
+// address is in use.
+func TestMetricsAddrTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, stderr := runCmd(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--metrics-addr", ln.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "pick another --metrics-addr") {
+		t.Errorf("exit %d, stderr %q; want 1 and a hint", code, stderr)
 	}
 }
 
@@ -406,10 +483,10 @@ func TestGracefulShutdown(t *testing.T) {
 	io.WriteString(pw, `{"objects":[`)
 
 	// Wait until the server is handling the POST: the in-flight gauge
-	// counts it and the metrics request itself.
+	// counts it.
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		_, m := n.get(t, "/metrics", "")
-		if strings.Contains(m, "entente_http_requests_in_flight 2") {
+		_, m := n.scrape(t, "/metrics")
+		if strings.Contains(m, "entente_http_requests_in_flight 1") {
 			break
 		}
 		if time.Now().After(deadline) {

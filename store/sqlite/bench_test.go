@@ -426,3 +426,58 @@ func writeEnvelope(ctx context.Context, tx store.Tx, env []store.Put, n int) err
 	}
 	return tx.PutStatus(ctx, st)
 }
+
+// BenchmarkStats measures what a metrics scrape costs the store at two
+// sizes: Stats should cost the same at both, while counting the objects
+// (the "count" baseline, what Stats once ran) grows with them.
+func BenchmarkStats(b *testing.B) {
+	for _, n := range []int{1_000, 50_000} {
+		if n > 1_000 && testing.Short() {
+			continue
+		}
+		s, _ := emptyStore(b)
+		for i := 0; i < n; i += ingestBatch {
+			if _, err := s.AddObjects(context.Background(), testCollection, indicators(b, i, min(ingestBatch, n-i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				st, err := s.Stats(context.Background())
+				if err != nil || st.Objects != int64(n) {
+					b.Fatalf("Stats = %+v, %v; want %d objects", st, err, n)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("count/objects=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				var c int64
+				if err := s.r.QueryRowContext(context.Background(), `SELECT count(*) FROM objects`).Scan(&c); err != nil || c != int64(n) {
+					b.Fatalf("count = %d, %v", c, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGrants measures the read every request of a non-admin account
+// makes to authorize it: one account's grants among 1,000 accounts'.
+func BenchmarkGrants(b *testing.B) {
+	ctx := context.Background()
+	s, _ := emptyStore(b)
+	for i := range 1_000 {
+		name := fmt.Sprint("user", i)
+		if err := s.CreateAccount(ctx, store.Account{Name: name, Role: store.RoleReader, TokenHash: []byte(name), Created: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.AddGrant(ctx, store.Grant{Account: name, Collection: testCollection, Right: store.RightRead}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		gs, err := s.Grants(ctx, "user500")
+		if err != nil || len(gs) != 1 {
+			b.Fatalf("Grants = %v, %v", gs, err)
+		}
+	}
+}

@@ -227,7 +227,7 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	defer versions.Close()
 
 	out := make([]store.AddOutcome, len(ins))
-	added := false
+	added := 0
 	stored, err := storedIDs(ctx, tx, pk, ins)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
@@ -287,12 +287,14 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
 		}
-		lastAdded, added = dateAdded, true
+		lastAdded = dateAdded
+		added++
 		stored[in.obj.ID] = true
 		out[i] = store.AddOutcome{Seq: seq, DateAdded: fromMicros(dateAdded), Version: in.version}
 	}
-	if added {
-		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE pk = ?`, lastAdded, pk); err != nil {
+	if added > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ?, object_count = object_count + ? WHERE pk = ?`,
+			lastAdded, added, pk); err != nil {
 			return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 		}
 	}
@@ -577,6 +579,9 @@ func (s *Store) DeleteObject(ctx context.Context, collection, id string, version
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE collections SET object_count = object_count - ? WHERE pk = ?`, n, pk); err != nil {
+		return 0, fmt.Errorf("sqlite: deleting %s from %s: %w", id, collection, err)
 	}
 	vs, err := scanVersions(tx.QueryContext(ctx, selectVersions, pk, id))
 	if err != nil {

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -519,5 +521,96 @@ func mustAdd(t *testing.T, s *Store) {
 	}
 	if _, err := s.AddObjects(ctx, col, []*stix.Object{o}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrationKeepsAccounts opens a database made by the first schema,
+// whose accounts table listed the roles in a CHECK, and checks that the
+// accounts survive the rebuild that drops it and start without grants.
+func TestMigrationKeepsAccounts(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "entente.db")
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO accounts (name, role, token_hash, created) VALUES ('rita', 'reader', x'0102', 7)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	a, err := s.AccountByTokenHash(ctx, []byte{1, 2})
+	if err != nil || a.Name != "rita" || a.Role != store.RoleReader || a.Created.UnixMicro() != 7 {
+		t.Errorf("account after the migration = %+v, %v", a, err)
+	}
+	if gs, err := s.Grants(ctx, "rita"); err != nil || len(gs) != 0 {
+		t.Errorf("grants after the migration = %v, %v; want none", gs, err)
+	}
+}
+
+// TestStatsReadsNoObjects checks that Stats, which every metrics scrape
+// calls, reads the per-collection counts and not the objects table.
+func TestStatsReadsNoObjects(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	setupCollection(t, s)
+	addIndicators(t, s, testCollection, 0, 10)
+	plan := explain(t, s, statsQuery)
+	if strings.Contains(plan, "objects") {
+		t.Errorf("plan of %s reads the objects:\n%s", statsQuery, plan)
+	}
+	if st, err := s.Stats(t.Context()); err != nil || st.Objects != 10 {
+		t.Errorf("Stats = %+v, %v; want 10 objects", st, err)
+	}
+}
+
+// TestMigrationCountsObjects opens a database whose objects were stored
+// before collections counted them.
+func TestMigrationCountsObjects(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "entente.db")
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, ms[:3]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO api_roots (pk, path, title, description, max_content_length) VALUES (1, 'api1', 't', '', 1)`,
+		`INSERT INTO collections (pk, id, api_root, title, description, alias, media_types) VALUES (1, 'a', 1, 't', '', '', '[]'), (2, 'b', 1, 't', '', '', '[]')`,
+		`INSERT INTO objects (collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
+			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--1', 'x', 'v', 'v2', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d'),
+			       (2, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
+		t.Errorf("Stats after the migration = %+v, %v; want 2 collections, 3 objects", st, err)
 	}
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Statuses", testStatuses},
 		{"Update", testUpdate},
 		{"Accounts", testAccounts},
+		{"Grants", testGrants},
 		{"Stats", testStats},
 	}
 	for _, tt := range tests {
@@ -959,6 +960,78 @@ func testAccounts(t *testing.T, s store.Store) {
 	}
 }
 
+func testGrants(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s)
+	for i, name := range []string{"alice", "bob"} {
+		a := store.Account{Name: name, Role: store.RoleAnalyst, TokenHash: []byte(fmt.Sprintf("token hash of account %d", i)), Created: time.Now()}
+		if err := s.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grants := func(account string) string {
+		t.Helper()
+		gs, err := s.Grants(ctx, account)
+		if err != nil {
+			t.Fatalf("Grants(%s): %v", account, err)
+		}
+		return fmt.Sprint(gs)
+	}
+	g := func(account, collection string, r store.Right) store.Grant {
+		return store.Grant{Account: account, Collection: collection, Right: r}
+	}
+	// Added out of order, listed by collection and then read before write.
+	for _, gr := range []store.Grant{g("alice", coll2, store.RightWrite), g("alice", coll1, store.RightRead), g("alice", coll2, store.RightRead)} {
+		if err := s.AddGrant(ctx, gr); err != nil {
+			t.Fatalf("AddGrant(%+v): %v", gr, err)
+		}
+	}
+	want := fmt.Sprint([]store.Grant{g("alice", coll1, store.RightRead), g("alice", coll2, store.RightRead), g("alice", coll2, store.RightWrite)})
+	if got := grants("alice"); got != want {
+		t.Errorf("Grants(alice) = %s; want %s", got, want)
+	}
+	if got := grants("bob"); got != "[]" {
+		t.Errorf("Grants(bob) = %s; want none", got)
+	}
+	if got := grants("nobody"); got != "[]" {
+		t.Errorf("Grants(nobody) = %s; want none", got)
+	}
+
+	for _, tt := range []struct {
+		name string
+		g    store.Grant
+		want error
+	}{
+		{"held already", g("alice", coll1, store.RightRead), store.ErrExists},
+		{"unknown account", g("nobody", coll1, store.RightRead), store.ErrNotFound},
+		{"unknown collection", g("alice", "5c1c4ad4-0000-4000-8000-000000000000", store.RightRead), store.ErrNotFound},
+	} {
+		if err := s.AddGrant(ctx, tt.g); !errors.Is(err, tt.want) {
+			t.Errorf("AddGrant, %s: %v; want %v", tt.name, err, tt.want)
+		}
+	}
+	if err := s.AddGrant(ctx, g("alice", coll1, "delete")); err == nil {
+		t.Error("AddGrant of right \"delete\" succeeded; want an error")
+	}
+
+	if err := s.RemoveGrant(ctx, g("alice", coll2, store.RightRead)); err != nil {
+		t.Fatalf("RemoveGrant: %v", err)
+	}
+	for _, gr := range []store.Grant{
+		g("alice", coll2, store.RightRead), // just removed
+		g("bob", coll1, store.RightRead),   // never held
+		g("alice", "5c1c4ad4-0000-4000-8000-000000000000", store.RightRead),
+	} {
+		if err := s.RemoveGrant(ctx, gr); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RemoveGrant(%+v): %v; want ErrNotFound", gr, err)
+		}
+	}
+	want = fmt.Sprint([]store.Grant{g("alice", coll1, store.RightRead), g("alice", coll2, store.RightWrite)})
+	if got := grants("alice"); got != want {
+		t.Errorf("Grants(alice) after a revoke = %s; want %s", got, want)
+	}
+}
+
 func testStats(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{}) {
@@ -971,6 +1044,15 @@ func testStats(t *testing.T, s store.Store) {
 	}
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 6}) {
 		t.Errorf("Stats = %+v, %v; want 2 collections, 6 object versions", st, err)
+	}
+	// One new version beside a duplicate and a conflict, then a delete of
+	// every version of an object.
+	add(t, s, coll2, sdo("identity", 1, v2, ""), sdo("identity", 1, v1, ""), sdo("identity", 1, v1, `,"description":"other"`))
+	if n, err := s.DeleteObject(ctx, coll1, id("indicator", 1), store.VersionFilter{All: true}, nil); err != nil || n != 4 {
+		t.Fatalf("DeleteObject = %d, %v; want 4", n, err)
+	}
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
+		t.Errorf("Stats = %+v, %v; want 2 collections, 3 object versions", st, err)
 	}
 }
 

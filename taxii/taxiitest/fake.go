@@ -95,8 +95,8 @@ func (f *Fake) AddAPIRoot(path string, info taxii.APIRoot) {
 }
 
 // AddCollection adds a collection to an API root; perms says what each
-// role may do in it. Roles absent from perms may do nothing, but still see
-// the collection, so that the Server's permission rules can be tested.
+// role may do in it. To a role absent from perms, or one that may neither
+// read nor write, the collection does not exist, as taxii.Backend asks.
 func (f *Fake) AddCollection(root string, info taxii.Collection, perms map[string]Perm) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -195,6 +195,23 @@ func (f *Fake) collection(root, id string) (*apiRoot, *collection, error) {
 	return nil, nil, fmt.Errorf("%w: no collection %q in API root %q", taxii.ErrNotFound, id, root)
 }
 
+// use returns the collection if c holds the rights need says, and the
+// errors taxii.Backend documents if not.
+func (f *Fake) use(c *taxii.Caller, root, id string, need Perm) (*apiRoot, *collection, error) {
+	r, col, err := f.collection(root, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := col.perms[c.Role]
+	switch {
+	case !p.Read && !p.Write:
+		return nil, nil, fmt.Errorf("%w: no collection %q in API root %q", taxii.ErrNotFound, id, root)
+	case need.Read && !p.Read, need.Write && !p.Write:
+		return nil, nil, fmt.Errorf("%w: role %s lacks a right on collection %q", taxii.ErrForbidden, c.Role, id)
+	}
+	return r, col, nil
+}
+
 func (col *collection) infoFor(c *taxii.Caller) taxii.Collection {
 	info := col.info
 	p := col.perms[c.Role]
@@ -215,7 +232,9 @@ func (f *Fake) Collections(ctx context.Context, c *taxii.Caller, root string) ([
 	}
 	var out []taxii.Collection
 	for _, col := range r.collections {
-		out = append(out, col.infoFor(c))
+		if info := col.infoFor(c); info.CanRead || info.CanWrite {
+			out = append(out, info)
+		}
 	}
 	return out, nil
 }
@@ -227,7 +246,7 @@ func (f *Fake) Collection(ctx context.Context, c *taxii.Caller, root, id string)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, col, err := f.collection(root, id)
+	_, col, err := f.use(c, root, id, Perm{})
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +261,7 @@ func (f *Fake) Objects(ctx context.Context, c *taxii.Caller, root, id string, fl
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, col, err := f.collection(root, id)
+	_, col, err := f.use(c, root, id, Perm{Read: true})
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +347,7 @@ func (f *Fake) AddObjects(ctx context.Context, c *taxii.Caller, root, id string,
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r, col, err := f.collection(root, id)
+	r, col, err := f.use(c, root, id, Perm{Write: true})
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +444,7 @@ func (f *Fake) DeleteObject(ctx context.Context, c *taxii.Caller, root, id, obje
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, col, err := f.collection(root, id)
+	_, col, err := f.use(c, root, id, Perm{Read: true, Write: true})
 	if err != nil {
 		return err
 	}
