@@ -20,6 +20,12 @@
 //   - Query parameters an endpoint does not define, and unknown match
 //     fields, are ignored (§3.5); a defined parameter given twice, or with
 //     a malformed value, is a 400 naming it.
+//   - Every filter's cost is bounded whatever a client sends: a match
+//     parameter takes at most MaxMatchValues values (more is a 400 that
+//     says so); limit is clamped to Config.MaxPageSize; added_after is one
+//     timestamp with at most six fractional digits and match[version]'s
+//     timestamps at most nine; next is a token of fixed length. The query
+//     string as a whole is bounded by the http.Server's MaxHeaderBytes.
 //   - next tokens are opaque, HMAC-protected and bound to the endpoint,
 //     collection, object, filters and caller (see Config.TokenKey). The
 //     manifest and versions resources carry next as envelopes do: their
