@@ -11,8 +11,9 @@
 // resource (§3.6.1); a malformed request gets a 4xx, never a 500. Where
 // the standard leaves a choice, the Server decides as follows.
 //
-//   - Paths must end in "/" (TAXII 2.1 requires it of clients); others get a
-//     404 that says so, not a redirect.
+//   - Paths must end in "/" (TAXII 2.1 requires it of clients) and be
+//     clean (no "." or ".." segments, no doubled slashes); others get a
+//     404 that says so, whatever the method, not a redirect.
 //   - A request without Accept, or whose Accept admits
 //     application/taxii+json (with version=2.1 or none) directly or through
 //     a wildcard, is served; any other gets 406. POST bodies must be

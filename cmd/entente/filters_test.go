@@ -130,3 +130,37 @@ func get(t *testing.T, e *e2e, path string, status int) []byte {
 	}
 	return body
 }
+
+// TestUncleanPaths checks that a path with "." or ".." segments, or
+// doubled slashes, gets the TAXII 404 that the taxii package promises,
+// whatever the method, rather than a redirect (which a client would
+// follow with its body and credentials).
+func TestUncleanPaths(t *testing.T) {
+	n := startServe(t, t.TempDir())
+	e := &e2e{runningNode: n, tokens: map[string]string{"admin": n.adminToken}}
+	root := "/" + node.DefaultAPIRoot
+	for _, path := range []string{
+		root + "/collections/../../taxii2/",
+		root + "/./collections/",
+		root + "/collections/./",
+		"//taxii2/",
+		root + "/collections/x/../",
+		"/taxii2/../healthz",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut} {
+			t.Run(method+" "+path, func(t *testing.T) {
+				h := taxiiHeaders(n.adminToken)
+				var body []byte
+				if method == http.MethodPost {
+					h.Set("Content-Type", taxii.MediaType)
+					body = []byte(`{"objects":[` + string(malware) + `]}`)
+				}
+				resp, got := e.do(t, method, path, h, body)
+				if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
+					t.Fatalf("%d (Location %q) %.200s; want 404 without a redirect", resp.StatusCode, resp.Header.Get("Location"), got)
+				}
+				checkTAXIIError(t, resp, got)
+			})
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -195,10 +196,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", metrics.handler())
-	mux.Handle("/", srv)
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(mux),
+		Handler:           metrics.countInFlight(beside(srv, mux, "/healthz", "/metrics")),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -266,6 +266,20 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 	logger.InfoContext(ctx, "stopped")
 	return nil
+}
+
+// beside sends requests for the given paths to mux, and every other
+// request to taxii as it came. A ServeMux in front of the TAXII server
+// would answer an unclean path (/api1/./collections/) with a redirect,
+// even for a POST, where the TAXII server answers a TAXII 404.
+func beside(taxii, mux http.Handler, paths ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(paths, r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		taxii.ServeHTTP(w, r)
+	})
 }
 
 // certificate returns the configured certificate, or the node's
