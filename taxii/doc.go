@@ -34,6 +34,11 @@
 //     tables list no next property, and the OASIS reference server sends
 //     it. Paging with added_after set to X-TAXII-Date-Added-Last works
 //     everywhere as well (§3.4).
+//   - An empty answer with nothing after it is {} for envelopes, manifests
+//     and versions alike (more is then false). GET of an object or of its
+//     versions answers 404 only when the collection holds no version of
+//     the object; when the filters exclude every version, the answer is
+//     {}, as a listing's would be.
 //   - X-TAXII-Date-Added-First and -Last name the first and last item of
 //     the answer, so an empty page, still a 200, has neither.
 //   - A POST body that is not JSON is a 400; JSON that is not an envelope

@@ -25,6 +25,9 @@ func setDateAddedHeaders(h http.Header, items []Item) {
 
 // writeEnvelope writes an envelope (§3.7) holding the page's objects.
 func writeEnvelope(w io.Writer, p *Page, next string) error {
+	if isEmpty(p) {
+		return writeEmpty(w)
+	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	writeMore(bw, p.More, next)
 	if len(p.Items) > 0 {
@@ -43,6 +46,9 @@ func writeEnvelope(w io.Writer, p *Page, next string) error {
 
 // writeManifest writes a manifest resource (§5.3.1).
 func writeManifest(w io.Writer, p *Page, next string) error {
+	if isEmpty(p) {
+		return writeEmpty(w)
+	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	writeMore(bw, p.More, next)
 	if len(p.Items) > 0 {
@@ -71,6 +77,9 @@ func writeManifest(w io.Writer, p *Page, next string) error {
 
 // writeVersions writes a versions resource (§5.8.1).
 func writeVersions(w io.Writer, p *Page, next string) error {
+	if isEmpty(p) {
+		return writeEmpty(w)
+	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	writeMore(bw, p.More, next)
 	if len(p.Items) > 0 {
@@ -85,6 +94,16 @@ func writeVersions(w io.Writer, p *Page, next string) error {
 	}
 	bw.WriteByte('}')
 	return bw.Flush()
+}
+
+// isEmpty reports whether p is an empty answer with nothing after it.
+func isEmpty(p *Page) bool { return len(p.Items) == 0 && !p.More }
+
+// writeEmpty writes an empty list resource: {} (§3.7, §5.3.1, §5.8.1),
+// where more is absent, which means false, and so is the empty list.
+func writeEmpty(w io.Writer) error {
+	_, err := io.WriteString(w, "{}")
+	return err
 }
 
 // writeMore opens a list resource with its more and next properties.
