@@ -14,13 +14,16 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(`{"id":1,"created":[],"modified":{}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		o, err := check(json.RawMessage(raw))
+		o, warnings, err := check(json.RawMessage(raw))
 		id, version := identify(raw)
 		if err != nil {
 			if m := message(err); len(m) > maxMessage+len("…") {
 				t.Errorf("message of %d bytes exceeds the cap", len(m))
 			}
 			return
+		}
+		if m := withWarnings("stored", warnings); len(m) > maxMessage+len("…") {
+			t.Errorf("message of %d bytes exceeds the cap", len(m))
 		}
 		if o.ID != id || o.Version() != version {
 			t.Errorf("identify = %q, %q; the object is %q, %q", id, version, o.ID, o.Version())

@@ -53,7 +53,8 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		valid []*stix.Object
 		index []int
 	)
-	for i, ck := range checkAll(objects) {
+	checks := checkAll(objects)
+	for i, ck := range checks {
 		if ck.err != nil {
 			id, version := identify(objects[i])
 			results[i] = result{detail: store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}}
@@ -81,7 +82,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 			case out.Err == nil && out.Duplicate:
 				d.Message = "already stored with the same content"
 			case out.Err == nil:
-				d.Message = "stored"
+				d.Message = withWarnings("stored", checks[index[j]].warnings)
 			case errors.Is(out.Err, store.ErrConflict):
 				d.Message = "a different object is stored with this id and version; STIX 2.1 §3.6 requires a new modified timestamp for each change"
 			default:
@@ -110,8 +111,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 
 // checked is the outcome of checking one object.
 type checked struct {
-	obj *stix.Object
-	err error
+	obj      *stix.Object
+	warnings stix.Warnings
+	err      error
 }
 
 // parallelCheck is the envelope size from which checking is spread over
@@ -129,7 +131,7 @@ func checkAll(objects []json.RawMessage) []checked {
 		wg.Go(func() {
 			// Interleaved, so that a run of costly objects is shared.
 			for i := w; i < len(objects); i += workers {
-				out[i].obj, out[i].err = check(objects[i])
+				out[i].obj, out[i].warnings, out[i].err = check(objects[i])
 			}
 		})
 	}
@@ -137,21 +139,31 @@ func checkAll(objects []json.RawMessage) []checked {
 	return out
 }
 
-// check parses and validates one object of an envelope.
-func check(raw json.RawMessage) (*stix.Object, error) {
+// check parses and validates one object of an envelope, and returns
+// what in it departs from STIX 2.1's recommendations.
+func check(raw json.RawMessage) (*stix.Object, stix.Warnings, error) {
 	o, err := stix.Parse(raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o.Type == "bundle" {
 		// A bundle is a transport wrapper, not a STIX object (STIX 2.1
 		// §8); TAXII carries objects in the envelope itself.
-		return nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
+		return nil, nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
 	}
-	if err := stix.Validate(o); err != nil {
-		return nil, err
+	warnings, err := stix.Check(o)
+	if err != nil {
+		return nil, nil, err
 	}
-	return o, nil
+	return o, warnings, nil
+}
+
+// withWarnings appends an object's warnings to the message of its success.
+func withWarnings(msg string, ws stix.Warnings) string {
+	if len(ws) == 0 {
+		return msg
+	}
+	return message(errors.New(msg + "; " + ws.String()))
 }
 
 // identify extracts what it can of an invalid object's id and version for
