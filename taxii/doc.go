@@ -21,6 +21,14 @@
 //   - Query parameters an endpoint does not define, and unknown match
 //     fields, are ignored (§3.5); a defined parameter given twice, or with
 //     a malformed value, is a 400 naming it.
+//   - One answer is not the Server's: net/http reads request headers
+//     before any Handler runs, and answers headers larger than the
+//     http.Server's MaxHeaderBytes with its own 431, in plain text over
+//     HTTP/1.1 (written to the connection, net/http's conn.serve) and in
+//     HTML over HTTP/2 (http2handleHeaderListTooLong). Neither can be
+//     replaced by a Handler or an option, so that 431 carries no TAXII
+//     error resource. HTTP/2 clients learn the limit from
+//     SETTINGS_MAX_HEADER_LIST_SIZE, and Go's refuses to send more.
 //   - Every filter's cost is bounded whatever a client sends: a match
 //     parameter takes at most MaxMatchValues values (more is a 400 that
 //     says so); limit is clamped to Config.MaxPageSize; added_after is one

@@ -4,8 +4,11 @@ package main
 // either served or refused with a TAXII 400, never a 500.
 
 import (
+	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -161,6 +164,43 @@ func TestUncleanPaths(t *testing.T) {
 				}
 				checkTAXIIError(t, resp, got)
 			})
+		}
+	}
+}
+
+// TestHeaderLimit pins the documented header limit: 64 KiB of headers
+// are served, and beyond it net/http answers 431 itself. It speaks
+// HTTP/1.1 on a connection of its own: Go's HTTP/2 client would refuse to
+// send headers beyond the limit the server advertises.
+func TestHeaderLimit(t *testing.T) {
+	n := startServe(t, t.TempDir())
+	cfg := n.client.Transport.(*http.Transport).TLSClientConfig.Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	host := strings.TrimPrefix(n.base, "https://")
+	for _, tc := range []struct {
+		size   int
+		status int
+	}{
+		{60 << 10, http.StatusOK},
+		{70 << 10, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		conn, err := tls.Dial("tcp", host, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		req := "GET /taxii2/ HTTP/1.1\r\nHost: " + host + "\r\nAccept: " + taxii.MediaType +
+			"\r\nAuthorization: Bearer " + n.adminToken + "\r\nX-Padding: " + strings.Repeat("x", tc.size) + "\r\n\r\n"
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, resp.StatusCode, tc.status)
 		}
 	}
 }

@@ -54,7 +54,10 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 2 * time.Minute // long enough for a max_content_length body on a slow link
 	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 64 << 10
+	// maxHeaderBytes bounds a request's headers (with the query string).
+	// net/http answers more with a plain-text 431 that no handler can
+	// turn into a TAXII error (see the taxii package documentation).
+	maxHeaderBytes = 64 << 10
 	// shutdownTimeout bounds how long shutdown waits for requests in
 	// flight before closing their connections.
 	shutdownTimeout = 30 * time.Second
