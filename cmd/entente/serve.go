@@ -227,6 +227,10 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			// 1.2 and forbids 0-RTT, which crypto/tls servers never accept.
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{cert},
+			// Pages are hundreds of kilobytes: full-sized records from the
+			// first byte, rather than ones of one packet for the first
+			// 128 KiB of each connection, which cost a write each.
+			DynamicRecordSizingDisabled: true,
 		}
 		scheme = "https"
 	}
