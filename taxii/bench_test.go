@@ -1,7 +1,6 @@
 package taxii
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -196,61 +195,4 @@ func (w sinkWriter) Write(b []byte) (int, error) {
 		rest = rest[copy(w.buf[:], rest):]
 	}
 	return len(b), nil
-}
-
-// BenchmarkPageOverTLS fetches a page of 1,000 objects over HTTPS and
-// HTTP/2 from a local server, as a client reads it: written in one Write
-// with its Content-Length (as the Server does for pages up to 1 MiB), and
-// streamed through a 32 KiB buffer (as it did before), alternating request
-// by request so that whatever else the machine does weighs on both alike.
-// The ratio is one-Write over streamed throughput.
-func BenchmarkPageOverTLS(b *testing.B) {
-	p := benchPage(1000)
-	whole := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeEnvelope(w, p, "AQAAAAAAAAPo")
-	})
-	streamed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bw := bufio.NewWriterSize(w, 32<<10)
-		bw.WriteString(`{"more":true,"next":"AQAAAAAAAAPo","objects":[`)
-		for i, it := range p.Items {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.Write(it.Object)
-		}
-		bw.WriteString(`]}`)
-		bw.Flush()
-	})
-	fetch := func(b *testing.B, srv *httptest.Server) int {
-		resp, err := srv.Client().Get(srv.URL)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		n, err := io.Copy(io.Discard, resp.Body)
-		if err != nil || resp.ProtoMajor != 2 {
-			b.Fatalf("%v, HTTP/%d", err, resp.ProtoMajor)
-		}
-		return int(n)
-	}
-	start := func(h http.Handler) *httptest.Server {
-		srv := httptest.NewUnstartedServer(h)
-		srv.EnableHTTP2 = true
-		srv.StartTLS()
-		b.Cleanup(srv.Close)
-		return srv
-	}
-	wholeSrv, streamedSrv := start(whole), start(streamed)
-	var wholeTime, streamedTime time.Duration
-	var size int
-	for b.Loop() {
-		t := time.Now()
-		size = fetch(b, wholeSrv)
-		wholeTime += time.Since(t)
-		t = time.Now()
-		fetch(b, streamedSrv)
-		streamedTime += time.Since(t)
-	}
-	b.SetBytes(int64(size))
-	b.ReportMetric(float64(streamedTime)/float64(wholeTime), "ratio")
 }
