@@ -14,7 +14,7 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(`{"id":1,"created":[],"modified":{}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := check(json.RawMessage(raw))
+		p, warnings, err := check(json.RawMessage(raw))
 		id, version := identify(raw)
 		if err != nil {
 			if m := message(err); len(m) > maxMessage+len("…") {
@@ -22,8 +22,11 @@ func FuzzCheck(f *testing.F) {
 			}
 			return
 		}
+		if m := withWarnings("stored", warnings); len(m) > maxMessage+len("…") {
+			t.Errorf("message of %d bytes exceeds the cap", len(m))
+		}
 		if o := p.Object; o.ID != id || o.Version() != version {
-			t.Errorf("identify = %q, %q; the object is %q, %q", id, version, p.Object.ID, p.Object.Version())
+			t.Errorf("identify = %q, %q; the object is %q, %q", id, version, o.ID, o.Version())
 		}
 	})
 }

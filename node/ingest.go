@@ -39,8 +39,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	// failed holds the details of the objects that failed their checks, by
 	// place in the envelope; valid and index are the others, in order.
 	var (
-		failed = make(map[int]store.StatusDetail)
-		valid  []store.Put
+		failed   = make(map[int]store.StatusDetail)
+		valid    []store.Put
+		warnings []stix.Warnings // valid's, in the same order
 	)
 	for i, ck := range checkAll(objects) {
 		if ck.err != nil {
@@ -49,6 +50,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 			continue
 		}
 		valid = append(valid, ck.put)
+		warnings = append(warnings, ck.warnings)
 	}
 
 	w := &write{collection: col.ID, puts: valid}
@@ -67,14 +69,14 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 				s.Failures = append(s.Failures, d)
 				continue
 			}
-			o, out := valid[j].Object, outcomes[j]
+			o, out, ws := valid[j].Object, outcomes[j], warnings[j]
 			j++
 			d := store.StatusDetail{ID: o.ID, Version: cmp.Or(out.Version, o.Version())}
 			switch {
 			case out.Err == nil && out.Duplicate:
 				d.Message = "already stored with the same content"
 			case out.Err == nil:
-				d.Message = "stored"
+				d.Message = withWarnings("stored", ws)
 			case errors.Is(out.Err, store.ErrCreatedChanged):
 				d.Message = "its created differs from that of the versions stored already; STIX 2.1 §3.2: created must not change between versions of an object"
 			case errors.Is(out.Err, store.ErrConflict):
@@ -103,8 +105,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 
 // checked is the outcome of checking one object.
 type checked struct {
-	put store.Put
-	err error
+	put      store.Put
+	warnings stix.Warnings
+	err      error
 }
 
 // parallelCheck is the envelope size from which checking is spread over
@@ -122,7 +125,7 @@ func checkAll(objects []json.RawMessage) []checked {
 		wg.Go(func() {
 			// Interleaved, so that a run of costly objects is shared.
 			for i := w; i < len(objects); i += workers {
-				out[i].put, out[i].err = check(objects[i])
+				out[i].put, out[i].warnings, out[i].err = check(objects[i])
 			}
 		})
 	}
@@ -130,26 +133,37 @@ func checkAll(objects []json.RawMessage) []checked {
 	return out
 }
 
-// check parses and validates one object of an envelope, and hashes its
-// canonical form for the store.
-func check(raw json.RawMessage) (store.Put, error) {
+// check parses and validates one object of an envelope, hashes its
+// canonical form for the store, and returns what in it departs from
+// STIX 2.1's recommendations.
+func check(raw json.RawMessage) (store.Put, stix.Warnings, error) {
 	o, err := stix.Parse(raw)
 	if err != nil {
-		return store.Put{}, err
+		return store.Put{}, nil, err
 	}
 	if o.Type == "bundle" {
 		// A bundle is a transport wrapper, not a STIX object (STIX 2.1
 		// §8); TAXII carries objects in the envelope itself.
-		return store.Put{}, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
+		return store.Put{}, nil, &stix.Error{Path: "type", Rule: "not-bundle", Msg: `a bundle cannot be stored; put its objects in the envelope's "objects" list`}
 	}
-	if err := stix.Validate(o); err != nil {
-		return store.Put{}, err
+	warnings, err := stix.Check(o)
+	if err != nil {
+		return store.Put{}, nil, err
 	}
 	// The store needs the common properties and the bytes only. Dropping
 	// the decoded view keeps an envelope waiting for its commit to about
 	// its own size.
 	slim := &stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw}
-	return store.NewPut(slim)
+	p, err := store.NewPut(slim)
+	return p, warnings, err
+}
+
+// withWarnings appends an object's warnings to the message of its success.
+func withWarnings(msg string, ws stix.Warnings) string {
+	if len(ws) == 0 {
+		return msg
+	}
+	return message(errors.New(msg + "; " + ws.String()))
 }
 
 // identify extracts what it can of an invalid object's id and version for

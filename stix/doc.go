@@ -9,7 +9,9 @@
 // properties and value rules of each of the 2.1 types, deterministic
 // identifiers of cyber-observables ([SCOID]), data markings and extensions.
 // Its error lists every violation, each naming the property path and the
-// rule broken.
+// rule broken. [Check] also returns warnings, in the same shape, for what
+// departs from the specification's recommendations (SHOULD) without
+// breaking a requirement (MUST).
 //
 // [Canonical] produces the RFC 8785 (JSON Canonicalization Scheme) form that
 // content hashes and signatures are computed over. [ParseBundle] reads STIX

@@ -41,6 +41,33 @@ func (es Errors) Unwrap() []error {
 	return errs
 }
 
+// Warnings lists what Check found in an object that departs from STIX
+// 2.1's recommendations without making the object invalid, in the shape
+// of violations.
+type Warnings []*Error
+
+// String lists the warnings, separated by semicolons: "" for none, else
+// "warning: ..." or "2 warnings: ...; ...".
+func (ws Warnings) String() string {
+	if len(ws) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if len(ws) == 1 {
+		b.WriteString("warning: ")
+	} else {
+		b.WriteString(strconv.Itoa(len(ws)))
+		b.WriteString(" warnings: ")
+	}
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(w.Error())
+	}
+	return b.String()
+}
+
 // sortErrors orders violations by path, then rule, so that a report does
 // not depend on map iteration order.
 func sortErrors(es Errors) {

@@ -22,12 +22,13 @@ func addCorpusSeeds(f *testing.F) {
 		f.Add(data)
 	}
 	invalid, _ := filepath.Glob("testdata/invalid/*.json")
-	for _, name := range invalid {
+	warn, _ := filepath.Glob("testdata/warn/*.json")
+	for _, name := range append(invalid, warn...) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
-		var c invalidCase
+		var c corpusCase
 		if err := json.Unmarshal(data, &c); err != nil {
 			f.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzValidate checks that Validate never panics, is deterministic, and
+// FuzzValidate checks that Check never panics, is deterministic, and
 // that an object it accepts still passes after a round trip; the accessors
 // must not panic on anything Parse accepts.
 func FuzzValidate(f *testing.F) {
@@ -69,9 +70,10 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		_, _, _, _, _, _ = o.Refs(), o.TLP(), o.Labels(), o.MarkingRefs(), o.CreatedByRef(), o.Revoked()
-		err1, err2 := Validate(o), Validate(o)
-		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
-			t.Fatalf("Validate is not deterministic:\n%v\n%v", err1, err2)
+		ws1, err1 := Check(o)
+		ws2, err2 := Check(o)
+		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() || ws1.String() != ws2.String() {
+			t.Fatalf("Check is not deterministic:\n%v %s\n%v %s", err1, ws1, err2, ws2)
 		}
 		if err1 != nil {
 			return

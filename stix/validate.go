@@ -15,25 +15,50 @@ import (
 // Validate checks o against the STIX 2.1 rules that apply to one object on
 // its own (references are checked for form and target type, not resolved).
 // It returns nil, or an Errors listing every violation in a stable order.
+// What Check reports as warnings does not make an object invalid.
 //
 // Objects of types that STIX 2.1 does not define are custom objects (§11.2):
 // their common properties are checked as for an SDO, or as for an SRO or SCO
 // when an extension definition declares them new-sro or new-sco.
 func Validate(o *Object) error {
+	_, err := Check(o)
+	return err
+}
+
+// Check validates o as Validate does, and also returns warnings: what in
+// o departs from a recommendation (a SHOULD) of STIX 2.1, or from the
+// form the specification gives properties it defines, without breaking a
+// requirement. They are
+//   - a custom property named *_ref or *_refs that holds something other
+//     than identifiers: §3.1 requires identifiers in the properties the
+//     specification defines, not in every custom one;
+//   - an extensions key that is neither an extension definition's id nor
+//     a predefined extension (§3.2 says SHOULD);
+//   - an SCO whose UUIDv5 id is not the one its ID contributing properties
+//     give (§2.9 says SHOULD; a receiver cannot know the producer's
+//     namespace).
+//
+// Warnings come in a stable order, in the shape of violations.
+func Check(o *Object) (Warnings, error) {
 	if o == nil || o.Props == nil {
-		return Errors{{Rule: "required", Msg: "no object to validate"}}
+		return nil, Errors{{Rule: "required", Msg: "no object to validate"}}
 	}
 	var v validator
 	v.object(o.Props)
-	return v.result()
+	sortErrors(Errors(v.warns))
+	return v.warns, v.result()
 }
 
-// validator collects violations while it walks an object. The path is a
-// stack of elements rendered only when a violation is reported, so that a
-// valid object costs no string building.
+// validator collects violations and warnings while it walks an object.
+// The path is a stack of elements rendered only when one is reported, so
+// that a valid object costs no string building.
 type validator struct {
-	errs Errors
-	path []pathElem
+	errs  Errors
+	warns Warnings
+	path  []pathElem
+	// soft > 0 while checking what STIX 2.1 does not constrain (custom
+	// properties): what fails there is a warning.
+	soft int
 }
 
 type pathElem struct {
@@ -70,9 +95,27 @@ func (v *validator) pathString() string {
 	return b.String()
 }
 
-// fail reports a violation at the current path.
+// fail reports a violation at the current path, or a warning while
+// softly checking.
 func (v *validator) fail(rule, format string, args ...any) {
-	v.errs = append(v.errs, &Error{Path: v.pathString(), Rule: rule, Msg: fmt.Sprintf(format, args...)})
+	e := &Error{Path: v.pathString(), Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	if v.soft > 0 {
+		v.warns = append(v.warns, e)
+		return
+	}
+	v.errs = append(v.errs, e)
+}
+
+// warn reports a warning at the current path.
+func (v *validator) warn(rule, format string, args ...any) {
+	v.softly(func() { v.fail(rule, format, args...) })
+}
+
+// softly runs check with what fails in it reported as warnings.
+func (v *validator) softly(check func()) {
+	v.soft++
+	defer func() { v.soft-- }()
+	check()
 }
 
 // failAt reports a violation at the child key of the current path.
@@ -352,25 +395,30 @@ func (v *validator) customProps(m map[string]any) {
 	}
 }
 
-// custom checks a property this package does not define: its name (§11.1),
-// that lists are not empty (§2.12), and that *_ref and *_refs hold
-// identifiers (§3.1).
+// custom checks a property this package does not define: its name (§11.1)
+// and that lists are not empty (§2.12). That *_ref and *_refs properties,
+// here or nested, hold identifiers is only a warning: §3.1 requires it of
+// the properties STIX defines.
 func (v *validator) custom(name string, val any) {
 	if !validPropertyName(name) {
 		v.failAt(name, "property-name", "%q is not a valid property name: 3 to 250 characters of a-z, 0-9 and underscore", name)
 	}
 	v.push(name)
 	defer v.pop()
-	switch {
-	case strings.HasSuffix(name, "_refs"):
-		v.list(val, func(e any) { v.ref(e) })
-	case strings.HasSuffix(name, "_ref"):
-		v.ref(val)
-	default:
-		if l, ok := val.([]any); ok && len(l) == 0 {
-			v.fail("empty-list", "lists must not be empty; omit the property instead")
-		}
+	if l, ok := val.([]any); ok && len(l) == 0 {
+		v.fail("empty-list", "lists must not be empty; omit the property instead")
+		return
 	}
+	v.softly(func() {
+		switch {
+		case strings.HasSuffix(name, "_refs"):
+			v.list(val, func(e any) { v.ref(e) })
+		case strings.HasSuffix(name, "_ref"):
+			v.ref(val)
+		default:
+			walkMaps(val, v.refsIn)
+		}
+	})
 }
 
 // value checks one property value against its definition.
@@ -848,13 +896,14 @@ func (v *validator) extensions(val any, typ string, spec *typeSpec) {
 		case strings.HasPrefix(key, "extension-definition--"):
 			v.extensionInstance(key, em, typ, spec)
 		case spec != nil && spec.exts[key] != nil:
+			// Its custom properties are checked as custom ones.
 			v.props(em, spec.exts[key], false)
-			v.refsIn(em)
 		case strings.HasPrefix(key, "x-") && ValidTypeName(key):
 			// A custom object extension of STIX 2.0 (§11.3, deprecated).
-			v.refsIn(em)
+			v.softly(func() { v.refsIn(em) })
 		default:
-			v.fail("extension-name", "%q is neither the id of an extension definition (extension-definition--<UUID>) nor a predefined extension of %s%s", key, typ, predefinedText(spec))
+			v.warn("extension-name", "%q is neither the id of an extension definition (extension-definition--<UUID>) nor a predefined extension of %s%s, as STIX 2.1 §3.2 recommends", key, typ, predefinedText(spec))
+			v.softly(func() { v.refsIn(em) })
 		}
 		v.pop()
 	}
@@ -892,7 +941,7 @@ func (v *validator) extensionInstance(key string, em map[string]any, typ string,
 			v.failAt(name, "property-name", "%q is not a valid property name: 3 to 250 characters of a-z, 0-9 and underscore", name)
 		}
 	}
-	v.refsIn(em)
+	v.softly(func() { v.refsIn(em) })
 }
 
 // refsIn checks that every *_ref and *_refs property in m, at any depth,
@@ -935,9 +984,10 @@ func walkMaps(val any, f func(map[string]any)) {
 }
 
 // scoID checks the identifier of an SCO against its ID contributing
-// properties (§2.9): a UUIDv5 must be the one those properties give; a
-// UUIDv4 is allowed (UUIDv5 is only recommended), except when there are
-// contributing properties missing altogether, where it is required.
+// properties (§2.9), which is a recommendation: a UUIDv5 that is not the
+// one those properties give is a warning, and so is one where there are
+// none to give it. A UUIDv4 is fine. A versioned SCO must not use the
+// default namespace (§3.6).
 func (v *validator) scoID(m map[string]any, typ string) {
 	id, _ := m["id"].(string)
 	t, ok := splitIdentifier(id)
@@ -951,11 +1001,15 @@ func (v *validator) scoID(m map[string]any, typ string) {
 	want, deterministic, err := scoIDv5(m)
 	switch {
 	case err != nil:
-		v.failAt("id", "sco-id", "cannot compute the deterministic id: %v", err)
+		v.softly(func() { v.failAt("id", "sco-id", "cannot compute the deterministic id: %v", err) })
 	case !deterministic:
-		v.failAt("id", "sco-id", "a UUIDv5 id needs ID contributing properties, and none is present; use a UUIDv4")
+		v.softly(func() {
+			v.failAt("id", "sco-id", "a UUIDv5 id needs ID contributing properties, and none is present; STIX 2.1 §2.9 recommends a UUIDv4")
+		})
 	case !strings.EqualFold(want, id):
-		v.failAt("id", "sco-id", "the UUIDv5 id does not match the ID contributing properties; the deterministic id is %s", want)
+		v.softly(func() {
+			v.failAt("id", "sco-id", "the UUIDv5 id is not the one STIX 2.1 §2.9 derives from the ID contributing properties in its namespace, %s; another namespace may have been used", want)
+		})
 	case m["modified"] != nil || m["created"] != nil:
 		v.failAt("id", "sco-id", "a versioned SCO must not use the default namespace for deterministic ids (§3.6); use a UUIDv4")
 	}

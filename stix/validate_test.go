@@ -36,9 +36,10 @@ func TestValidateRules(t *testing.T) {
 		{"extensions empty", `,"extensions":{}`, []string{"extensions (empty-dict)"}},
 		{"extension id malformed", `,"extensions":{"extension-definition--1234":{"extension_type":"property-extension"}}`, []string{"extensions.extension-definition--1234 (extension-name)"}},
 		{"extension property names", `,"extensions":{"extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4":{"extension_type":"property-extension","Rank":1,"a_ref":"x"}}`,
-			[]string{"extensions.extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4.Rank (property-name)", "extensions.extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4.a_ref (identifier)"}},
+			[]string{"extensions.extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4.Rank (property-name)"}},
 		{"deprecated custom extension", `,"extensions":{"x-acme-ext":{"a":1}}`, nil},
-		{"custom refs", `,"x_acme_refs":["identity--f431f809-377b-45e0-aa1c-6a4751cae5ff","nope"]`, []string{"x_acme_refs[1] (identifier)"}},
+		{"custom refs are only warned about", `,"x_acme_refs":["identity--f431f809-377b-45e0-aa1c-6a4751cae5ff","nope"]`, nil},
+		{"custom refs list empty", `,"x_acme_refs":[]`, []string{"x_acme_refs (empty-list)"}},
 		{"custom empty list", `,"x_acme_list":[]`, []string{"x_acme_list (empty-list)"}},
 		{"kill chain phase", `,"kill_chain_phases":[{"kill_chain_name":"lockheed-martin-cyber-kill-chain"}]`, []string{"kill_chain_phases[0].phase_name (required)"}},
 		{"not a STIX 2.1 pattern", `,"pattern":"[ipv4-addr:value = ]"`, []string{"pattern (pattern)"}},
@@ -51,6 +52,62 @@ func TestValidateRules(t *testing.T) {
 				t.Errorf("violations = %q, want %q\n%v", got, tt.want, Validate(o))
 			}
 		})
+	}
+}
+
+// TestCheckWarnings covers what Check reports as warnings on an object
+// that is valid, each as properties added to a valid indicator.
+func TestCheckWarnings(t *testing.T) {
+	const ext = "extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4"
+	tests := []struct {
+		name  string
+		extra string
+		want  []string
+	}{
+		{"none", ``, nil},
+		{"custom ref empty", `,"x_mitre_data_source_ref":""`, []string{"x_mitre_data_source_ref (identifier)"}},
+		{"custom ref not a string", `,"x_acme_ref":7`, []string{"x_acme_ref (type)"}},
+		{"custom refs", `,"x_acme_refs":["identity--f431f809-377b-45e0-aa1c-6a4751cae5ff","nope"]`, []string{"x_acme_refs[1] (identifier)"}},
+		{"custom refs not a list", `,"x_acme_refs":"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"`, []string{"x_acme_refs (type)"}},
+		{"nested custom ref", `,"x_acme":{"owner_ref":"me"}`, []string{"x_acme.owner_ref (identifier)"}},
+		{"custom ref valid", `,"x_acme_ref":"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"`, nil},
+		{"extension property ref", `,"extensions":{"` + ext + `":{"extension_type":"property-extension","a_ref":"x"}}`, []string{"extensions." + ext + ".a_ref (identifier)"}},
+		{"extension key not an id", `,"extensions":{"availability":{"availability_impact":100,"b_ref":"y"}}`,
+			[]string{"extensions.availability (extension-name)", "extensions.availability.b_ref (identifier)"}},
+		// Spec-defined references are still checked as errors.
+		{"spec-defined ref", `,"created_by_ref":"nobody","x_acme_ref":"x"`, []string{"x_acme_ref (identifier)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := merged(t, baseIndicator+"}", "{"+strings.TrimPrefix(tt.extra, ",")+"}")
+			ws, err := Check(o)
+			if tt.name == "spec-defined ref" {
+				if got := violations(err); !slices.Equal(got, []string{"created_by_ref (identifier)"}) {
+					t.Errorf("violations = %q, want created_by_ref (identifier)", got)
+				}
+			} else if err != nil {
+				t.Errorf("Check: %v, want a valid object", err)
+			}
+			if got := violations(Errors(ws)); !slices.Equal(got, tt.want) {
+				t.Errorf("warnings = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWarningsString(t *testing.T) {
+	w := &Error{Path: "x_a_ref", Rule: "identifier", Msg: `"" is not an identifier`}
+	for _, tc := range []struct {
+		ws   Warnings
+		want string
+	}{
+		{nil, ""},
+		{Warnings{w}, `warning: x_a_ref: "" is not an identifier (identifier)`},
+		{Warnings{w, w}, `2 warnings: x_a_ref: "" is not an identifier (identifier); x_a_ref: "" is not an identifier (identifier)`},
+	} {
+		if got := tc.ws.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
 	}
 }
 

@@ -11,8 +11,9 @@
 // resource (§3.6.1); a malformed request gets a 4xx, never a 500. Where
 // the standard leaves a choice, the Server decides as follows.
 //
-//   - Paths must end in "/" (TAXII 2.1 requires it of clients); others get a
-//     404 that says so, not a redirect.
+//   - Paths must end in "/" (TAXII 2.1 requires it of clients) and be
+//     clean (no "." or ".." segments, no doubled slashes); others get a
+//     404 that says so, whatever the method, not a redirect.
 //   - A request without Accept, or whose Accept admits
 //     application/taxii+json (with version=2.1 or none) directly or through
 //     a wildcard, is served; any other gets 406. POST bodies must be
@@ -20,6 +21,20 @@
 //   - Query parameters an endpoint does not define, and unknown match
 //     fields, are ignored (§3.5); a defined parameter given twice, or with
 //     a malformed value, is a 400 naming it.
+//   - One answer is not the Server's: net/http reads request headers
+//     before any Handler runs, and answers headers larger than the
+//     http.Server's MaxHeaderBytes with its own 431, in plain text over
+//     HTTP/1.1 (written to the connection, net/http's conn.serve) and in
+//     HTML over HTTP/2 (http2handleHeaderListTooLong). Neither can be
+//     replaced by a Handler or an option, so that 431 carries no TAXII
+//     error resource. HTTP/2 clients learn the limit from
+//     SETTINGS_MAX_HEADER_LIST_SIZE, and Go's refuses to send more.
+//   - Every filter's cost is bounded whatever a client sends: a match
+//     parameter takes at most MaxMatchValues values (more is a 400 that
+//     says so); limit is clamped to Config.MaxPageSize; added_after is one
+//     timestamp with at most six fractional digits and match[version]'s
+//     timestamps at most nine; next is a token of fixed length. The query
+//     string as a whole is bounded by the http.Server's MaxHeaderBytes.
 //   - next tokens are opaque, HMAC-protected and bound to the endpoint,
 //     collection, object, filters and caller (see Config.TokenKey). The
 //     manifest and versions resources carry next as envelopes do: their
@@ -27,6 +42,11 @@
 //     tables list no next property, and the OASIS reference server sends
 //     it. Paging with added_after set to X-TAXII-Date-Added-Last works
 //     everywhere as well (§3.4).
+//   - An empty answer with nothing after it is {} for envelopes, manifests
+//     and versions alike (more is then false). GET of an object or of its
+//     versions answers 404 only when the collection holds no version of
+//     the object; when the filters exclude every version, the answer is
+//     {}, as a listing's would be.
 //   - X-TAXII-Date-Added-First and -Last name the first and last item of
 //     the answer, so an empty page, still a 200, has neither.
 //   - A POST body that is not JSON, or whose envelope gives a name twice

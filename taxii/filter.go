@@ -97,7 +97,16 @@ func matchField(name string) (string, bool) {
 	return strings.CutSuffix(field, "]")
 }
 
+// MaxMatchValues is the most values one match parameter may hold
+// (match[type]=a,b,c holds three). TAXII 2.1 §3.5 sets no bound; this one
+// bounds the work of a request, and a query beyond it is a 400 that asks
+// the client to split it. It is well above the 42 types STIX 2.1 defines.
+const MaxMatchValues = 100
+
 func (q *query) parseMatch(field, v string) error {
+	if n := strings.Count(v, ",") + 1; n > MaxMatchValues {
+		return fmt.Errorf("holds %d values; this server takes at most %d per match parameter, so split the query into several", n, MaxMatchValues)
+	}
 	values, err := splitValues(v)
 	if err != nil {
 		return err

@@ -105,6 +105,8 @@ func TestParseQueryErrors(t *testing.T) {
 		{"match[version]=newest", objectEndpoint, "neither first"},
 		{"match[version]=2016-01-01", deleteEndpoint, "neither first"},
 		{"match[spec_version]=2", versionsEndpoint, "specification version"},
+		{"match[type]=" + strings.Repeat("x-a,", MaxMatchValues) + "x-a", objectsEndpoint, "at most 100 per match parameter"},
+		{"match[id]=" + strings.Repeat(",", MaxMatchValues), manifestEndpoint, "holds 101 values"},
 	}
 	for _, tt := range tests {
 		values, err := url.ParseQuery(tt.query)

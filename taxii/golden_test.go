@@ -46,8 +46,13 @@ func TestGolden(t *testing.T) {
 		{"objects", request{method: "GET", path: objects}},
 		{"objects-page", request{method: "GET", path: objects + "?limit=2&match[version]=all"}},
 		{"objects-empty", request{method: "GET", path: objects + "?match[type]=grouping"}},
+		{"manifest-empty", request{method: "GET", path: "/api1/collections/" + collID + "/manifest/?match[type]=grouping"}},
 		{"object", request{method: "GET", path: objects + indicatorID + "/?match[version]=first,last"}},
+		// The object exists; the filter excludes every version of it.
+		{"object-filtered-out", request{method: "GET", path: objects + indicatorID + "/?match[version]=2020-01-01T00:00:00.000Z"}},
 		{"versions", request{method: "GET", path: objects + indicatorID + "/versions/"}},
+		{"versions-filtered-out", request{method: "GET", path: objects + indicatorID + "/versions/?match[spec_version]=2.0"}},
+		{"versions-added-after", request{method: "GET", path: objects + indicatorID + "/versions/?added_after=2030-01-01T00:00:00Z"}},
 		{"add-objects", request{method: "POST", path: objects, body: newMalware}},
 		{"status", request{method: "GET", path: "/api1/status/00000000-0000-4000-8000-000000000003/"}},
 		{"delete", request{method: "DELETE", path: objects + ipv4ID + "/"}},

@@ -130,10 +130,13 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, c *Caller, e endpo
 	if len(p.Items) > f.Limit {
 		return nil, "", fmt.Errorf("taxii: Backend.Objects returned %d items for a limit of %d", len(p.Items), f.Limit)
 	}
-	// A whole object that is absent, as opposed to a page past the end
-	// of one, is a 404 (§5.6, §5.8).
+	// An object that does not exist is a 404 (§5.6, §5.8); one whose
+	// versions the filters all exclude is an empty answer, as in a
+	// listing.
 	if object != "" && len(p.Items) == 0 && f.After == 0 {
-		return nil, "", fmt.Errorf("%w: no version of %s in collection %s matches", ErrNotFound, object, scope.collection)
+		if err := s.checkObject(r, c, scope, object); err != nil {
+			return nil, "", err
+		}
 	}
 	var next string
 	if p.More {
@@ -141,6 +144,20 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, c *Caller, e endpo
 	}
 	setDateAddedHeaders(w.Header(), p.Items)
 	return p, next, nil
+}
+
+// checkObject returns ErrNotFound unless the collection holds a version
+// of object that c may see.
+func (s *Server) checkObject(r *http.Request, c *Caller, scope *tokenScope, object string) error {
+	f := &Filter{IDs: []string{object}, Versions: VersionMatch{All: true}, Manifest: true, Limit: 1}
+	p, err := s.backend.Objects(r.Context(), c, scope.root, scope.collection, f)
+	if err = check(p, err, "Objects"); err != nil {
+		return err
+	}
+	if len(p.Items) == 0 {
+		return fmt.Errorf("%w: collection %s holds no object %s", ErrNotFound, scope.collection, object)
+	}
+	return nil
 }
 
 func (s *Server) manifest(w http.ResponseWriter, r *http.Request, c *Caller) error {

@@ -89,13 +89,16 @@ const (
 )
 
 // Server serves TAXII 2.1 (OASIS Standard, 2021) over a Backend. It is an
-// http.Handler for the whole URL space: mount it at "/" and register other
-// handlers (health, metrics) beside it on a mux of your own.
+// http.Handler for the whole URL space: make it the http.Server's handler,
+// and send the few paths of other handlers (health, metrics) elsewhere by
+// comparing r.URL.Path. Do not mount it on an http.ServeMux: ServeMux
+// answers a path with "." or ".." segments or doubled slashes with a
+// redirect, for every method, before the Server sees it.
 //
-// Request paths end in "/" as TAXII 2.1 requires of clients; a path
-// without it answers 404 with a TAXII error that says so, rather than a
-// redirect that a client could follow with its credentials or lose a POST
-// body on.
+// Request paths are clean and end in "/" as TAXII 2.1 requires of
+// clients; any other path answers 404 with a TAXII error that says so,
+// rather than a redirect that a client could follow with its credentials
+// or lose a POST body on.
 type Server struct {
 	backend   Backend
 	cfg       Config

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -579,6 +580,31 @@ func TestAdmissionByDefault(t *testing.T) {
 	for range taxii.DefaultMaxInFlight {
 		if s := <-statuses; s != http.StatusOK {
 			t.Errorf("a request within the bound: %d", s)
+		}
+	}
+}
+
+// TestListsHaveLength checks that the list resources leave whole, with
+// their Content-Length, rather than chunked.
+func TestListsHaveLength(t *testing.T) {
+	w := newWorld(t, taxii.Config{})
+	objects := objectsPath(collID)
+	// Enough objects for a page well beyond any write buffer.
+	var objs []string
+	for i := range 60 {
+		objs = append(objs, fmt.Sprintf(`{"type":"malware","spec_version":"2.1","id":"malware--00000000-0000-4000-8000-%012d",`+
+			`"created":"2024-01-05T00:00:00.000Z","modified":"2024-01-05T00:00:00.000Z","name":"Padding %d","is_family":true}`, i, i))
+	}
+	w.post(t, collID, `{"objects":[`+strings.Join(objs, ",")+`]}`)
+	for _, path := range []string{
+		objects + "?match[version]=all",
+		objects + "?match[type]=grouping",
+		"/api1/collections/" + collID + "/manifest/",
+		objects + indicatorID + "/versions/",
+	} {
+		r := w.do(t, request{method: "GET", path: path})
+		if r.status != 200 || r.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
+			t.Errorf("GET %s: %d, Content-Length %q for %d bytes", path, r.status, r.header.Get("Content-Length"), len(r.body))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +57,10 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 2 * time.Minute // long enough for a max_content_length body on a slow link
 	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 64 << 10
+	// maxHeaderBytes bounds a request's headers (with the query string).
+	// net/http answers more with a plain-text 431 that no handler can
+	// turn into a TAXII error (see the taxii package documentation).
+	maxHeaderBytes = 64 << 10
 	// shutdownTimeout bounds how long shutdown waits for requests in
 	// flight before closing their connections.
 	shutdownTimeout = 30 * time.Second
@@ -225,10 +229,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("/", srv)
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(mux),
+		Handler:           metrics.countInFlight(beside(srv, mux, "/healthz")),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -283,6 +286,10 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			// 1.2 and forbids 0-RTT, which crypto/tls servers never accept.
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{cert},
+			// Pages are hundreds of kilobytes: full-sized records from the
+			// first byte, rather than ones of one packet for the first
+			// 128 KiB of each connection, which cost a write each.
+			DynamicRecordSizingDisabled: true,
 		}
 		scheme = "https"
 	}
@@ -347,6 +354,20 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
+}
+
+// beside sends requests for the given paths to mux, and every other
+// request to taxii as it came. A ServeMux in front of the TAXII server
+// would answer an unclean path (/api1/./collections/) with a redirect,
+// even for a POST, where the TAXII server answers a TAXII 404.
+func beside(taxii, mux http.Handler, paths ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(paths, r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		taxii.ServeHTTP(w, r)
+	})
 }
 
 // certificate returns the configured certificate, or the node's

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -379,9 +380,8 @@ func sameVersion(vs []storedVersion, in incoming) (storedVersion, bool) {
 // filters impose.
 func whereVersions(b *strings.Builder, args []any, vf store.VersionFilter, specVersions []string) []any {
 	if len(specVersions) > 0 {
-		b.WriteString(" AND spec_version IN (")
-		args = placeholders(b, args, specVersions)
-		b.WriteString(")")
+		b.WriteString(" AND ")
+		args = inSet(b, args, "spec_version", specVersions)
 	} else {
 		b.WriteString(" AND top_spec = 1")
 	}
@@ -401,16 +401,29 @@ func whereVersions(b *strings.Builder, args []any, vf store.VersionFilter, specV
 		if len(conds) > 0 {
 			b.WriteString(" OR ")
 		}
-		b.WriteString("version_key IN (")
 		keys := make([]string, len(vf.Exact))
 		for i, t := range vf.Exact {
 			keys[i] = versionKey(t)
 		}
-		args = placeholders(b, args, keys)
-		b.WriteString(")")
+		args = inSet(b, args, "version_key", keys)
 	}
 	b.WriteString(")")
 	return args
+}
+
+// inSet appends "column IN set" for the values vals. The values go in as
+// one JSON array, so that neither the query's text nor its number of bound
+// parameters (at most 32,766) grows with them; SQLite builds an index of
+// the set once and looks each row up in it, or uses it as an index
+// constraint like any IN list.
+func inSet(b *strings.Builder, args []any, column string, vals []string) []any {
+	set, err := json.Marshal(vals)
+	if err != nil {
+		panic(err) // cannot fail for strings
+	}
+	b.WriteString(column)
+	b.WriteString(" IN (SELECT value FROM json_each(?))")
+	return append(args, string(set))
 }
 
 func placeholders(b *strings.Builder, args []any, vals []string) []any {
@@ -424,6 +437,11 @@ func placeholders(b *strings.Builder, args []any, vals []string) []any {
 	return args
 }
 
+// maxMergedTypes is the most types listQuery reads as a merge of one
+// ordered read per type. SQLite allows at most 500 branches in a compound
+// SELECT, and each branch costs a seek.
+const maxMergedTypes = 100
+
 // listQuery builds the query for one page of q, starting after the
 // sequence number after. It fetches one row beyond the limit, which tells
 // whether more follow.
@@ -433,8 +451,15 @@ func placeholders(b *strings.Builder, args []any, vals []string) []any {
 //   - with ids, through the (collection, id, version_key) index, then sorting
 //     the few versions found;
 //   - with one type, through the (collection, type, seq) index, in order;
-//   - with several types, as a merge of one such ordered read per type,
-//     rather than a scan of the whole collection for the rare ones.
+//   - with up to maxMergedTypes types, as a merge of one such ordered read
+//     per type, rather than a scan of the whole collection for the rare
+//     ones;
+//   - with more types, as one read of the collection in order that keeps
+//     the rows of those types: its cost does not grow with the number of
+//     types, but reaching a page of rare types may read far.
+//
+// The values of every filter are bound as one parameter each (see inSet),
+// so no filter's size can exceed SQLite's limits.
 func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added"
 	if !q.WithoutContent {
@@ -446,8 +471,11 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 	)
 	selectPage := func(types []string) {
 		b.WriteString("SELECT " + cols + " FROM objects")
-		if len(q.IDs) > 0 {
+		switch {
+		case len(q.IDs) > 0:
 			b.WriteString(" INDEXED BY objects_version")
+		case len(types) > maxMergedTypes:
+			b.WriteString(" INDEXED BY objects_collection")
 		}
 		// An added_after bound is already part of after (see Objects). A
 		// date_added condition here would only tempt the planner into the
@@ -455,21 +483,24 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 		b.WriteString(" WHERE collection = ? AND seq > ?")
 		args = append(args, collection, after)
 		if len(q.IDs) > 0 {
-			b.WriteString(" AND id IN (")
-			args = placeholders(&b, args, q.IDs)
-			b.WriteString(")")
+			b.WriteString(" AND ")
+			args = inSet(&b, args, "id", q.IDs)
 		}
-		if len(types) > 0 {
-			b.WriteString(" AND type IN (")
-			args = placeholders(&b, args, types)
-			b.WriteString(")")
+		switch len(types) {
+		case 0:
+		case 1:
+			b.WriteString(" AND type = ?")
+			args = append(args, types[0])
+		default:
+			b.WriteString(" AND ")
+			args = inSet(&b, args, "type", types)
 		}
 		args = whereVersions(&b, args, q.Versions, q.SpecVersions)
 		b.WriteString(" ORDER BY seq LIMIT ?")
 		args = append(args, q.Limit+1)
 	}
 	types := slices.Compact(slices.Sorted(slices.Values(q.Types)))
-	if len(types) <= 1 || len(q.IDs) > 0 {
+	if len(types) <= 1 || len(types) > maxMergedTypes || len(q.IDs) > 0 {
 		selectPage(types)
 		return b.String(), args
 	}

@@ -335,6 +335,8 @@ func TestQueryPlans(t *testing.T) {
 		{"added after", store.Query{AddedAfter: added}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
 		{"one type added after", store.Query{Types: []string{"indicator"}, AddedAfter: added}, []string{"USING INDEX objects_type (collection=? AND type=? AND seq>?)"}},
 		{"exact versions", store.Query{Versions: store.VersionFilter{Exact: []time.Time{added}}}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+		{"more types than are merged", store.Query{Types: manyTypes(maxMergedTypes + 1)}, []string{"USING INDEX objects_collection (collection=? AND seq>?)"}},
+		{"as many types as are merged", store.Query{Types: manyTypes(maxMergedTypes)}, []string{"USING INDEX objects_type (collection=? AND type=? AND seq>?)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.q.Limit = 1000
@@ -354,6 +356,14 @@ func TestQueryPlans(t *testing.T) {
 	if !strings.Contains(plan, "USING COVERING INDEX objects_added") || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("plan of the added_after bound:\n%s\nwant it to use objects_added", plan)
 	}
+}
+
+func manyTypes(n int) []string {
+	types := make([]string, n)
+	for i := range types {
+		types[i] = fmt.Sprintf("x-type-%d", i)
+	}
+	return types
 }
 
 func explain(t *testing.T, s *Store, query string, args ...any) string {

@@ -17,6 +17,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ordering", testOrdering},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Filters", testFilters},
+		{"LargeFilters", testLargeFilters},
 		{"ExactVersionsAreInstants", testExactVersionsAreInstants},
 		{"SpecVersions", testSpecVersions},
 		{"LimitAndMore", testLimitAndMore},
@@ -598,6 +600,69 @@ func testFilters(t *testing.T, s store.Store) {
 				t.Errorf("Objects(%+v).More = true with everything on one page", tc.q)
 			}
 		})
+	}
+}
+
+// testLargeFilters checks that a filter's size is no limit of the store:
+// a query with more values than SQLite takes bound parameters (32,766), or
+// more types than it takes branches in a compound SELECT (500), answers as
+// a small one does. TAXII servers cap what clients send, but the store is
+// also queried by the node itself.
+func testLargeFilters(t *testing.T, s store.Store) {
+	fixture(t, s)
+	var (
+		ind1 = id("indicator", 1)
+		ind2 = id("indicator", 2)
+		mal1 = id("malware", 1)
+	)
+	const many = 40_000
+	// n values that match nothing, then the given ones.
+	pad := func(n int, f func(i int) string, real ...string) []string {
+		vs := make([]string, 0, n+len(real))
+		for i := range n {
+			vs = append(vs, f(i))
+		}
+		return append(vs, real...)
+	}
+	types := pad(1_000, func(i int) string { return fmt.Sprintf("x-type-%d", i) }, "malware", "indicator")
+	ids := pad(many, func(i int) string { return id("indicator", 1_000+i) }, ind2, mal1)
+	var exact []time.Time
+	for i := range many {
+		exact = append(exact, mustTime(t, "2000-01-01T00:00:00Z").Add(time.Duration(i)*time.Second))
+	}
+	exact = append(exact, mustTime(t, v2))
+	specs := pad(many, func(i int) string { return fmt.Sprintf("3.%d", i) }, "2.1")
+	all := store.VersionFilter{All: true}
+	for _, tc := range []struct {
+		name string
+		q    store.Query
+		want []string
+	}{
+		{"1,002 types", store.Query{Types: types, Versions: all},
+			[]string{ind1 + "@" + v1, ind1 + "@" + v2, ind1 + "@" + v3, mal1 + "@" + v1, ind2 + "@" + v2, ind1 + "@" + v4}},
+		{"1,002 types and a cursor", store.Query{Types: types, After: 0, Limit: 2}, []string{mal1 + "@" + v1, ind2 + "@" + v2}},
+		{"40,002 ids", store.Query{IDs: ids, Versions: all}, []string{mal1 + "@" + v1, ind2 + "@" + v2}},
+		{"40,002 ids and 1,002 types", store.Query{IDs: ids, Types: types}, []string{mal1 + "@" + v1, ind2 + "@" + v2}},
+		{"40,001 exact versions", store.Query{Versions: store.VersionFilter{Exact: exact}}, []string{ind1 + "@" + v2, ind2 + "@" + v2}},
+		{"40,001 exact versions and last", store.Query{Versions: store.VersionFilter{Exact: exact, Last: true}},
+			[]string{ind1 + "@" + v2, mal1 + "@" + v1, ind2 + "@" + v2, ind1 + "@" + v4}},
+		{"40,001 spec versions", store.Query{SpecVersions: specs}, []string{mal1 + "@" + v1, ind2 + "@" + v2, ind1 + "@" + v4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not list: its failure message would print every value.
+			tc.q.Collection, tc.q.Limit = coll1, cmp.Or(tc.q.Limit, 1000)
+			got, err := s.Objects(t.Context(), tc.q)
+			if err != nil {
+				t.Fatalf("Objects: %v", err)
+			}
+			if !slices.Equal(versions(got), tc.want) {
+				t.Errorf("Objects = %v, want %v", versions(got), tc.want)
+			}
+		})
+	}
+	n, err := s.DeleteObject(t.Context(), coll1, ind1, store.VersionFilter{Exact: exact}, specs)
+	if err != nil || n != 1 {
+		t.Errorf("DeleteObject with 40,001 exact versions and spec versions = %d, %v; want 1, nil", n, err)
 	}
 }
 
