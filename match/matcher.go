@@ -252,7 +252,9 @@ func (s *Scanner) observation(rec *Record) *pattern.Observation {
 
 // Observation converts a record to the evaluator's form: one observed-data
 // seen once at the record's time, holding the record's objects, all of them
-// roots.
+// roots. Every object a reference of the record names is among them, as the
+// evidence observed-data lists it, so the evaluator may follow it (STIX 2.1
+// section 9.7.4).
 func Observation(rec *Record) (*pattern.Observation, error) {
 	objs, err := rec.Objects()
 	if err != nil {

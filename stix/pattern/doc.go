@@ -27,6 +27,10 @@
 //   - An observation's instant is unknown within [first_observed,
 //     last_observed]; FOLLOWEDBY, WITHIN and START/STOP hold when some choice
 //     of instants satisfies them (as OASIS's matcher does).
+//   - A *_ref or *_refs path step resolves only to an SCO the observed-data
+//     holds (listed in object_refs, or in the deprecated objects
+//     dictionary); a reference to any other object, even one in the same
+//     bundle, does not resolve (section 9.7.4).
 //   - NOT negates the operator's result, but a path that does not resolve
 //     keeps the comparison false; only NOT EXISTS is true on a missing path.
 //   - Match bounds its search (MaxBindings, MaxSteps) and says so in

@@ -26,10 +26,12 @@ type Observation struct {
 	// Count is number_observed: the observed-data stands for Count distinct
 	// observations in the window. Values below 1 count as 1.
 	Count int
-	// Objects holds the SCOs as decoded JSON, keyed by id (object_refs form)
-	// or by the dictionary key (deprecated objects form). The *_ref and
-	// *_refs properties are looked up here. The map may be shared by many
-	// observations and is never modified.
+	// Objects holds the SCOs the observed-data holds, as decoded JSON,
+	// keyed by id (object_refs form) or by the dictionary key (deprecated
+	// objects form). The *_ref and *_refs properties are looked up here, and
+	// only here: a reference to an object that is not in Objects does not
+	// resolve (STIX 2.1 section 9.7.4), so Objects must not hold objects the
+	// observed-data does not list. The map is never modified.
 	Objects map[string]map[string]any
 	// Roots are the keys in Objects of the objects a pattern may start from:
 	// object_refs in order, or every key of the objects dictionary.
