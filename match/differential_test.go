@@ -98,6 +98,7 @@ var patternPaths = []pathPool{
 	{"artifact:mime_type", pools.names},
 	{"network-traffic:protocols[*]", []string{"tcp", "udp", "http", "dns"}},
 	{"network-traffic:protocols[1]", []string{"tcp", "udp", "http", "dns"}},
+	{"network-traffic:protocols[-1]", []string{"tcp", "udp", "http", "dns"}},
 }
 
 // randomComparison writes one comparison on a random path.

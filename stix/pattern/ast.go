@@ -180,7 +180,7 @@ type StepKind uint8
 // The kinds of path step.
 const (
 	StepKey      StepKind = iota + 1 // .key or .'quoted key'
-	StepIndex                        // [n], n ≥ 0
+	StepIndex                        // [n]; a negative n counts from the end, -1 being the last
 	StepAnyIndex                     // [*]
 )
 

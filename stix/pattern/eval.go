@@ -177,10 +177,14 @@ func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, h
 		}
 		refs := i > 0 && c.Path.Steps[i-1].Kind == StepKey && strings.HasSuffix(c.Path.Steps[i-1].Key, "_refs")
 		if st.Kind == StepIndex {
-			if st.Index >= len(list) {
+			at := st.Index
+			if at < 0 {
+				at += len(list) // -1 is the last element
+			}
+			if at < 0 || at >= len(list) {
 				return false, false
 			}
-			return c.walk(o, list[st.Index], i+1, refs)
+			return c.walk(o, list[at], i+1, refs)
 		}
 		for _, e := range list {
 			r, h := c.walk(o, e, i+1, refs)

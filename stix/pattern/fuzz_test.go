@@ -14,6 +14,7 @@ func FuzzParse(f *testing.F) {
 		"([file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] FOLLOWEDBY [windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) WITHIN 300 SECONDS",
 		"[a:b MATCHES '(?s)x+' AND a:c LIKE 'a%_' AND NOT EXISTS a:d[*].e_ref.f] REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' STOP t'2016-06-02T00:00:00Z'",
 		"[a:b IN (b'AAAA', h'00ff')] /* c */ OR [a:'x y' ISSUBSET '10.0.0.0/8'] // d",
+		"[network-traffic:protocols[-1] = 'tls' AND network-traffic:protocols[+1] != 'x']",
 	} {
 		f.Add(s)
 	}

@@ -593,9 +593,12 @@ func (p *parser) objectPath() (ObjectPath, error) {
 			case tokAsterisk:
 				path.Steps = append(path.Steps, PathStep{Kind: StepAnyIndex})
 			case tokInt:
+				// The grammar's index is a signed integer literal. A
+				// negative index counts from the end of the list, as in
+				// OASIS's matcher; one out of range does not resolve.
 				n, err := strconv.Atoi(p.tok.text)
-				if err != nil || n < 0 {
-					return path, p.errorf(p.tok.pos, "list index %s: indexes start at 0 and must fit an int", p.tok.text)
+				if err != nil {
+					return path, p.errorf(p.tok.pos, "list index %s must fit an int", p.tok.text)
 				}
 				path.Steps = append(path.Steps, PathStep{Kind: StepIndex, Index: n})
 			default:
