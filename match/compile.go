@@ -674,19 +674,35 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 	// comparison means: resolves_to_refs exists only when the record also
 	// names a domain, and a concrete list index is not checked by lookups.
 	direct := !indexed && !strings.HasPrefix(key, "domain-name:resolves_to_refs")
-	switch cmp.Op {
-	case pattern.OpEqual:
-		if cmp.Value.Kind != pattern.KindString {
-			return nil, false
-		}
-		return []anchor{{kind: kindEq, path: key, value: cmp.Value.Str}}, direct
-	case pattern.OpIn:
-		as := make([]anchor, 0, len(cmp.Values))
-		for _, v := range cmp.Values {
-			if v.Kind != pattern.KindString {
+	if numeric[key] {
+		// Readers give these paths JSON numbers, which no string, octet
+		// string, LIKE, MATCHES or ISSUBSET operand ever matches.
+		switch cmp.Op {
+		case pattern.OpEqual, pattern.OpIn:
+			if _, ok := textConstant(first(cmp)); !ok {
 				return nil, false
 			}
-			as = append(as, anchor{kind: kindEq, path: key, value: v.Str})
+			return []anchor{}, false
+		case pattern.OpLike, pattern.OpMatches, pattern.OpIsSubset:
+			return []anchor{}, false
+		}
+		return nil, false
+	}
+	switch cmp.Op {
+	case pattern.OpEqual:
+		v, ok := textConstant(cmp.Value)
+		if !ok {
+			return nil, false
+		}
+		return []anchor{{kind: kindEq, path: key, value: v}}, direct
+	case pattern.OpIn:
+		as := make([]anchor, 0, len(cmp.Values))
+		for _, k := range cmp.Values {
+			v, ok := textConstant(k)
+			if !ok {
+				return nil, false
+			}
+			as = append(as, anchor{kind: kindEq, path: key, value: v})
 		}
 		return as, direct
 	case pattern.OpIsSubset:
@@ -709,6 +725,41 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 	}
 	return nil, false
 }
+
+// textConstant returns the text a string value equals exactly when it
+// equals k: a string constant itself, or the octets of a binary or hex
+// constant, which a string compares with as its UTF-8 encoding.
+func textConstant(k pattern.Constant) (string, bool) {
+	switch k.Kind {
+	case pattern.KindString:
+		return k.Str, true
+	case pattern.KindBinary, pattern.KindHex:
+		return string(k.Bytes), true
+	}
+	return "", false
+}
+
+// first returns the constant an = or IN comparison tests first; an IN
+// set holds constants of one kind.
+func first(cmp *pattern.Comparison) pattern.Constant {
+	if cmp.Op == pattern.OpIn {
+		return cmp.Values[0]
+	}
+	return cmp.Value
+}
+
+// numeric holds the path keys whose reader values are JSON numbers.
+var numeric = func() map[string]bool {
+	m := make(map[string]bool)
+	for p := Property(1); p < numProperties; p++ {
+		if props[p].integer {
+			for _, k := range lookupKeys(p, false) {
+				m[k] = true
+			}
+		}
+	}
+	return m
+}()
 
 // likeAnchors rewrites a LIKE operand: no wildcard is an exact lookup,
 // 'abc%' a prefix, '%abc' a suffix, and anything else the longest literal

@@ -109,7 +109,7 @@ func randomComparison(r *rand.Rand) string {
 	if r.IntN(8) == 0 {
 		not = "NOT "
 	}
-	switch r.IntN(12) {
+	switch r.IntN(13) {
 	case 0, 1, 2:
 		return fmt.Sprintf("%s %s= %s", pp.path, not, quote(v))
 	case 3:
@@ -132,6 +132,9 @@ func randomComparison(r *rand.Rand) string {
 		return fmt.Sprintf("network-traffic:dst_port %s= %d", not, []int{53, 80, 443}[r.IntN(3)])
 	case 10:
 		return fmt.Sprintf("%s < %s", pp.path, quote(v))
+	case 11:
+		// Text compares with octet constants as its UTF-8 encoding.
+		return fmt.Sprintf("%s %s= h'%x'", pp.path, not, v)
 	default:
 		return fmt.Sprintf("%s = %s", pp.path, quote(v))
 	}

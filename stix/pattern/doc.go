@@ -31,6 +31,12 @@
 //     holds (listed in object_refs, or in the deprecated objects
 //     dictionary); a reference to any other object, even one in the same
 //     bundle, does not resolve (section 9.7.4).
+//   - A string property compared with a binary (b'…') or hex (h'…')
+//     constant compares as its UTF-8 octets, the octets the text is made of
+//     on the wire. (OASIS's matcher reads each code point below 256 as one
+//     octet instead; the two agree on ASCII.) A string constant compared
+//     with a *_bin or *_hex property is read the other way round, one
+//     octet per code point, as MATCHES reads octets (see Latin1).
 //   - NOT negates the operator's result, but a path that does not resolve
 //     keeps the comparison false; only NOT EXISTS is true on a missing path.
 //   - Match bounds its search (MaxBindings, MaxSteps) and says so in

@@ -333,7 +333,9 @@ func (c *Comparison) compareString(s string, k *Constant) (int, bool) {
 		return strings.Compare(s, k.Str), true
 	case KindBinary, KindHex:
 		if !hexProp && !binProp {
-			return 0, false
+			// Text compared with octets compares as its UTF-8 encoding,
+			// which is what the text is on the wire (section 9.2).
+			return bytes.Compare([]byte(s), k.Bytes), true
 		}
 		b, ok := decodeOctets(s, hexProp)
 		if !ok {

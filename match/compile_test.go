@@ -1,0 +1,81 @@
+package match
+
+import (
+	"testing"
+	"time"
+
+	"github.com/entente/entente/stix/pattern"
+)
+
+// engineCase is one indicator against one record, checked in the compiled
+// engine and in the reference evaluator.
+type engineCase struct {
+	pattern string
+	values  []Value
+	want    bool
+}
+
+func val(p Property, s string) Value { return Value{Prop: p, Data: []byte(s)} }
+
+// scanOne compiles one indicator, scans one record and reports whether it
+// hit, after checking that the reference evaluator agrees.
+func scanOne(t *testing.T, src string, at time.Time, values ...Value) (bool, IndexStats) {
+	t.Helper()
+	ind := Indicator{ID: "indicator--00000000-0000-4000-8000-000000000001", Pattern: src}
+	ix, errs := Compile([]Indicator{ind})
+	if len(errs) > 0 {
+		t.Fatalf("Compile(%s): %v", src, errs)
+	}
+	rec := &Record{Line: 1, Time: at}
+	for _, v := range values {
+		rec.Add(v.Prop, v.Data)
+	}
+	got := false
+	NewScanner(ix).Scan(rec, at, func(Hit) { got = true })
+	p, err := pattern.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := Observation(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.MatchOne(obs); got != want {
+		t.Errorf("%s on %s: engine %v, reference evaluator %v", src, describe(rec), got, want)
+	}
+	return got, ix.Stats()
+}
+
+var someTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func runEngineCases(t *testing.T, cases []engineCase) {
+	t.Helper()
+	for _, c := range cases {
+		if got, _ := scanOne(t, c.pattern, someTime, c.values...); got != c.want {
+			t.Errorf("%s on %v: hit %v, want %v", c.pattern, c.values, got, c.want)
+		}
+	}
+}
+
+// TestOctetConstantsOnText checks section 9.2's comparison of text with
+// binary and hex constants, as UTF-8 octets, and that a string never equals
+// a number however the lookup tables see it.
+func TestOctetConstantsOnText(t *testing.T) {
+	runEngineCases(t, []engineCase{
+		{"[file:name = h'666f6f2e646c6c']", []Value{val(FileName, "foo.dll")}, true},
+		{"[file:name = b'Zm9vLmRsbA==']", []Value{val(FileName, "foo.dll")}, true},
+		{"[file:name IN (h'00', h'666f6f2e646c6c')]", []Value{val(FileName, "foo.dll")}, true},
+		{"[file:name = h'666f6f2e646c6c']", []Value{val(FileName, "foo.dlm")}, false},
+		{"[file:name = h'63616665cc812e747874']", []Value{val(FileName, "cafe\u0301.txt")}, true},
+		{"[file:size = '10']", []Value{val(FileSize, "10")}, false},
+		{"[file:size = h'3130']", []Value{val(FileSize, "10")}, false},
+		{"[file:size IN ('10', '11')]", []Value{val(FileSize, "10")}, false},
+		{"[file:size LIKE '1%']", []Value{val(FileSize, "10")}, false},
+		{"[network-traffic:dst_port MATCHES '443']", []Value{val(DstPort, "443")}, false},
+		{"[file:size = 10]", []Value{val(FileSize, "10")}, true},
+	})
+	// The octet constant is an exact lookup, not a scan of every record.
+	if _, st := scanOne(t, "[file:name = h'666f6f2e646c6c']", someTime); st.Direct != 1 || st.Unanchored != 0 {
+		t.Errorf("[file:name = h'…'] compiled to %+v, want one direct indicator", st)
+	}
+}
