@@ -107,8 +107,9 @@ type Index struct {
 
 	ids    [][16]byte        // indicator number → UUID of its id
 	oddIDs map[uint32]string // ids whose suffix is not a UUID
-	from   []uint32          // valid_from, Unix seconds rounded up
-	until  []uint32          // valid_until, Unix seconds rounded down; MaxUint32 = none
+	from   []uint32          // valid_from, Unix seconds rounded up; fromFar: see far
+	until  []uint32          // valid_until, Unix seconds rounded down; untilNone: none
+	far    map[uint32]window // windows that do not fit from and until
 	decide []uint8
 
 	patterns   map[uint32]*pattern.Pattern // decideEval and decideWindow indicators
@@ -232,7 +233,7 @@ func Compile(inds []Indicator) (*Index, []error) {
 		n := uint32(i)
 		c := &out[i]
 		ix.setID(n, inds[i].ID)
-		ix.from[n], ix.until[n] = validity(inds[i].ValidFrom, inds[i].ValidUntil)
+		ix.setValidity(n, inds[i].ValidFrom, inds[i].ValidUntil)
 		if c.err == nil && inds[i].Revoked {
 			c.decide = decideNever
 		}
@@ -432,29 +433,63 @@ func (ix *Index) id(n uint32) string {
 	return "indicator--" + uuid.UUID(ix.ids[n]).String()
 }
 
-// validity converts a validity window to whole seconds, rounding inwards:
-// a match within a second of either end may be missed, but an indicator
-// never matches outside its window.
-func validity(from, until time.Time) (uint32, uint32) {
-	f, u := uint32(0), uint32(math.MaxUint32)
-	if !from.IsZero() {
-		s := from.Unix()
-		if from.Nanosecond() > 0 {
-			s++
+// A window is a validity window in Unix seconds: from ≤ t < until.
+type window struct{ from, until int64 }
+
+// The compact window holds seconds from 1970 to 2106 in 32 bits. An
+// indicator without valid_until is valid forever, whatever the time, and
+// a window with an end outside that range is kept whole in Index.far.
+const (
+	untilNone = math.MaxUint32 // no valid_until
+	fromFar   = math.MaxUint32 // the window is in Index.far
+)
+
+// setValidity records indicator n's validity window in whole seconds,
+// rounding inwards: a match within a second of either end may be missed,
+// but an indicator never matches outside its window.
+func (ix *Index) setValidity(n uint32, from, until time.Time) {
+	w := validity(from, until)
+	compactUntil := w.until == math.MaxInt64 || 0 <= w.until && w.until < untilNone
+	if 0 <= w.from && w.from < fromFar && compactUntil {
+		ix.from[n], ix.until[n] = uint32(w.from), untilNone
+		if w.until != math.MaxInt64 {
+			ix.until[n] = uint32(w.until)
 		}
-		f = uint32(min(max(s, 0), math.MaxUint32))
+		return
+	}
+	if ix.far == nil {
+		ix.far = make(map[uint32]window)
+	}
+	ix.from[n] = fromFar
+	ix.far[n] = w
+}
+
+// validity converts a validity window to whole seconds, rounding inwards;
+// a missing end is unbounded.
+func validity(from, until time.Time) window {
+	w := window{math.MinInt64, math.MaxInt64}
+	if !from.IsZero() {
+		w.from = from.Unix()
+		if from.Nanosecond() > 0 {
+			w.from++
+		}
 	}
 	if !until.IsZero() {
-		s := until.Unix()
-		u = uint32(min(max(s, 0), math.MaxUint32-1))
+		w.until = until.Unix()
 	}
-	return f, u
+	return w
 }
 
 // valid reports whether indicator n is valid at t. The window is
 // valid_from ≤ t < valid_until (section 4.7).
 func (ix *Index) valid(n uint32, t int64) bool {
-	return int64(ix.from[n]) <= t && t < int64(ix.until[n])
+	f := ix.from[n]
+	if f == fromFar {
+		w := ix.far[n]
+		return w.from <= t && t < w.until
+	}
+	u := ix.until[n]
+	return int64(f) <= t && (u == untilNone || t < int64(u))
 }
 
 // linkProperties lists, for every reader property, the indexed paths its

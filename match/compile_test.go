@@ -79,3 +79,47 @@ func TestOctetConstantsOnText(t *testing.T) {
 		t.Errorf("[file:name = h'…'] compiled to %+v, want one direct indicator", st)
 	}
 }
+
+// TestValidityWindow checks valid_from and valid_until at the ends of the
+// compact representation and beyond it: an indicator without valid_until
+// never stops matching.
+func TestValidityWindow(t *testing.T) {
+	at := func(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		from, until time.Time
+		at          time.Time
+		want        bool
+	}{
+		{at(2020), time.Time{}, at(2026), true},
+		{at(2020), time.Time{}, time.Date(2106, 2, 7, 6, 28, 15, 0, time.UTC), true},
+		{at(2020), time.Time{}, at(2107), true},
+		{at(2020), time.Time{}, at(40000), true}, // beyond 2^40 seconds
+		{at(2020), time.Time{}, at(2019), false},
+		{time.Time{}, time.Time{}, at(1900), true},
+		{at(2020), at(2030), at(2029), true},
+		{at(2020), at(2030), at(2030), false},
+		{at(2020), at(2200), at(2150), true},
+		{at(2020), at(2200), at(2201), false},
+		{at(2150), at(2200), at(2149), false},
+		{at(2150), time.Time{}, at(2151), true},
+		{at(1960), at(1965), at(1962), true},
+		{at(1960), at(1965), at(1966), false},
+		{at(1960), time.Time{}, at(1959), false},
+		{at(2020).Add(time.Millisecond), time.Time{}, at(2020), false},
+	}
+	for _, tt := range tests {
+		ind := Indicator{ID: "indicator--00000000-0000-4000-8000-000000000001", Pattern: "[domain-name:value = 'evil.example']",
+			ValidFrom: tt.from, ValidUntil: tt.until}
+		ix, errs := Compile([]Indicator{ind})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		rec := &Record{Line: 1, Time: tt.at}
+		rec.Add(DomainName, []byte("evil.example"))
+		got := false
+		NewScanner(ix).Scan(rec, tt.at, func(Hit) { got = true })
+		if got != tt.want {
+			t.Errorf("valid [%v, %v) at %v: hit %v, want %v", tt.from, tt.until, tt.at, got, tt.want)
+		}
+	}
+}
