@@ -746,19 +746,41 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 		if cmp.Value.Kind != pattern.KindString {
 			return nil, false
 		}
-		return likeAnchors(key, pattern.Normalize(cmp.Value.Str)), false
+		if strings.ContainsRune(cmp.Value.Str, utf8.RuneError) {
+			// The expression's U+FFFD also matches a malformed byte of
+			// the value, which no lookup of the operand's bytes finds.
+			return []anchor{{kind: anchorAlways, path: key}}, false
+		}
+		as := likeAnchors(key, pattern.Normalize(cmp.Value.Str))
+		return as, direct && likeDecides(as)
 	case pattern.OpMatches:
 		re := cmp.Regexp()
 		if re == nil {
 			return nil, false
 		}
 		lit := requiredLiteral(re.String())
-		if lit == "" {
+		if lit == "" || strings.ContainsRune(lit, utf8.RuneError) {
 			return []anchor{{kind: anchorAlways, path: key}}, false
 		}
 		return []anchor{{kind: anchorSubstr, path: key, value: lit}}, false
 	}
 	return nil, false
+}
+
+// likeDecides reports whether a hit on the LIKE anchors as means the LIKE
+// holds. Exact, prefix and suffix lookups compare the NFC value's bytes
+// with the NFC operand's, which is what the LIKE expression tests, given an
+// operand without U+FFFD: a malformed byte of the value then matches no
+// literal of the expression, as it matches none of the operand's bytes.
+func likeDecides(as []anchor) bool {
+	if len(as) != 1 {
+		return false
+	}
+	switch as[0].kind {
+	case kindLike, kindPrefix, kindSuffix:
+		return true
+	}
+	return false
 }
 
 // textConstant returns the text a string value equals exactly when it

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -121,5 +122,86 @@ func TestValidityWindow(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("valid [%v, %v) at %v: hit %v, want %v", tt.from, tt.until, tt.at, got, tt.want)
 		}
+	}
+}
+
+// TestLikeDecidedByLookup checks that an anchored LIKE is decided by its
+// lookup, without the evaluator, and still agrees with it.
+func TestLikeDecidedByLookup(t *testing.T) {
+	tests := []struct {
+		pattern string
+		direct  bool
+	}{
+		{"[domain-name:value LIKE '%.evil.example']", true},
+		{"[domain-name:value LIKE 'evil.%']", true},
+		{"[domain-name:value LIKE 'evil.example']", true},
+		{"[url:value LIKE 'http://evil.example/%' OR domain-name:value LIKE '%.evil.example']", true},
+		{"[domain-name:value LIKE '%.evil.example' OR domain-name:value = 'x.example']", true},
+		{"[domain-name:value LIKE '%evil%']", false},
+		{"[domain-name:value LIKE 'e_il.example']", false},
+		{"[domain-name:value LIKE '%.evil.example' AND domain-name:value != 'a.evil.example']", false},
+		{"[domain-name:value LIKE '\ufffd%']", false},
+		{"[domain-name:resolves_to_refs[*].value LIKE '10.%']", false},
+		{"[domain-name:value MATCHES '^\ufffd']", false},
+	}
+	values := [][]Value{
+		{val(DomainName, "a.evil.example")},
+		{val(DomainName, "evil.example")},
+		{val(DomainName, "\xff.evil.example")},
+		{val(DomainName, "\xffvil.example")},
+		{val(DomainName, "evil.example.org")},
+		{val(DomainName, "x.example")},
+		{val(DomainName, "e\u0301vil.example")},
+		{val(URL, "http://evil.example/a")},
+		{val(DomainName, "a.evil.example"), val(ResolvesTo, "10.0.0.1")},
+	}
+	for _, tt := range tests {
+		for _, vs := range values {
+			scanOne(t, tt.pattern, someTime, vs...) // fails on disagreement
+		}
+		_, st := scanOne(t, tt.pattern, someTime)
+		if got := st.Direct == 1; got != tt.direct {
+			t.Errorf("%s: decided by lookup %v, want %v (%+v)", tt.pattern, got, tt.direct, st)
+		}
+	}
+}
+
+// BenchmarkLikeSuffixHits matches domain names against LIKE '%.suffix'
+// indicators that hit on every record. "decided" is the plain LIKE, which
+// its suffix lookup decides; "evaluated" adds a comparison the lookup does
+// not decide, so that every hit goes through the reference evaluator.
+func BenchmarkLikeSuffixHits(b *testing.B) {
+	for _, bc := range []struct{ name, extra string }{
+		{"decided", ""},
+		{"evaluated", " AND EXISTS domain-name:value"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var inds []Indicator
+			for i := range 9 {
+				inds = append(inds, Indicator{
+					ID:      fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i),
+					Pattern: fmt.Sprintf("[domain-name:value LIKE '%%.s%d.example'%s]", i, bc.extra),
+				})
+			}
+			ix, errs := Compile(inds)
+			if len(errs) > 0 {
+				b.Fatal(errs)
+			}
+			recs := make([]*Record, 64)
+			for i := range recs {
+				recs[i] = &Record{Line: 1, Time: someTime}
+				recs[i].Add(DomainName, fmt.Appendf(nil, "host%d.s%d.example", i, i%9))
+				recs[i].Add(SrcIP, []byte("10.0.0.1"))
+			}
+			sc := NewScanner(ix)
+			hits := 0
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				sc.Scan(recs[i%len(recs)], someTime, func(Hit) { hits++ })
+			}
+			if hits == 0 {
+				b.Fatal("no hits")
+			}
+		})
 	}
 }
