@@ -723,13 +723,16 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 		}
 		return nil, false
 	}
+	// Values under the key are looked up in canonical form (see
+	// Scanner.Scan), so the operands are filed in it too.
+	typ := keyTypes[key]
 	switch cmp.Op {
 	case pattern.OpEqual:
 		v, ok := textConstant(cmp.Value)
 		if !ok {
 			return nil, false
 		}
-		return []anchor{{kind: kindEq, path: key, value: v}}, direct
+		return []anchor{{kind: kindEq, path: key, value: pattern.Canonical(typ, v)}}, direct
 	case pattern.OpIn:
 		as := make([]anchor, 0, len(cmp.Values))
 		for _, k := range cmp.Values {
@@ -737,7 +740,7 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 			if !ok {
 				return nil, false
 			}
-			as = append(as, anchor{kind: kindEq, path: key, value: v})
+			as = append(as, anchor{kind: kindEq, path: key, value: pattern.Canonical(typ, v)})
 		}
 		return as, direct
 	case pattern.OpIsSubset:
@@ -751,7 +754,7 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 			// the value, which no lookup of the operand's bytes finds.
 			return []anchor{{kind: anchorAlways, path: key}}, false
 		}
-		as := likeAnchors(key, pattern.Normalize(cmp.Value.Str))
+		as := likeAnchors(key, pattern.Normalize(pattern.Canonical(typ, cmp.Value.Str)))
 		return as, direct && likeDecides(as)
 	case pattern.OpMatches:
 		re := cmp.Regexp()
@@ -804,6 +807,22 @@ func first(cmp *pattern.Comparison) pattern.Constant {
 	}
 	return cmp.Value
 }
+
+// keyTypes maps the path keys whose values compare in canonical form to
+// the type of the object holding the value (see pattern.Canonical).
+var keyTypes = func() map[string]string {
+	m := make(map[string]string)
+	for p := Property(1); p < numProperties; p++ {
+		if t := valueTypes[p]; t != "" {
+			for v6 := range 2 {
+				for _, k := range lookupKeys(p, v6 == 1) {
+					m[k] = t
+				}
+			}
+		}
+	}
+	return m
+}()
 
 // numeric holds the path keys whose reader values are JSON numbers.
 var numeric = func() map[string]bool {

@@ -205,3 +205,26 @@ func BenchmarkLikeSuffixHits(b *testing.B) {
 		})
 	}
 }
+
+// TestValuesCompareAsProtocolsDo checks that addresses, domain names and
+// URL hosts match in any of their spellings, on both sides.
+func TestValuesCompareAsProtocolsDo(t *testing.T) {
+	runEngineCases(t, []engineCase{
+		{"[ipv6-addr:value = 'ff02::1:3']", []Value{val(DstIP, "ff02:0000:0000:0000:0000:0000:0001:0003")}, true},
+		{"[ipv6-addr:value = 'ff02:0000:0000:0000:0000:0000:0001:0003']", []Value{val(DstIP, "ff02::1:3")}, true},
+		{"[network-traffic:dst_ref.value = 'FF02::1:3']", []Value{val(DstIP, "ff02:0:0:0:0:0:1:3")}, true},
+		{"[ipv6-addr:value IN ('::1', 'ff02::1:3')]", []Value{val(IPAddr, "FF02::0001:0003")}, true},
+		{"[ipv6-addr:value = 'ff02::1:3']", []Value{val(DstIP, "ff02::1:4")}, false},
+		{"[domain-name:value = 'sunnystation.com']", []Value{val(DomainName, "SUNNYSTATION.COM")}, true},
+		{"[domain-name:value = 'SUNNYSTATION.COM']", []Value{val(DomainName, "sunnystation.com")}, true},
+		{"[domain-name:value = 'connectivity-check.ubuntu.com']", []Value{val(DomainName, "connectivity-check.ubuntu.com.")}, true},
+		{"[domain-name:value = 'connectivity-check.ubuntu.com.']", []Value{val(DomainName, "Connectivity-Check.Ubuntu.com")}, true},
+		{"[domain-name:value LIKE '%.UBUNTU.COM.']", []Value{val(DomainName, "connectivity-check.ubuntu.com")}, true},
+		{"[domain-name:value LIKE 'connectivity-%']", []Value{val(DomainName, "CONNECTIVITY-CHECK.ubuntu.com")}, true},
+		{"[domain-name:value MATCHES 'ubuntu\\\\.com$']", []Value{val(DomainName, "Connectivity-Check.UBUNTU.COM.")}, true},
+		{"[url:value = 'http://evil.example/a.php']", []Value{val(URL, "HTTP://EVIL.EXAMPLE./a.php")}, true},
+		{"[url:value = 'http://evil.example/A.php']", []Value{val(URL, "http://evil.example/a.php")}, false},
+		{"[url:value = 'http://[2001:db8::1]:8080/x']", []Value{val(URL, "http://[2001:0DB8:0:0:0:0:0:1]:8080/x")}, true},
+		{"[email-addr:value = 'Alice@evil.example']", []Value{val(EmailAddr, "alice@evil.example")}, false},
+	})
+}

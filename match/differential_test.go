@@ -20,9 +20,15 @@ var differentialSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 var pools = struct {
 	ips, domains, urls, hashes, emails, userAgents, names []string
 }{
-	ips:        []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1"},
-	domains:    []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org"},
-	urls:       []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe"},
+	// Addresses, names and URLs come in several spellings of one value
+	// (IPv6 zero-padded or compressed, names in any case and with a final
+	// dot), which must compare as protocols compare them.
+	ips: []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1",
+		"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:DB8::2:1", "FE80:0:0:0:0:0:0:1"},
+	domains: []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org",
+		"EVIL.example", "a.evil.example.", "Good.Example.", "BÜCHER.example"},
+	urls: []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe",
+		"HTTP://EVIL.example./a.php", "https://Good.Example:443/", "http://[2001:0db8::1]/x", "http://[2001:db8::1]/x"},
 	hashes:     []string{"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 	emails:     []string{"alice@evil.example", "bob@good.example", "carol@example.org"},
 	userAgents: []string{"Mozilla/5.0", "curl/8.4.0", "python-requests/2.31", "EvilBot/1.0 (+http://evil.example)"},

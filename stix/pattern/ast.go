@@ -150,10 +150,13 @@ type Comparison struct {
 	// Compiled forms, filled by Parse so that evaluation never compiles
 	// anything. A Comparison built by hand lacks them, and its MATCHES,
 	// LIKE, ISSUBSET and ISSUPERSET tests are false.
-	re      *regexp.Regexp // OpMatches and OpLike
-	prefix  netip.Prefix   // OpIsSubset and OpIsSuperset
-	hexProp bool           // the path ends in a *_hex property
-	binProp bool           // the path ends in a *_bin property
+	re     *regexp.Regexp // OpMatches and OpLike
+	prefix netip.Prefix   // OpIsSubset and OpIsSuperset
+	// canonLike holds the LIKE expression of the operand in the canonical
+	// form of each of canonTypes, where that differs from the operand.
+	canonLike *[len(canonTypes)]*regexp.Regexp
+	hexProp   bool // the path ends in a *_hex property
+	binProp   bool // the path ends in a *_bin property
 }
 
 // Regexp returns the compiled expression of a MATCHES or LIKE comparison, or

@@ -37,6 +37,11 @@
 //     octet instead; the two agree on ASCII.) A string constant compared
 //     with a *_bin or *_hex property is read the other way round, one
 //     octet per code point, as MATCHES reads octets (see Latin1).
+//   - The value of an ipv4-addr, ipv6-addr, domain-name or url object
+//     compares as its protocol compares it: IPv6 in any textual form,
+//     names in any ASCII letter case and with or without the final dot,
+//     URL schemes and hosts likewise (see Canonical). Constants and LIKE
+//     operands are read the same way; MATCHES sees the canonical value.
 //   - NOT negates the operator's result, but a path that does not resolve
 //     keeps the comparison false; only NOT EXISTS is true on a missing path.
 //   - Match bounds its search (MaxBindings, MaxSteps) and says so in

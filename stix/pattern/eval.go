@@ -130,11 +130,12 @@ func (c *Comparison) eval(o *Observation, root map[string]any) bool {
 	var resolved, hit bool
 	if len(c.Path.Steps) == 1 {
 		// The common indicator shape, type:property, skips the walk.
-		v, ok := root[c.Path.Steps[0].Key]
+		key := c.Path.Steps[0].Key
+		v, ok := root[key]
 		resolved = ok && v != nil
-		hit = resolved && (c.Op == OpExists || c.test(v))
+		hit = resolved && (c.Op == OpExists || c.test(v, valueOf(root, key)))
 	} else {
-		resolved, hit = c.walk(o, root, 0, false)
+		resolved, hit = c.walk(o, root, 0, false, "")
 	}
 	if c.Op == OpExists {
 		return resolved != c.Negated
@@ -144,15 +145,33 @@ func (c *Comparison) eval(o *Observation, root map[string]any) bool {
 	return resolved && hit != c.Negated
 }
 
+// valueOf returns the type of obj when key is its value property, which
+// compares in that type's canonical form (see Canonical), or "".
+func valueOf(obj map[string]any, key string) string {
+	if key != "value" {
+		return ""
+	}
+	t, _ := obj["type"].(string)
+	return t
+}
+
+// endsInValue reports whether the path ends in a value property, which may
+// compare in canonical form.
+func endsInValue(p ObjectPath) bool {
+	last := p.Steps[len(p.Steps)-1]
+	return last.Kind == StepKey && last.Key == "value"
+}
+
 // walk follows the path from v at step i. It reports whether the path
 // resolved to at least one value and whether any value passed the test.
-// deref says v is an object reference, to be followed by a key step.
-func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, hit bool) {
+// deref says v is an object reference, to be followed by a key step; typ
+// is the type of the object whose value property v is, or "".
+func (c *Comparison) walk(o *Observation, v any, i int, deref bool, typ string) (resolved, hit bool) {
 	if i == len(c.Path.Steps) {
 		if v == nil {
 			return false, false
 		}
-		return true, c.Op == OpExists || c.test(v)
+		return true, c.Op == OpExists || c.test(v, typ)
 	}
 	st := &c.Path.Steps[i]
 	switch st.Kind {
@@ -169,7 +188,11 @@ func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, h
 		if !ok {
 			return false, false
 		}
-		return c.walk(o, next, i+1, strings.HasSuffix(st.Key, "_ref"))
+		typ := ""
+		if i == len(c.Path.Steps)-1 {
+			typ = valueOf(m, st.Key)
+		}
+		return c.walk(o, next, i+1, strings.HasSuffix(st.Key, "_ref"), typ)
 	case StepIndex, StepAnyIndex:
 		list, ok := v.([]any)
 		if !ok {
@@ -184,10 +207,10 @@ func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, h
 			if at < 0 || at >= len(list) {
 				return false, false
 			}
-			return c.walk(o, list[at], i+1, refs)
+			return c.walk(o, list[at], i+1, refs, "")
 		}
 		for _, e := range list {
-			r, h := c.walk(o, e, i+1, refs)
+			r, h := c.walk(o, e, i+1, refs, "")
 			resolved = resolved || r
 			if h {
 				return true, true
@@ -210,12 +233,22 @@ func octetProperty(p ObjectPath) (hexProp, binProp bool) {
 	return false, false
 }
 
-// test applies the operator to one resolved value, before negation.
-func (c *Comparison) test(v any) bool {
+// test applies the operator to one resolved value, before negation. typ
+// is the type of the object whose value property v is, or "": such values
+// and the constants they meet compare in canonical form (see Canonical).
+func (c *Comparison) test(v any, typ string) bool {
+	canon := canonIndex(typ) >= 0
+	if s, ok := v.(string); ok && canon {
+		v = Canonical(typ, s)
+	}
 	switch c.Op {
 	case OpIn:
 		for i := range c.Values {
-			if ord, ok := c.compare(v, &c.Values[i]); ok && ord == 0 {
+			k := &c.Values[i]
+			if canon {
+				k = canonicalConstant(typ, k)
+			}
+			if ord, ok := c.compare(v, k); ok && ord == 0 {
 				return true
 			}
 		}
@@ -225,7 +258,11 @@ func (c *Comparison) test(v any) bool {
 		if !ok {
 			return false
 		}
-		if c.re == nil {
+		re := c.re
+		if c.Op == OpLike && canon && c.canonLike != nil && c.canonLike[canonIndex(typ)] != nil {
+			re = c.canonLike[canonIndex(typ)]
+		}
+		if re == nil {
 			return false
 		}
 		if c.hexProp || c.binProp {
@@ -233,9 +270,9 @@ func (c *Comparison) test(v any) bool {
 				return false
 			}
 			b, ok := decodeOctets(s, c.hexProp)
-			return ok && c.re.MatchString(Latin1(b))
+			return ok && re.MatchString(Latin1(b))
 		}
-		return c.re.MatchString(Normalize(s))
+		return re.MatchString(Normalize(s))
 	case OpIsSubset, OpIsSuperset:
 		s, ok := v.(string)
 		if !ok || !c.prefix.IsValid() {
@@ -250,7 +287,11 @@ func (c *Comparison) test(v any) bool {
 		}
 		return prefixContains(p, c.prefix)
 	}
-	ord, ok := c.compare(v, &c.Value)
+	k := &c.Value
+	if canon {
+		k = canonicalConstant(typ, k)
+	}
+	ord, ok := c.compare(v, k)
 	if !ok {
 		// Incompatible types are unequal, and unordered.
 		return c.Op == OpNotEqual
@@ -270,6 +311,22 @@ func (c *Comparison) test(v any) bool {
 		return ord >= 0
 	}
 	return false
+}
+
+// canonicalConstant returns k in the canonical form of typ's value
+// property: a string, or the text of binary and hex octets.
+func canonicalConstant(typ string, k *Constant) *Constant {
+	switch k.Kind {
+	case KindString:
+		if s := Canonical(typ, k.Str); s != k.Str {
+			return &Constant{Kind: KindString, Str: s}
+		}
+	case KindBinary, KindHex:
+		if s := Canonical(typ, string(k.Bytes)); s != string(k.Bytes) {
+			return &Constant{Kind: k.Kind, Bytes: []byte(s)}
+		}
+	}
+	return k
 }
 
 // prefixContains reports whether network outer contains network inner

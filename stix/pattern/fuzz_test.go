@@ -83,3 +83,20 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCanonical checks that canonical forms are stable: a canonical value
+// is its own canonical form, for every type.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{"ff02:0000:0000:0000:0000:0000:0001:0003", "2001:DB8::/32", "EVIL.example.", ".",
+		"HTTP://User@Evil.Example.:8080/A?b#c", "http://[2001:0db8::1%eth0]/", "ftp://[::1", "x://", "10.0.0.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, typ := range []string{"ipv4-addr", "ipv6-addr", "domain-name", "url", "file"} {
+			c := Canonical(typ, s)
+			if again := Canonical(typ, c); again != c {
+				t.Fatalf("Canonical(%s, %q) = %q, but Canonical(%s, %q) = %q", typ, s, c, typ, c, again)
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -741,6 +742,16 @@ func compileOperand(c *Comparison, pos int) error {
 		c.re, err = compileMatches(c.Value.Str)
 	case OpLike:
 		c.re = compileLike(c.Value.Str)
+		if endsInValue(c.Path) {
+			for i, t := range canonTypes {
+				if co := Canonical(t, c.Value.Str); co != c.Value.Str {
+					if c.canonLike == nil {
+						c.canonLike = new([len(canonTypes)]*regexp.Regexp)
+					}
+					c.canonLike[i] = compileLike(co)
+				}
+			}
+		}
 	case OpIsSubset, OpIsSuperset:
 		c.prefix, err = parsePrefix(c.Value.Str)
 		if err != nil {

@@ -51,7 +51,7 @@ func stripPositions(p *Pattern) *Pattern {
 			cmp(e.Left)
 			cmp(e.Right)
 		case *Comparison:
-			e.Offset, e.Path.Offset, e.re = 0, 0, nil
+			e.Offset, e.Path.Offset, e.re, e.canonLike = 0, 0, nil, nil
 			e.hexProp, e.binProp = false, false
 		}
 	}
