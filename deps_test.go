@@ -49,7 +49,7 @@ var forbiddenInPure = []string{"net/http", "database/sql"}
 // thirdParty lists the only non-standard modules a package may depend on,
 // for packages whose dependencies are deliberately narrow.
 var thirdParty = map[string][]string{
-	"stix/pattern": {"golang.org/x/text"},
+	"stix/pattern": {"golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 }
 
 type pkg struct {

@@ -757,11 +757,11 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 		as := likeAnchors(key, pattern.Normalize(pattern.Canonical(typ, cmp.Value.Str)))
 		return as, direct && likeDecides(as)
 	case pattern.OpMatches:
-		re := cmp.Regexp()
-		if re == nil {
-			return nil, false
-		}
-		lit := requiredLiteral(re.String())
+		// Prefilter covers both engines: the expression itself for RE2,
+		// and for a backtracking one an RE2 expression matching at least
+		// what it matches. Either way the evaluator runs only on values
+		// holding the literal every match needs.
+		lit := requiredLiteral(cmp.Prefilter())
 		if lit == "" || strings.ContainsRune(lit, utf8.RuneError) {
 			return []anchor{{kind: anchorAlways, path: key}}, false
 		}

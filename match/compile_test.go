@@ -228,3 +228,25 @@ func TestValuesCompareAsProtocolsDo(t *testing.T) {
 		{"[email-addr:value = 'Alice@evil.example']", []Value{val(EmailAddr, "alice@evil.example")}, false},
 	})
 }
+
+// TestPCREOnCandidates checks that MATCHES expressions using PCRE
+// features RE2 lacks match in the engine as in the evaluator, and run only
+// on values that hold the literal every match needs.
+func TestPCREOnCandidates(t *testing.T) {
+	runEngineCases(t, []engineCase{
+		{"[domain-name:value MATCHES '(?<=\\\\.)evil\\\\.example$']", []Value{val(DomainName, "a.evil.example")}, true},
+		{"[domain-name:value MATCHES '(?<=\\\\.)evil\\\\.example$']", []Value{val(DomainName, "evil.example")}, false},
+		{"[domain-name:value MATCHES '^(\\\\w)\\\\1\\\\.evil']", []Value{val(DomainName, "aa.evil.example")}, true},
+		{"[domain-name:value MATCHES '^(\\\\w)\\\\1\\\\.evil']", []Value{val(DomainName, "ab.evil.example")}, false},
+		{"[url:value MATCHES '^https?+://(?>[^/]+)/drop\\\\.exe']", []Value{val(URL, "http://203.0.113.200/drop.exe")}, true},
+		{"[file:name MATCHES '(?<n>\\\\w)\\\\k<n>\\\\.exe\\\\Z']", []Value{val(FileName, "aa.exe")}, true},
+	})
+	src := "[domain-name:value MATCHES '(?<=\\\\.)evil\\\\.example$']"
+	ix, errs := Compile([]Indicator{{ID: "indicator--00000000-0000-4000-8000-000000000001", Pattern: src}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := ix.Stats(); st.Substrings != 1 || st.Unanchored != 0 {
+		t.Errorf("%s compiled to %+v, want one substring anchor", src, st)
+	}
+}

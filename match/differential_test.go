@@ -170,9 +170,16 @@ func likeOf(r *rand.Rand, s string) string {
 
 func regexOf(r *rand.Rand, v string) string {
 	lit := strings.NewReplacer(".", `\.`, "?", `\?`, "+", `\+`, "(", `\(`, ")", `\)`).Replace(v)
-	switch r.IntN(5) {
+	switch r.IntN(8) {
 	case 0:
 		return "^" + lit + "$"
+	case 4:
+		// PCRE features RE2 lacks run on the backtracking engine.
+		return lit + "(?!x)"
+	case 5:
+		return "(?>" + lit + ")"
+	case 6:
+		return `(\w)\1|` + lit
 	case 1:
 		if rs := []rune(lit); len(rs) > 4 && rs[len(rs)/2-1] != '\\' {
 			return string(rs[:len(rs)/2]) + ".*"

@@ -16,11 +16,16 @@
 //
 // Where the spec leaves a choice, this package decides as follows.
 //
-//   - Regular expressions run on Go's RE2 engine, which takes time linear
-//     in its input. PCRE features RE2 lacks (backreferences, lookaround,
-//     atomic groups, possessive quantifiers, \G, recursion, …) are refused
-//     by Parse with the feature's name. MATCHES is an unanchored search in
-//     DOTALL mode on NFC-normalized text.
+//   - MATCHES takes a PCRE (section 9.6.1) and is an unanchored search in
+//     DOTALL mode on NFC-normalized text. Expressions Go's RE2 engine
+//     accepts run on it, in time linear in their input. Those using PCRE
+//     features RE2 lacks (backreferences, lookahead and lookbehind, atomic
+//     groups, possessive quantifiers, \G, \Z, named backreferences) run on
+//     regexp2, a backtracking engine, in its RE2-compatible mode, each match
+//     bounded by PCREBudget (running out of it is no match) and each
+//     pattern holding at most MaxBacktracking of them. Parse refuses, by
+//     name, the constructs neither engine runs: recursion and subroutine
+//     calls, conditionals, branch reset groups, backtracking verbs, \K, \X.
 //   - MATCHES on a binary property (*_bin, *_hex) runs on the octets read as
 //     Latin-1 code points, so that \xd4 in the expression matches the octet
 //     0xd4 (see Latin1).
@@ -47,5 +52,6 @@
 //   - Match bounds its search (MaxBindings, MaxSteps) and says so in
 //     Result.Truncated when a limit cut it short.
 //
-// The package imports only the standard library and golang.org/x/text.
+// The package imports only the standard library, golang.org/x/text and
+// github.com/dlclark/regexp2.
 package pattern

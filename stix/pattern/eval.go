@@ -258,11 +258,15 @@ func (c *Comparison) test(v any, typ string) bool {
 		if !ok {
 			return false
 		}
-		re := c.re
-		if c.Op == OpLike && canon && c.canonLike != nil && c.canonLike[canonIndex(typ)] != nil {
+		var re interface{ MatchString(string) bool }
+		switch {
+		case c.Op == OpLike && canon && c.canonLike != nil && c.canonLike[canonIndex(typ)] != nil:
 			re = c.canonLike[canonIndex(typ)]
-		}
-		if re == nil {
+		case c.re != nil:
+			re = c.re
+		case c.pcre != nil:
+			re = c.pcre
+		default:
 			return false
 		}
 		if c.hexProp || c.binProp {

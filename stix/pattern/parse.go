@@ -62,10 +62,17 @@ func Parse(s string) (*Pattern, error) {
 }
 
 type parser struct {
-	lx    lexer
-	tok   token
-	depth int
+	lx           lexer
+	tok          token
+	depth        int
+	backtracking int // MATCHES expressions on the backtracking engine
 }
+
+// MaxBacktracking bounds the MATCHES expressions of one pattern that run on
+// the backtracking engine, so that, with PCREBudget, one evaluation of a
+// comparison expression against an object costs at most MaxBacktracking
+// budgets, whatever the pattern.
+const MaxBacktracking = 8
 
 func (p *parser) advance() error {
 	t, err := p.lx.next()
@@ -479,6 +486,11 @@ func (p *parser) comparisonTest() (ComparisonExpr, error) {
 		if err := compileOperand(c, p.tok.pos); err != nil {
 			return nil, err
 		}
+		if c.pcre != nil {
+			if p.backtracking++; p.backtracking > MaxBacktracking {
+				return nil, p.errorf(p.tok.pos, "more than %d MATCHES expressions need the backtracking engine: keep at most %d, or rewrite them without PCRE-only features", MaxBacktracking, MaxBacktracking)
+			}
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -739,7 +751,7 @@ func compileOperand(c *Comparison, pos int) error {
 	var err error
 	switch c.Op {
 	case OpMatches:
-		c.re, err = compileMatches(c.Value.Str)
+		c.re, c.pcre, err = compileMatches(c.Value.Str)
 	case OpLike:
 		c.re = compileLike(c.Value.Str)
 		if endsInValue(c.Path) {
