@@ -24,7 +24,7 @@
 //     regexp2, a backtracking engine, in its RE2-compatible mode, each match
 //     bounded by PCREBudget (running out of it is no match) and each
 //     pattern holding at most MaxBacktracking of them. Parse refuses, by
-//     name, the constructs neither engine runs: recursion and subroutine
+//     name, the constructs not supported here: recursion and subroutine
 //     calls, conditionals, branch reset groups, backtracking verbs, \K, \X.
 //   - MATCHES on a binary property (*_bin, *_hex) runs on the octets read as
 //     Latin-1 code points, so that \xd4 in the expression matches the octet

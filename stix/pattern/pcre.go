@@ -21,9 +21,9 @@ import (
 // backtracking engine, in its RE2-compatible mode so that what both
 // engines share (\w, $, classes) means the same on either, with a hard
 // budget per match: an expression that exceeds it on a value does not
-// match that value. The few constructs neither engine runs (recursion and
-// subroutine calls, branch reset groups, backtracking verbs, \K, \X) are
-// refused by Parse, which names them.
+// match that value. The few constructs not run here (recursion and
+// subroutine calls, conditionals, branch reset groups, backtracking verbs,
+// callouts, \K, \X, \C) are refused by Parse, which names them.
 
 // PCREBudget bounds the time one backtracking match may take. A match that
 // runs out of it is false.
@@ -112,11 +112,13 @@ func scanPCRE(expr string) pcreExpr {
 				emit(rest[:end+1], "")
 				i += end + 1
 			case strings.HasPrefix(rest, "(?="), strings.HasPrefix(rest, "(?!"):
-				feature(map[bool]string{true: "lookahead (?=…)", false: "negative lookahead (?!…)"}[rest[2] == '='])
+				// Lookaround only narrows what matches, so the relaxed
+				// form leaves it out.
+				feature("lookahead " + rest[:3] + "…)")
 				open(rest[:3], "", true)
 				i += 3
 			case strings.HasPrefix(rest, "(?<="), strings.HasPrefix(rest, "(?<!"):
-				feature(map[bool]string{true: "lookbehind (?<=…)", false: "negative lookbehind (?<!…)"}[rest[3] == '='])
+				feature("lookbehind " + rest[:4] + "…)")
 				open(rest[:4], "", true)
 				i += 4
 			case strings.HasPrefix(rest, "(?>"):
@@ -309,10 +311,12 @@ func escape(expr string, i, groups int, out *pcreExpr, feature, reject func(stri
 	case d == 'R':
 		feature(`newline sequence \R`)
 		return 2, newlineSeq, newlineSeq
-	case d == 'h' || d == 'H':
-		feature(`horizontal space \` + string(d))
-		neg := map[bool]string{true: "^", false: ""}[d == 'H']
-		return 2, "[" + neg + horizontalSpace + "]", "[" + neg + horizontalSpace + "]"
+	case d == 'h':
+		feature(`horizontal space \h`)
+		return 2, "[" + horizontalSpace + "]", "[" + horizontalSpace + "]"
+	case d == 'H':
+		feature(`non-horizontal space \H`)
+		return 2, "[^" + horizontalSpace + "]", "[^" + horizontalSpace + "]"
 	case d == 'N' && !strings.HasPrefix(rest, `\N{`):
 		feature(`non-newline \N`)
 		return 2, `[^\n]`, `[^\n]`
@@ -474,7 +478,7 @@ func (p *pcreRegexp) MatchString(s string) bool {
 func compileMatches(expr string) (*regexp.Regexp, *pcreRegexp, error) {
 	sc := scanPCRE(expr)
 	if sc.unsupported != "" {
-		return nil, nil, fmt.Errorf("regular expression %q uses the PCRE %s, which no engine here runs: rewrite it without that feature", expr, sc.unsupported)
+		return nil, nil, fmt.Errorf("regular expression %q uses the PCRE %s, which is not supported here: rewrite it without that feature", expr, sc.unsupported)
 	}
 	var reErr error
 	if sc.pcre == "" {
