@@ -31,8 +31,6 @@ func scanOne(t *testing.T, src string, at time.Time, values ...Value) (bool, Ind
 	for _, v := range values {
 		rec.Add(v.Prop, v.Data)
 	}
-	got := false
-	NewScanner(ix).Scan(rec, at, func(Hit) { got = true })
 	p, err := pattern.Parse(src)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +39,13 @@ func scanOne(t *testing.T, src string, at time.Time, values ...Value) (bool, Ind
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := p.MatchOne(obs); got != want {
+	var got, want bool
+	if !persistently(func() bool {
+		got = false
+		NewScanner(ix).Scan(rec, at, func(Hit) { got = true })
+		want = p.MatchOne(obs)
+		return got == want
+	}) {
 		t.Errorf("%s on %s: engine %v, reference evaluator %v", src, describe(rec), got, want)
 	}
 	return got, ix.Stats()

@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -468,8 +469,20 @@ type pcreRegexp struct {
 // MatchString runs the expression within PCREBudget; running out, or out
 // of backtracking stack, is no match.
 func (p *pcreRegexp) MatchString(s string) bool {
-	ok, err := p.re.MatchString(s)
-	return err == nil && ok
+	start := time.Now()
+	for {
+		ok, err := p.re.MatchString(s)
+		if err == nil {
+			return ok
+		}
+		// regexp2 reads a clock that a goroutine advances in the
+		// background; when that goroutine lags, as on a loaded machine,
+		// a match can be stopped before its budget is spent. Only a match
+		// that really used up the budget is given up.
+		if errors.Is(err, regexp2.ErrBacktrackingStackLimit) || time.Since(start) >= PCREBudget {
+			return false
+		}
+	}
 }
 
 // compileMatches compiles a MATCHES operand: a search (unanchored) in DOTALL
