@@ -49,11 +49,12 @@ var forbiddenInPure = []string{"net/http", "database/sql"}
 // thirdParty lists the only non-standard modules a package may depend on,
 // for packages whose dependencies are deliberately narrow.
 var thirdParty = map[string][]string{
-	"stix/pattern": {"golang.org/x/text"},
+	"stix/pattern": {"golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 	// ledger: RFC 6962 trees and signed notes; the rest comes through stix,
 	// whose RFC 8785 canonical form object digests are taken over.
 	"ledger": {"golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note",
-		"github.com/go-json-experiment/json", "github.com/google/uuid", "golang.org/x/text"},
+		"github.com/go-json-experiment/json", "github.com/google/uuid", "golang.org/x/text",
+		"github.com/dlclark/regexp2/v2"},
 }
 
 type pkg struct {

@@ -107,8 +107,9 @@ type Index struct {
 
 	ids    [][16]byte        // indicator number → UUID of its id
 	oddIDs map[uint32]string // ids whose suffix is not a UUID
-	from   []uint32          // valid_from, Unix seconds rounded up
-	until  []uint32          // valid_until, Unix seconds rounded down; MaxUint32 = none
+	from   []uint32          // valid_from, Unix seconds rounded up; fromFar: see far
+	until  []uint32          // valid_until, Unix seconds rounded down; untilNone: none
+	far    map[uint32]window // windows that do not fit from and until
 	decide []uint8
 
 	patterns   map[uint32]*pattern.Pattern // decideEval and decideWindow indicators
@@ -232,7 +233,7 @@ func Compile(inds []Indicator) (*Index, []error) {
 		n := uint32(i)
 		c := &out[i]
 		ix.setID(n, inds[i].ID)
-		ix.from[n], ix.until[n] = validity(inds[i].ValidFrom, inds[i].ValidUntil)
+		ix.setValidity(n, inds[i].ValidFrom, inds[i].ValidUntil)
 		if c.err == nil && inds[i].Revoked {
 			c.decide = decideNever
 		}
@@ -432,29 +433,63 @@ func (ix *Index) id(n uint32) string {
 	return "indicator--" + uuid.UUID(ix.ids[n]).String()
 }
 
-// validity converts a validity window to whole seconds, rounding inwards:
-// a match within a second of either end may be missed, but an indicator
-// never matches outside its window.
-func validity(from, until time.Time) (uint32, uint32) {
-	f, u := uint32(0), uint32(math.MaxUint32)
-	if !from.IsZero() {
-		s := from.Unix()
-		if from.Nanosecond() > 0 {
-			s++
+// A window is a validity window in Unix seconds: from ≤ t < until.
+type window struct{ from, until int64 }
+
+// The compact window holds seconds from 1970 to 2106 in 32 bits. An
+// indicator without valid_until is valid forever, whatever the time, and
+// a window with an end outside that range is kept whole in Index.far.
+const (
+	untilNone = math.MaxUint32 // no valid_until
+	fromFar   = math.MaxUint32 // the window is in Index.far
+)
+
+// setValidity records indicator n's validity window in whole seconds,
+// rounding inwards: a match within a second of either end may be missed,
+// but an indicator never matches outside its window.
+func (ix *Index) setValidity(n uint32, from, until time.Time) {
+	w := validity(from, until)
+	compactUntil := w.until == math.MaxInt64 || 0 <= w.until && w.until < untilNone
+	if 0 <= w.from && w.from < fromFar && compactUntil {
+		ix.from[n], ix.until[n] = uint32(w.from), untilNone
+		if w.until != math.MaxInt64 {
+			ix.until[n] = uint32(w.until)
 		}
-		f = uint32(min(max(s, 0), math.MaxUint32))
+		return
+	}
+	if ix.far == nil {
+		ix.far = make(map[uint32]window)
+	}
+	ix.from[n] = fromFar
+	ix.far[n] = w
+}
+
+// validity converts a validity window to whole seconds, rounding inwards;
+// a missing end is unbounded.
+func validity(from, until time.Time) window {
+	w := window{math.MinInt64, math.MaxInt64}
+	if !from.IsZero() {
+		w.from = from.Unix()
+		if from.Nanosecond() > 0 {
+			w.from++
+		}
 	}
 	if !until.IsZero() {
-		s := until.Unix()
-		u = uint32(min(max(s, 0), math.MaxUint32-1))
+		w.until = until.Unix()
 	}
-	return f, u
+	return w
 }
 
 // valid reports whether indicator n is valid at t. The window is
 // valid_from ≤ t < valid_until (section 4.7).
 func (ix *Index) valid(n uint32, t int64) bool {
-	return int64(ix.from[n]) <= t && t < int64(ix.until[n])
+	f := ix.from[n]
+	if f == fromFar {
+		w := ix.far[n]
+		return w.from <= t && t < w.until
+	}
+	u := ix.until[n]
+	return int64(f) <= t && (u == untilNone || t < int64(u))
 }
 
 // linkProperties lists, for every reader property, the indexed paths its
@@ -674,19 +709,38 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 	// comparison means: resolves_to_refs exists only when the record also
 	// names a domain, and a concrete list index is not checked by lookups.
 	direct := !indexed && !strings.HasPrefix(key, "domain-name:resolves_to_refs")
-	switch cmp.Op {
-	case pattern.OpEqual:
-		if cmp.Value.Kind != pattern.KindString {
-			return nil, false
-		}
-		return []anchor{{kind: kindEq, path: key, value: cmp.Value.Str}}, direct
-	case pattern.OpIn:
-		as := make([]anchor, 0, len(cmp.Values))
-		for _, v := range cmp.Values {
-			if v.Kind != pattern.KindString {
+	if numeric[key] {
+		// Readers give these paths JSON numbers, which no string, octet
+		// string, LIKE, MATCHES or ISSUBSET operand ever matches.
+		switch cmp.Op {
+		case pattern.OpEqual, pattern.OpIn:
+			if _, ok := textConstant(first(cmp)); !ok {
 				return nil, false
 			}
-			as = append(as, anchor{kind: kindEq, path: key, value: v.Str})
+			return []anchor{}, false
+		case pattern.OpLike, pattern.OpMatches, pattern.OpIsSubset:
+			return []anchor{}, false
+		}
+		return nil, false
+	}
+	// Values under the key are looked up in canonical form (see
+	// Scanner.Scan), so the operands are filed in it too.
+	typ := keyTypes[key]
+	switch cmp.Op {
+	case pattern.OpEqual:
+		v, ok := textConstant(cmp.Value)
+		if !ok {
+			return nil, false
+		}
+		return []anchor{{kind: kindEq, path: key, value: pattern.Canonical(typ, v)}}, direct
+	case pattern.OpIn:
+		as := make([]anchor, 0, len(cmp.Values))
+		for _, k := range cmp.Values {
+			v, ok := textConstant(k)
+			if !ok {
+				return nil, false
+			}
+			as = append(as, anchor{kind: kindEq, path: key, value: pattern.Canonical(typ, v)})
 		}
 		return as, direct
 	case pattern.OpIsSubset:
@@ -695,20 +749,93 @@ func (c *compiler) comparisonAnchor(cmp *pattern.Comparison) ([]anchor, bool) {
 		if cmp.Value.Kind != pattern.KindString {
 			return nil, false
 		}
-		return likeAnchors(key, pattern.Normalize(cmp.Value.Str)), false
-	case pattern.OpMatches:
-		re := cmp.Regexp()
-		if re == nil {
-			return nil, false
+		if strings.ContainsRune(cmp.Value.Str, utf8.RuneError) {
+			// The expression's U+FFFD also matches a malformed byte of
+			// the value, which no lookup of the operand's bytes finds.
+			return []anchor{{kind: anchorAlways, path: key}}, false
 		}
-		lit := requiredLiteral(re.String())
-		if lit == "" {
+		as := likeAnchors(key, pattern.Normalize(pattern.Canonical(typ, cmp.Value.Str)))
+		return as, direct && likeDecides(as)
+	case pattern.OpMatches:
+		// Prefilter covers both engines: the expression itself for RE2,
+		// and for a backtracking one an RE2 expression matching at least
+		// what it matches. Either way the evaluator runs only on values
+		// holding the literal every match needs.
+		lit := requiredLiteral(cmp.Prefilter())
+		if lit == "" || strings.ContainsRune(lit, utf8.RuneError) {
 			return []anchor{{kind: anchorAlways, path: key}}, false
 		}
 		return []anchor{{kind: anchorSubstr, path: key, value: lit}}, false
 	}
 	return nil, false
 }
+
+// likeDecides reports whether a hit on the LIKE anchors as means the LIKE
+// holds. Exact, prefix and suffix lookups compare the NFC value's bytes
+// with the NFC operand's, which is what the LIKE expression tests, given an
+// operand without U+FFFD: a malformed byte of the value then matches no
+// literal of the expression, as it matches none of the operand's bytes.
+func likeDecides(as []anchor) bool {
+	if len(as) != 1 {
+		return false
+	}
+	switch as[0].kind {
+	case kindLike, kindPrefix, kindSuffix:
+		return true
+	}
+	return false
+}
+
+// textConstant returns the text a string value equals exactly when it
+// equals k: a string constant itself, or the octets of a binary or hex
+// constant, which a string compares with as its UTF-8 encoding.
+func textConstant(k pattern.Constant) (string, bool) {
+	switch k.Kind {
+	case pattern.KindString:
+		return k.Str, true
+	case pattern.KindBinary, pattern.KindHex:
+		return string(k.Bytes), true
+	}
+	return "", false
+}
+
+// first returns the constant an = or IN comparison tests first; an IN
+// set holds constants of one kind.
+func first(cmp *pattern.Comparison) pattern.Constant {
+	if cmp.Op == pattern.OpIn {
+		return cmp.Values[0]
+	}
+	return cmp.Value
+}
+
+// keyTypes maps the path keys whose values compare in canonical form to
+// the type of the object holding the value (see pattern.Canonical).
+var keyTypes = func() map[string]string {
+	m := make(map[string]string)
+	for p := Property(1); p < numProperties; p++ {
+		if t := valueTypes[p]; t != "" {
+			for v6 := range 2 {
+				for _, k := range lookupKeys(p, v6 == 1) {
+					m[k] = t
+				}
+			}
+		}
+	}
+	return m
+}()
+
+// numeric holds the path keys whose reader values are JSON numbers.
+var numeric = func() map[string]bool {
+	m := make(map[string]bool)
+	for p := Property(1); p < numProperties; p++ {
+		if props[p].integer {
+			for _, k := range lookupKeys(p, false) {
+				m[k] = true
+			}
+		}
+	}
+	return m
+}()
 
 // likeAnchors rewrites a LIKE operand: no wildcard is an exact lookup,
 // 'abc%' a prefix, '%abc' a suffix, and anything else the longest literal

@@ -20,9 +20,15 @@ var differentialSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 var pools = struct {
 	ips, domains, urls, hashes, emails, userAgents, names []string
 }{
-	ips:        []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1"},
-	domains:    []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org"},
-	urls:       []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe"},
+	// Addresses, names and URLs come in several spellings of one value
+	// (IPv6 zero-padded or compressed, names in any case and with a final
+	// dot), which must compare as protocols compare them.
+	ips: []string{"10.0.0.1", "10.0.0.2", "10.1.2.3", "192.0.2.7", "198.51.100.9", "203.0.113.200", "2001:db8::1", "2001:db8::2:1", "fe80::1",
+		"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:DB8::2:1", "FE80:0:0:0:0:0:0:1"},
+	domains: []string{"evil.example", "a.evil.example", "good.example", "cdn.good.example", "xn--bcher-kva.example", "bücher.example", "example.org",
+		"EVIL.example", "a.evil.example.", "Good.Example.", "BÜCHER.example"},
+	urls: []string{"http://evil.example/a.php", "http://evil.example/b/c?x=1", "https://good.example/", "http://203.0.113.200/drop.exe",
+		"HTTP://EVIL.example./a.php", "https://Good.Example:443/", "http://[2001:0db8::1]/x", "http://[2001:db8::1]/x"},
 	hashes:     []string{"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 	emails:     []string{"alice@evil.example", "bob@good.example", "carol@example.org"},
 	userAgents: []string{"Mozilla/5.0", "curl/8.4.0", "python-requests/2.31", "EvilBot/1.0 (+http://evil.example)"},
@@ -98,6 +104,7 @@ var patternPaths = []pathPool{
 	{"artifact:mime_type", pools.names},
 	{"network-traffic:protocols[*]", []string{"tcp", "udp", "http", "dns"}},
 	{"network-traffic:protocols[1]", []string{"tcp", "udp", "http", "dns"}},
+	{"network-traffic:protocols[-1]", []string{"tcp", "udp", "http", "dns"}},
 }
 
 // randomComparison writes one comparison on a random path.
@@ -108,7 +115,7 @@ func randomComparison(r *rand.Rand) string {
 	if r.IntN(8) == 0 {
 		not = "NOT "
 	}
-	switch r.IntN(12) {
+	switch r.IntN(13) {
 	case 0, 1, 2:
 		return fmt.Sprintf("%s %s= %s", pp.path, not, quote(v))
 	case 3:
@@ -131,6 +138,9 @@ func randomComparison(r *rand.Rand) string {
 		return fmt.Sprintf("network-traffic:dst_port %s= %d", not, []int{53, 80, 443}[r.IntN(3)])
 	case 10:
 		return fmt.Sprintf("%s < %s", pp.path, quote(v))
+	case 11:
+		// Text compares with octet constants as its UTF-8 encoding.
+		return fmt.Sprintf("%s %s= h'%x'", pp.path, not, v)
 	default:
 		return fmt.Sprintf("%s = %s", pp.path, quote(v))
 	}
@@ -160,9 +170,16 @@ func likeOf(r *rand.Rand, s string) string {
 
 func regexOf(r *rand.Rand, v string) string {
 	lit := strings.NewReplacer(".", `\.`, "?", `\?`, "+", `\+`, "(", `\(`, ")", `\)`).Replace(v)
-	switch r.IntN(5) {
+	switch r.IntN(8) {
 	case 0:
 		return "^" + lit + "$"
+	case 4:
+		// PCRE features RE2 lacks run on the backtracking engine.
+		return lit + "(?!x)"
+	case 5:
+		return "(?>" + lit + ")"
+	case 6:
+		return `(\w)\1|` + lit
 	case 1:
 		if rs := []rune(lit); len(rs) > 4 && rs[len(rs)/2-1] != '\\' {
 			return string(rs[:len(rs)/2]) + ".*"
@@ -223,21 +240,74 @@ func TestDifferentialSingle(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var want []string
-				for i, p := range pats {
-					if p.MatchOne(obs) {
-						want = append(want, inds[i].ID)
+				var got, want []string
+				agree := persistently(func() bool {
+					want = want[:0]
+					for i, p := range pats {
+						if p.MatchOne(obs) {
+							want = append(want, inds[i].ID)
+						}
 					}
-				}
-				var got []string
-				sc.Scan(rec, rec.Time, func(h Hit) { got = append(got, h.Indicator) })
-				slices.Sort(got)
-				if !slices.Equal(got, want) {
+					got = got[:0]
+					sc.Scan(rec, rec.Time, func(h Hit) { got = append(got, h.Indicator) })
+					slices.Sort(got)
+					return slices.Equal(got, want)
+				})
+				if !agree {
 					t.Fatalf("record %s:\n%s", describe(rec), diffPatterns(inds, got, want))
 				}
 			}
 		})
 	}
+}
+
+// firstMatches returns the index of the record at which the reference
+// evaluator, given every record so far, first finds a match of p, and that
+// at which the window engine first reports one; -1 for none. It stops at
+// the reference's first match.
+func firstMatches(t *testing.T, p *pattern.Pattern, ix *Index, recs []*Record) (wantAt, gotAt int) {
+	t.Helper()
+	sc, w := NewScanner(ix), NewWindow()
+	var stream []pattern.Observation
+	wantAt, gotAt = -1, -1
+	for i, rec := range recs {
+		obs, err := Observation(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, *obs)
+		if _, ok := p.Match(stream); ok && wantAt < 0 {
+			wantAt = i
+		}
+		for _, n := range sc.Scan(rec, rec.Time, func(Hit) {}) {
+			err := w.Offer(ix, n, rec, rec.Time, func(Hit) {
+				if gotAt < 0 {
+					gotAt = i
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if wantAt >= 0 {
+			break
+		}
+	}
+	return wantAt, gotAt
+}
+
+// persistently runs a comparison of the engine with the evaluator and
+// reports whether they agree. A backtracking MATCHES cut short by
+// pattern.PCREBudget, as on a loaded machine, is the one way they may
+// differ without a bug, and only now and then; a real difference persists,
+// so a comparison counts as failed only when it fails three times.
+func persistently(agree func() bool) bool {
+	for range 3 {
+		if agree() {
+			return true
+		}
+	}
+	return false
 }
 
 func describe(rec *Record) string {
@@ -309,35 +379,17 @@ func TestDifferentialWindow(t *testing.T) {
 				if len(errs) > 0 {
 					t.Fatal(errs)
 				}
-				sc, w := NewScanner(ix), NewWindow()
-				var stream []pattern.Observation
 				base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-				wantAt, gotAt := -1, -1
-				for i := range 40 {
-					rec := randomRecord(r)
-					rec.Time = base.Add(time.Duration(i*2) * time.Second)
-					obs, err := Observation(rec)
-					if err != nil {
-						t.Fatal(err)
-					}
-					stream = append(stream, *obs)
-					if _, ok := p.Match(stream); ok && wantAt < 0 {
-						wantAt = i
-					}
-					for _, n := range sc.Scan(rec, rec.Time, func(Hit) {}) {
-						err := w.Offer(ix, n, rec, rec.Time, func(Hit) {
-							if gotAt < 0 {
-								gotAt = i
-							}
-						})
-						if err != nil {
-							t.Fatal(err)
-						}
-					}
-					if wantAt >= 0 {
-						break
-					}
+				recs := make([]*Record, 40)
+				for i := range recs {
+					recs[i] = randomRecord(r)
+					recs[i].Time = base.Add(time.Duration(i*2) * time.Second)
 				}
+				var wantAt, gotAt int
+				persistently(func() bool {
+					wantAt, gotAt = firstMatches(t, p, ix, recs)
+					return wantAt == gotAt
+				})
 				if wantAt >= 0 {
 					matched++
 				}

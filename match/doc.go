@@ -20,6 +20,11 @@
 // atomically, and an [Aggregator] folds the hits into STIX 2.1 sighting
 // objects (section 5.2) with their observed-data evidence.
 //
+// Addresses, domain names and URL hosts are looked up in the canonical form
+// of pattern.Canonical, on both sides: indicators are filed in it and log
+// values converted to it, so that a log's zero-padded IPv6 address or
+// upper-case name meets an indicator's short, lower-case one.
+//
 // The compiled engine agrees with the reference evaluator on every record;
 // the differential tests check it. Indicators match only at times within
 // [valid_from, valid_until), rounded inwards to whole seconds, and revoked

@@ -30,6 +30,7 @@ type Scanner struct {
 	cands  []uint32 // indicators to evaluate on it
 	window []uint32 // multi-observation indicators it may take part in
 	norm   []byte
+	canon  []byte               // the current value in canonical form
 	probes []eqProbe            // the record's = and IN lookups
 	keys   []byte               // backing store of the probes' packed keys
 	sink   uint64               // keeps the touching loads of Scan alive
@@ -68,14 +69,15 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 		if len(pids) == 0 {
 			continue
 		}
+		data := s.canonical(v)
 		if ix.propEq[v.Prop][fam] {
 			var tag uint16
 			start := len(s.keys)
-			tag, s.keys = packKey(s.keys, 0, kindEq, unsafeString(v.Data))
+			tag, s.keys = packKey(s.keys, 0, kindEq, unsafeString(data))
 			s.probes = append(s.probes, eqProbe{tag: tag, key: s.keys[start:len(s.keys):len(s.keys)], pids: pids})
 		}
 		for _, pid := range pids {
-			s.lookup(pid, v.Data, sec)
+			s.lookup(pid, data, sec)
 		}
 	}
 	// Filter and touch every probe first, then look up the survivors: the
@@ -118,6 +120,44 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 		}
 	}
 	return s.window
+}
+
+// valueTypes gives, for the properties whose values compare in canonical
+// form, the type of the object holding the value (see pattern.Canonical):
+// addresses, domain names and URLs.
+var valueTypes = func() [numProperties]string {
+	var t [numProperties]string
+	for p := Property(1); p < numProperties; p++ {
+		info := &props[p]
+		switch {
+		case p == IPAddr || info.refType == "ip":
+			t[p] = "ipv4-addr" // IPv4 and IPv6 share one canonical form
+		case info.refType == "" && len(info.steps) == 1 && info.steps[0] == "value":
+			if info.objType == "domain-name" || info.objType == "url" {
+				t[p] = info.objType
+			}
+		}
+	}
+	return t
+}()
+
+// canonical returns the value as its lookups see it: in canonical form
+// for addresses, domain names and URLs, so that a log's
+// ff02:0000:0000:0000:0000:0000:0001:0003 or EXAMPLE.COM. meets an
+// indicator's ff02::1:3 or example.com. The result is valid until the next
+// call.
+func (s *Scanner) canonical(v *Value) []byte {
+	t := valueTypes[v.Prop]
+	if t == "" {
+		return v.Data
+	}
+	raw := unsafeString(v.Data)
+	c := pattern.Canonical(t, raw)
+	if c == raw {
+		return v.Data
+	}
+	s.canon = append(s.canon[:0], c...)
+	return s.canon
 }
 
 // ipFamily tells IPv6 address values from the rest by their colon.
@@ -252,7 +292,9 @@ func (s *Scanner) observation(rec *Record) *pattern.Observation {
 
 // Observation converts a record to the evaluator's form: one observed-data
 // seen once at the record's time, holding the record's objects, all of them
-// roots.
+// roots. Every object a reference of the record names is among them, as the
+// evidence observed-data lists it, so the evaluator may follow it (STIX 2.1
+// section 9.7.4).
 func Observation(rec *Record) (*pattern.Observation, error) {
 	objs, err := rec.Objects()
 	if err != nil {

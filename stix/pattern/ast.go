@@ -150,17 +150,39 @@ type Comparison struct {
 	// Compiled forms, filled by Parse so that evaluation never compiles
 	// anything. A Comparison built by hand lacks them, and its MATCHES,
 	// LIKE, ISSUBSET and ISSUPERSET tests are false.
-	re      *regexp.Regexp // OpMatches and OpLike
-	prefix  netip.Prefix   // OpIsSubset and OpIsSuperset
-	hexProp bool           // the path ends in a *_hex property
-	binProp bool           // the path ends in a *_bin property
+	re     *regexp.Regexp // OpMatches and OpLike, when RE2 runs them
+	pcre   *pcreRegexp    // OpMatches needing a backtracking engine
+	prefix netip.Prefix   // OpIsSubset and OpIsSuperset
+	// canonLike holds the LIKE expression of the operand in the canonical
+	// form of each of canonTypes, where that differs from the operand.
+	canonLike *[len(canonTypes)]*regexp.Regexp
+	hexProp   bool // the path ends in a *_hex property
+	binProp   bool // the path ends in a *_bin property
 }
 
 // Regexp returns the compiled expression of a MATCHES or LIKE comparison, or
-// nil. It implements the STIX semantics: for MATCHES an unanchored search in
-// DOTALL mode on NFC text; for LIKE a whole-string match. Inputs must be NFC
-// (see Normalize) or, for binary values, Latin-1 (see Latin1).
+// nil (as for a MATCHES using PCRE features RE2 lacks, which runs on a
+// backtracking engine). It implements the STIX semantics: for MATCHES an
+// unanchored search in DOTALL mode on NFC text; for LIKE a whole-string
+// match. Inputs must be NFC (see Normalize) or, for binary values, Latin-1
+// (see Latin1).
 func (c *Comparison) Regexp() *regexp.Regexp { return c.re }
+
+// Prefilter returns, for a MATCHES comparison, an expression in Go's
+// regexp syntax that matches at least every text the comparison's
+// expression matches, so that an index can look for the literals every
+// match needs; "" when there is none.
+func (c *Comparison) Prefilter() string {
+	switch {
+	case c.Op != OpMatches:
+		return ""
+	case c.re != nil:
+		return c.re.String()
+	case c.pcre != nil:
+		return c.pcre.prefilter
+	}
+	return ""
+}
 
 // Prefix returns the network of an ISSUBSET or ISSUPERSET comparison; a
 // single address is a full-length prefix.
@@ -180,7 +202,7 @@ type StepKind uint8
 // The kinds of path step.
 const (
 	StepKey      StepKind = iota + 1 // .key or .'quoted key'
-	StepIndex                        // [n], n ≥ 0
+	StepIndex                        // [n]; a negative n counts from the end, -1 being the last
 	StepAnyIndex                     // [*]
 )
 

@@ -88,12 +88,17 @@ func observationFrom(od map[string]any, byID map[string]map[string]any) (Observa
 	embedded, hasObjects := od["objects"].(map[string]any)
 	switch {
 	case hasRefs:
-		o.Objects = byID
+		// Only the SCOs the observed-data lists belong to the observation:
+		// a reference to any other object does not resolve, even when the
+		// bundle holds it (section 9.7.4).
+		o.Objects = make(map[string]map[string]any, len(refs))
 		for i, r := range refs {
 			id, _ := r.(string)
-			if _, ok := byID[id]; !ok {
+			obj, ok := byID[id]
+			if !ok {
 				return o, fmt.Errorf("object_refs[%d] %q is not in the bundle: include the SCO it names", i, r)
 			}
+			o.Objects[id] = obj
 			o.Roots = append(o.Roots, id)
 		}
 	case hasObjects:

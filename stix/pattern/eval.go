@@ -26,10 +26,12 @@ type Observation struct {
 	// Count is number_observed: the observed-data stands for Count distinct
 	// observations in the window. Values below 1 count as 1.
 	Count int
-	// Objects holds the SCOs as decoded JSON, keyed by id (object_refs form)
-	// or by the dictionary key (deprecated objects form). The *_ref and
-	// *_refs properties are looked up here. The map may be shared by many
-	// observations and is never modified.
+	// Objects holds the SCOs the observed-data holds, as decoded JSON,
+	// keyed by id (object_refs form) or by the dictionary key (deprecated
+	// objects form). The *_ref and *_refs properties are looked up here, and
+	// only here: a reference to an object that is not in Objects does not
+	// resolve (STIX 2.1 section 9.7.4), so Objects must not hold objects the
+	// observed-data does not list. The map is never modified.
 	Objects map[string]map[string]any
 	// Roots are the keys in Objects of the objects a pattern may start from:
 	// object_refs in order, or every key of the objects dictionary.
@@ -128,11 +130,12 @@ func (c *Comparison) eval(o *Observation, root map[string]any) bool {
 	var resolved, hit bool
 	if len(c.Path.Steps) == 1 {
 		// The common indicator shape, type:property, skips the walk.
-		v, ok := root[c.Path.Steps[0].Key]
+		key := c.Path.Steps[0].Key
+		v, ok := root[key]
 		resolved = ok && v != nil
-		hit = resolved && (c.Op == OpExists || c.test(v))
+		hit = resolved && (c.Op == OpExists || c.test(v, valueOf(root, key)))
 	} else {
-		resolved, hit = c.walk(o, root, 0, false)
+		resolved, hit = c.walk(o, root, 0, false, "")
 	}
 	if c.Op == OpExists {
 		return resolved != c.Negated
@@ -142,15 +145,33 @@ func (c *Comparison) eval(o *Observation, root map[string]any) bool {
 	return resolved && hit != c.Negated
 }
 
+// valueOf returns the type of obj when key is its value property, which
+// compares in that type's canonical form (see Canonical), or "".
+func valueOf(obj map[string]any, key string) string {
+	if key != "value" {
+		return ""
+	}
+	t, _ := obj["type"].(string)
+	return t
+}
+
+// endsInValue reports whether the path ends in a value property, which may
+// compare in canonical form.
+func endsInValue(p ObjectPath) bool {
+	last := p.Steps[len(p.Steps)-1]
+	return last.Kind == StepKey && last.Key == "value"
+}
+
 // walk follows the path from v at step i. It reports whether the path
 // resolved to at least one value and whether any value passed the test.
-// deref says v is an object reference, to be followed by a key step.
-func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, hit bool) {
+// deref says v is an object reference, to be followed by a key step; typ
+// is the type of the object whose value property v is, or "".
+func (c *Comparison) walk(o *Observation, v any, i int, deref bool, typ string) (resolved, hit bool) {
 	if i == len(c.Path.Steps) {
 		if v == nil {
 			return false, false
 		}
-		return true, c.Op == OpExists || c.test(v)
+		return true, c.Op == OpExists || c.test(v, typ)
 	}
 	st := &c.Path.Steps[i]
 	switch st.Kind {
@@ -167,7 +188,11 @@ func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, h
 		if !ok {
 			return false, false
 		}
-		return c.walk(o, next, i+1, strings.HasSuffix(st.Key, "_ref"))
+		typ := ""
+		if i == len(c.Path.Steps)-1 {
+			typ = valueOf(m, st.Key)
+		}
+		return c.walk(o, next, i+1, strings.HasSuffix(st.Key, "_ref"), typ)
 	case StepIndex, StepAnyIndex:
 		list, ok := v.([]any)
 		if !ok {
@@ -175,13 +200,17 @@ func (c *Comparison) walk(o *Observation, v any, i int, deref bool) (resolved, h
 		}
 		refs := i > 0 && c.Path.Steps[i-1].Kind == StepKey && strings.HasSuffix(c.Path.Steps[i-1].Key, "_refs")
 		if st.Kind == StepIndex {
-			if st.Index >= len(list) {
+			at := st.Index
+			if at < 0 {
+				at += len(list) // -1 is the last element
+			}
+			if at < 0 || at >= len(list) {
 				return false, false
 			}
-			return c.walk(o, list[st.Index], i+1, refs)
+			return c.walk(o, list[at], i+1, refs, "")
 		}
 		for _, e := range list {
-			r, h := c.walk(o, e, i+1, refs)
+			r, h := c.walk(o, e, i+1, refs, "")
 			resolved = resolved || r
 			if h {
 				return true, true
@@ -204,12 +233,22 @@ func octetProperty(p ObjectPath) (hexProp, binProp bool) {
 	return false, false
 }
 
-// test applies the operator to one resolved value, before negation.
-func (c *Comparison) test(v any) bool {
+// test applies the operator to one resolved value, before negation. typ
+// is the type of the object whose value property v is, or "": such values
+// and the constants they meet compare in canonical form (see Canonical).
+func (c *Comparison) test(v any, typ string) bool {
+	canon := canonIndex(typ) >= 0
+	if s, ok := v.(string); ok && canon {
+		v = Canonical(typ, s)
+	}
 	switch c.Op {
 	case OpIn:
 		for i := range c.Values {
-			if ord, ok := c.compare(v, &c.Values[i]); ok && ord == 0 {
+			k := &c.Values[i]
+			if canon {
+				k = canonicalConstant(typ, k)
+			}
+			if ord, ok := c.compare(v, k); ok && ord == 0 {
 				return true
 			}
 		}
@@ -219,7 +258,15 @@ func (c *Comparison) test(v any) bool {
 		if !ok {
 			return false
 		}
-		if c.re == nil {
+		var re interface{ MatchString(string) bool }
+		switch {
+		case c.Op == OpLike && canon && c.canonLike != nil && c.canonLike[canonIndex(typ)] != nil:
+			re = c.canonLike[canonIndex(typ)]
+		case c.re != nil:
+			re = c.re
+		case c.pcre != nil:
+			re = c.pcre
+		default:
 			return false
 		}
 		if c.hexProp || c.binProp {
@@ -227,9 +274,9 @@ func (c *Comparison) test(v any) bool {
 				return false
 			}
 			b, ok := decodeOctets(s, c.hexProp)
-			return ok && c.re.MatchString(Latin1(b))
+			return ok && re.MatchString(Latin1(b))
 		}
-		return c.re.MatchString(Normalize(s))
+		return re.MatchString(Normalize(s))
 	case OpIsSubset, OpIsSuperset:
 		s, ok := v.(string)
 		if !ok || !c.prefix.IsValid() {
@@ -244,7 +291,11 @@ func (c *Comparison) test(v any) bool {
 		}
 		return prefixContains(p, c.prefix)
 	}
-	ord, ok := c.compare(v, &c.Value)
+	k := &c.Value
+	if canon {
+		k = canonicalConstant(typ, k)
+	}
+	ord, ok := c.compare(v, k)
 	if !ok {
 		// Incompatible types are unequal, and unordered.
 		return c.Op == OpNotEqual
@@ -264,6 +315,22 @@ func (c *Comparison) test(v any) bool {
 		return ord >= 0
 	}
 	return false
+}
+
+// canonicalConstant returns k in the canonical form of typ's value
+// property: a string, or the text of binary and hex octets.
+func canonicalConstant(typ string, k *Constant) *Constant {
+	switch k.Kind {
+	case KindString:
+		if s := Canonical(typ, k.Str); s != k.Str {
+			return &Constant{Kind: KindString, Str: s}
+		}
+	case KindBinary, KindHex:
+		if s := Canonical(typ, string(k.Bytes)); s != string(k.Bytes) {
+			return &Constant{Kind: k.Kind, Bytes: []byte(s)}
+		}
+	}
+	return k
 }
 
 // prefixContains reports whether network outer contains network inner
@@ -327,7 +394,9 @@ func (c *Comparison) compareString(s string, k *Constant) (int, bool) {
 		return strings.Compare(s, k.Str), true
 	case KindBinary, KindHex:
 		if !hexProp && !binProp {
-			return 0, false
+			// Text compared with octets compares as its UTF-8 encoding,
+			// which is what the text is on the wire (section 9.2).
+			return bytes.Compare([]byte(s), k.Bytes), true
 		}
 		b, ok := decodeOctets(s, hexProp)
 		if !ok {

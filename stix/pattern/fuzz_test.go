@@ -3,6 +3,7 @@ package pattern
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // FuzzParse checks that Parse never panics, that every error is an *Error
@@ -14,6 +15,11 @@ func FuzzParse(f *testing.F) {
 		"([file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] FOLLOWEDBY [windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) WITHIN 300 SECONDS",
 		"[a:b MATCHES '(?s)x+' AND a:c LIKE 'a%_' AND NOT EXISTS a:d[*].e_ref.f] REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' STOP t'2016-06-02T00:00:00Z'",
 		"[a:b IN (b'AAAA', h'00ff')] /* c */ OR [a:'x y' ISSUBSET '10.0.0.0/8'] // d",
+		"[network-traffic:protocols[-1] = 'tls' AND network-traffic:protocols[+1] != 'x']",
+		// PCRE features that run on the backtracking engine, and ones
+		// that no engine runs.
+		`[a:b MATCHES '(?<n>a)\\1(?=b)(?!c)(?<=a)(?<!d)(?>e+)f++\\G\\k<n>(?P=n)\\g{-1}\\Z']`,
+		`[a:b MATCHES '(?R)' OR a:c MATCHES '(?1)(a)' OR a:d MATCHES '\\K(?|a)(*SKIP)']`,
 	} {
 		f.Add(s)
 	}
@@ -55,6 +61,8 @@ func FuzzMatch(f *testing.F) {
 		"[network-traffic:protocols[*] = 'tcp'] FOLLOWEDBY [file:size > 9.5]",
 		"[directory:contains_refs[*].name LIKE '%.exe' AND directory:path NOT MATCHES '^D'] AND [ipv4-addr:value != 1]",
 		"[file:payload_bin = b'AAEC' OR file:x_hex > 'a'] START t'2020-01-01T00:00:00Z' STOP t'2021-01-01T00:00:00Z'",
+		`[file:name MATCHES '^(a|a?)+(?=b)' OR file:name MATCHES '(?<=a\\.)(e)\\1' OR file:payload_bin MATCHES '(?>\\x00+)\\x01']`,
+		`[ipv4-addr:value MATCHES '^(\\d+)\\.\\1?(?!0)'] FOLLOWEDBY [file:name MATCHES '\\Ga(?P<x>\\.)(?P=x)?exe\\Z']`,
 	} {
 		f.Add(p, bundle)
 	}
@@ -67,7 +75,13 @@ func FuzzMatch(f *testing.F) {
 		if err != nil {
 			return
 		}
+		start := time.Now()
 		res, ok := p.Match(obs)
+		// Backtracking expressions are bounded per match; no pattern may
+		// stall an evaluation (the limit leaves room for a loaded machine).
+		if took := time.Since(start); took > time.Minute {
+			t.Fatalf("Match(%q) took %v", pattern, took)
+		}
 		if ok && res.Truncated {
 			t.Fatalf("a match reported as truncated")
 		}
@@ -79,6 +93,23 @@ func FuzzMatch(f *testing.F) {
 		}
 		for i := range obs {
 			p.MatchOne(&obs[i])
+		}
+	})
+}
+
+// FuzzCanonical checks that canonical forms are stable: a canonical value
+// is its own canonical form, for every type.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{"ff02:0000:0000:0000:0000:0000:0001:0003", "2001:DB8::/32", "EVIL.example.", ".",
+		"HTTP://User@Evil.Example.:8080/A?b#c", "http://[2001:0db8::1%eth0]/", "ftp://[::1", "x://", "10.0.0.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, typ := range []string{"ipv4-addr", "ipv6-addr", "domain-name", "url", "file"} {
+			c := Canonical(typ, s)
+			if again := Canonical(typ, c); again != c {
+				t.Fatalf("Canonical(%s, %q) = %q, but Canonical(%s, %q) = %q", typ, s, c, typ, c, again)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +62,17 @@ func Parse(s string) (*Pattern, error) {
 }
 
 type parser struct {
-	lx    lexer
-	tok   token
-	depth int
+	lx           lexer
+	tok          token
+	depth        int
+	backtracking int // MATCHES expressions on the backtracking engine
 }
+
+// MaxBacktracking bounds the MATCHES expressions of one pattern that run on
+// the backtracking engine, so that, with PCREBudget, one evaluation of a
+// comparison expression against an object costs at most MaxBacktracking
+// budgets, whatever the pattern.
+const MaxBacktracking = 8
 
 func (p *parser) advance() error {
 	t, err := p.lx.next()
@@ -478,6 +486,11 @@ func (p *parser) comparisonTest() (ComparisonExpr, error) {
 		if err := compileOperand(c, p.tok.pos); err != nil {
 			return nil, err
 		}
+		if c.pcre != nil {
+			if p.backtracking++; p.backtracking > MaxBacktracking {
+				return nil, p.errorf(p.tok.pos, "more than %d MATCHES expressions need the backtracking engine: keep at most %d, or rewrite them without PCRE-only features", MaxBacktracking, MaxBacktracking)
+			}
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -593,9 +606,12 @@ func (p *parser) objectPath() (ObjectPath, error) {
 			case tokAsterisk:
 				path.Steps = append(path.Steps, PathStep{Kind: StepAnyIndex})
 			case tokInt:
+				// The grammar's index is a signed integer literal. A
+				// negative index counts from the end of the list, as in
+				// OASIS's matcher; one out of range does not resolve.
 				n, err := strconv.Atoi(p.tok.text)
-				if err != nil || n < 0 {
-					return path, p.errorf(p.tok.pos, "list index %s: indexes start at 0 and must fit an int", p.tok.text)
+				if err != nil {
+					return path, p.errorf(p.tok.pos, "list index %s must fit an int", p.tok.text)
 				}
 				path.Steps = append(path.Steps, PathStep{Kind: StepIndex, Index: n})
 			default:
@@ -735,9 +751,19 @@ func compileOperand(c *Comparison, pos int) error {
 	var err error
 	switch c.Op {
 	case OpMatches:
-		c.re, err = compileMatches(c.Value.Str)
+		c.re, c.pcre, err = compileMatches(c.Value.Str)
 	case OpLike:
 		c.re = compileLike(c.Value.Str)
+		if endsInValue(c.Path) {
+			for i, t := range canonTypes {
+				if co := Canonical(t, c.Value.Str); co != c.Value.Str {
+					if c.canonLike == nil {
+						c.canonLike = new([len(canonTypes)]*regexp.Regexp)
+					}
+					c.canonLike[i] = compileLike(co)
+				}
+			}
+		}
 	case OpIsSubset, OpIsSuperset:
 		c.prefix, err = parsePrefix(c.Value.Str)
 		if err != nil {

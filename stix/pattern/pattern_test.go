@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -51,7 +52,7 @@ func stripPositions(p *Pattern) *Pattern {
 			cmp(e.Left)
 			cmp(e.Right)
 		case *Comparison:
-			e.Offset, e.Path.Offset, e.re = 0, 0, nil
+			e.Offset, e.Path.Offset, e.re, e.pcre, e.canonLike = 0, 0, nil, nil, nil
 			e.hexProp, e.binProp = false, false
 		}
 	}
@@ -367,10 +368,33 @@ func TestDeepNesting(t *testing.T) {
 	}
 }
 
-func TestUnsupportedPCREIgnoresEscapesAndClasses(t *testing.T) {
-	for _, re := range []string{`\(?=x\)`, `[(?=]`, `a\+\+`, `[a++]`, `\Q(?=\E`, `(?i)x`, `(?P<n>x)`, `(?<n>x)`, `(?:x)+`, `[]a]+`} {
-		if f := unsupportedPCRE(re); f != "" {
-			t.Errorf("unsupportedPCRE(%q) = %q, want none", re, f)
+// TestPCREBudget runs catastrophic backtracking expressions, as many as a
+// pattern may hold, on a long value: the evaluation must end within the
+// budgets (with a wide margin for a loaded machine), not run for ages.
+func TestPCREBudget(t *testing.T) {
+	exprs := []string{`^(a+)+\\1?b`, `^(a|a?)+(?=b)`, `^(?:(a)|a)+\\1?(?!a)b`, `(a*)*\\1c`}
+	var cmps []string
+	for i := range MaxBacktracking {
+		cmps = append(cmps, "x:v MATCHES '"+exprs[i%len(exprs)]+"'")
+	}
+	p, err := Parse("[" + strings.Join(cmps, " OR ") + "]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &Observation{Objects: map[string]map[string]any{"r": {"type": "x", "v": strings.Repeat("a", 5000) + "!"}}, Roots: []string{"r"}}
+	start := time.Now()
+	if p.MatchOne(o) {
+		t.Errorf("%s matched", p)
+	}
+	if took, limit := time.Since(start), 20*MaxBacktracking*PCREBudget; took > limit {
+		t.Errorf("evaluation took %v, beyond %v", took, limit)
+	}
+}
+
+func TestPCREScanIgnoresEscapesAndClasses(t *testing.T) {
+	for _, re := range []string{`\(?=x\)`, `[(?=]`, `a\+\+`, `[a++]`, `\Q(?=\E`, `(?i)x`, `(?P<n>x)`, `(?<n>x)`, `(?:x)+`, `[]a]+`, `a}+`, `[[:alpha:]\]]+`} {
+		if sc := scanPCRE(re); sc.pcre != "" || sc.unsupported != "" {
+			t.Errorf("scanPCRE(%q) found %q / %q, want nothing", re, sc.pcre, sc.unsupported)
 		}
 	}
 }
