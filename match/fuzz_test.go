@@ -10,13 +10,15 @@ import (
 
 // fuzzReader checks that a format never panics, and that whatever it
 // accepts converts to STIX objects.
-func fuzzReader(f *testing.F, format Format, sample string) {
-	data, err := os.ReadFile(filepath.Join("testdata", "readers", sample))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for line := range bytes.Lines(data) {
-		f.Add(bytes.TrimRight(line, "\n"))
+func fuzzReader(f *testing.F, format Format, samples ...string) {
+	for _, sample := range samples {
+		data, err := os.ReadFile(filepath.Join("testdata", "readers", sample))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for line := range bytes.Lines(data) {
+			f.Add(bytes.TrimRight(line, "\n"))
+		}
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var rec Record
@@ -29,7 +31,7 @@ func fuzzReader(f *testing.F, format Format, sample string) {
 	})
 }
 
-func FuzzEVE(f *testing.F)  { fuzzReader(f, EVE{}, "eve.jsonl") }
+func FuzzEVE(f *testing.F)  { fuzzReader(f, EVE{}, "eve.jsonl", "eve-dns.jsonl") }
 func FuzzZeek(f *testing.F) { fuzzReader(f, Zeek{}, "zeek.jsonl") }
 
 func FuzzJSON(f *testing.F) {

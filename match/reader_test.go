@@ -94,6 +94,7 @@ func TestReadersGolden(t *testing.T) {
 		format Format
 	}{
 		{"eve", EVE{}},
+		{"eve-dns", EVE{}},
 		{"zeek", Zeek{}},
 		{"generic", generic},
 	} {
@@ -258,5 +259,46 @@ func TestMatcherReload(t *testing.T) {
 	want := []string{"indicator--00000000-0000-4000-8000-000000000001", "indicator--00000000-0000-4000-8000-000000000002"}
 	if fmt.Sprint(hits) != fmt.Sprint(want) {
 		t.Errorf("hits %v, want %v", hits, want)
+	}
+}
+
+// scanLine parses one line with f and returns the ids of the indicators
+// (of patterns, numbered from 1) that match it.
+func scanLine(t *testing.T, f Format, line string, patterns ...string) []string {
+	t.Helper()
+	var inds []Indicator
+	for i, p := range patterns {
+		inds = append(inds, Indicator{ID: fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i+1), Pattern: p})
+	}
+	ix, errs := Compile(inds)
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	var rec Record
+	if err := f.Parse([]byte(line), &rec); err != nil {
+		t.Fatalf("Parse(%s): %v", line, err)
+	}
+	var ids []string
+	NewScanner(ix).Scan(&rec, time.Now(), func(h Hit) { ids = append(ids, h.Indicator) })
+	return ids
+}
+
+// TestEVEAlertDNS checks that alerts carrying their DNS transaction, as
+// Suricata 6 and 7 log it (dns.query[], dns.answer{}) and as Suricata 8
+// does (queries[]), match the names they hold.
+func TestEVEAlertDNS(t *testing.T) {
+	for _, tc := range []struct{ line, pattern string }{
+		{`{"timestamp":"2023-11-01T00:46:34.435874+0100","event_type":"alert","src_ip":"10.10.31.101","dest_ip":"10.10.31.1","dns":{"query":[{"type":"query","rrname":"grafielucho.com","rrtype":"A"}]}}`,
+			"[domain-name:value = 'grafielucho.com']"},
+		{`{"event_type":"alert","dns":{"answer":{"version":2,"type":"answer","rrname":"a.example","rrtype":"A","answers":[{"rrname":"a.example","rrtype":"A","rdata":"198.51.100.7"}]}}}`,
+			"[domain-name:resolves_to_refs[*].value = '198.51.100.7']"},
+		{`{"event_type":"alert","dns":{"version":3,"type":"request","queries":[{"rrname":"b.example","rrtype":"A"}]}}`,
+			"[domain-name:value = 'b.example']"},
+		{`{"event_type":"dns","dns":{"type":"answer","rrname":"c.example","rrtype":"CNAME","rdata":"d.example"}}`,
+			"[domain-name:value = 'd.example']"},
+	} {
+		if got := scanLine(t, EVE{}, tc.line, tc.pattern); len(got) != 1 {
+			t.Errorf("%s on %s: %d hits, want 1", tc.pattern, tc.line, len(got))
+		}
 	}
 }

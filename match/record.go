@@ -188,6 +188,16 @@ func (r *Record) Add(p Property, data []byte) {
 	r.Values = append(r.Values, Value{Prop: p, Data: data})
 }
 
+// addOnce appends a value for p unless r holds it already.
+func (r *Record) addOnce(p Property, data []byte) {
+	for _, v := range r.Values {
+		if v.Prop == p && string(v.Data) == string(data) {
+			return
+		}
+	}
+	r.Add(p, data)
+}
+
 // reset clears r for reuse, keeping its buffers.
 func (r *Record) reset() {
 	r.Line = 0
