@@ -23,7 +23,7 @@ func (EVE) Parse(line []byte, rec *Record) error {
 		case "timestamp":
 			v, ok, err := s.str()
 			if err == nil && ok {
-				rec.Time = parseTimestamp(v)
+				rec.setTime(v)
 			}
 			return err
 		case "src_ip":

@@ -127,21 +127,25 @@ func TestParseMappingErrors(t *testing.T) {
 
 func TestParseTimestamp(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want time.Time
+		in       string
+		want     time.Time
+		zoneless bool
 	}{
-		{"2026-11-26T08:30:00.123456+0000", time.Date(2026, 11, 26, 8, 30, 0, 123456000, time.UTC)},
-		{"2026-11-26T08:30:00Z", time.Date(2026, 11, 26, 8, 30, 0, 0, time.UTC)},
-		{"2026-11-26T09:30:00.5+01:00", time.Date(2026, 11, 26, 8, 30, 0, 500000000, time.UTC)},
-		{"2026-11-26T08:30:00-0130", time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
-		{"2026-02-31T08:30:00Z", time.Time{}},
-		{"2026-11-26T08:30:00", time.Time{}},
-		{"2026-11-26T08:30:00.Z", time.Time{}},
-		{"2026-11-26T25:30:00Z", time.Time{}},
-		{"yesterday", time.Time{}},
+		{"2026-11-26T08:30:00.123456+0000", time.Date(2026, 11, 26, 8, 30, 0, 123456000, time.UTC), false},
+		{"2026-11-26T08:30:00Z", time.Date(2026, 11, 26, 8, 30, 0, 0, time.UTC), false},
+		{"2026-11-26T09:30:00.5+01:00", time.Date(2026, 11, 26, 8, 30, 0, 500000000, time.UTC), false},
+		{"2026-11-26T08:30:00-0130", time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), false},
+		{"2026-02-31T08:30:00Z", time.Time{}, false},
+		{"2026-11-26T08:30:00", time.Date(2026, 11, 26, 8, 30, 0, 0, time.UTC), true},
+		{"2025-11-28T21:49:11.017869", time.Date(2025, 11, 28, 21, 49, 11, 17869000, time.UTC), true},
+		{"2025-11-28 21:49:11", time.Date(2025, 11, 28, 21, 49, 11, 0, time.UTC), true},
+		{"2026-11-26T08:30:00+01", time.Time{}, false},
+		{"2026-11-26T08:30:00.Z", time.Time{}, false},
+		{"2026-11-26T25:30:00Z", time.Time{}, false},
+		{"yesterday", time.Time{}, false},
 	} {
-		if got := parseTimestamp([]byte(tc.in)); !got.Equal(tc.want) {
-			t.Errorf("parseTimestamp(%q) = %v, want %v", tc.in, got, tc.want)
+		if got, zoneless := parseTimestamp([]byte(tc.in)); !got.Equal(tc.want) || zoneless != tc.zoneless {
+			t.Errorf("parseTimestamp(%q) = %v, %v, want %v, %v", tc.in, got, zoneless, tc.want, tc.zoneless)
 		}
 	}
 	if got, want := parseEpoch([]byte("1764145800.25")), time.Date(2025, 11, 26, 8, 30, 0, 250000000, time.UTC); !got.Equal(want) {
@@ -299,6 +303,38 @@ func TestEVEAlertDNS(t *testing.T) {
 	} {
 		if got := scanLine(t, EVE{}, tc.line, tc.pattern); len(got) != 1 {
 			t.Errorf("%s on %s: %d hits, want 1", tc.pattern, tc.line, len(got))
+		}
+	}
+}
+
+// TestStreamZonelessTime checks that a timestamp without an offset dates
+// the hit as UTC, or in the Stream's Location, rather than as "now".
+func TestStreamZonelessTime(t *testing.T) {
+	ix, errs := Compile([]Indicator{{ID: "indicator--00000000-0000-4000-8000-000000000001", Pattern: "[domain-name:value = 'a.example']"}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	line := `{"timestamp":"2025-11-28T21:49:11.017869","event_type":"dns","dns":{"rrname":"a.example"}}` + "\n"
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		loc  *time.Location
+		want time.Time
+	}{
+		{nil, time.Date(2025, 11, 28, 21, 49, 11, 17869000, time.UTC)},
+		{paris, time.Date(2025, 11, 28, 20, 49, 11, 17869000, time.UTC)},
+	} {
+		var got []time.Time
+		s := &Stream{Format: EVE{}, Matcher: NewMatcher(ix), Location: tc.loc,
+			Now:   func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
+			OnHit: func(h Hit) { got = append(got, h.Time) }}
+		if _, err := s.Run(t.Context(), "test", strings.NewReader(line)); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || !got[0].Equal(tc.want) {
+			t.Errorf("Location %v: hit times %v, want [%v]", tc.loc, got, tc.want)
 		}
 	}
 }

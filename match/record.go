@@ -180,7 +180,8 @@ type Record struct {
 	Time   time.Time // observation time; zero when the line has none
 	Values []Value
 
-	scratch []byte // backing store for unescaped and assembled values
+	scratch  []byte // backing store for unescaped and assembled values
+	zoneless bool   // Time was written without an offset and read as UTC
 }
 
 // Add appends a value for p.
@@ -202,6 +203,7 @@ func (r *Record) addOnce(p Property, data []byte) {
 func (r *Record) reset() {
 	r.Line = 0
 	r.Time = time.Time{}
+	r.zoneless = false
 	r.Values = r.Values[:0]
 	r.scratch = r.scratch[:0]
 }

@@ -67,6 +67,9 @@ type Stream struct {
 	// as bad and skipped. 0 means 1 MiB.
 	MaxLine int
 	Now     func() time.Time // the time of records without one; nil means time.Now
+	// Location is the zone of timestamps written without an offset
+	// ("2025-11-28T21:49:11.017869"); nil means UTC.
+	Location *time.Location
 
 	OnHit      func(Hit)
 	OnBadLine  func(*BadLine)
@@ -344,6 +347,9 @@ func (s *Stream) work(ctx context.Context, source string, maxLine int, in <-chan
 				res.stats.BadLines++
 				res.bad = append(res.bad, &BadLine{Source: source, Line: n, Err: err})
 				continue
+			}
+			if rec.zoneless && s.Location != nil && s.Location != time.UTC {
+				rec.Time = inZone(rec.Time, s.Location)
 			}
 			if sc == nil {
 				continue

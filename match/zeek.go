@@ -19,7 +19,7 @@ func (Zeek) Parse(line []byte, rec *Record) error {
 			if s.i < len(s.b) && s.b[s.i] == '"' {
 				var v []byte
 				if v, _, err = s.str(); err == nil {
-					rec.Time = parseTimestamp(v)
+					rec.setTime(v)
 				}
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // --timezone works on hosts without a zone database
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -53,6 +54,9 @@ type matchConfig struct {
 	// Reload re-reads the indicators at this interval and swaps the new
 	// index in without pausing the logs; 0 reads them once.
 	Reload time.Duration
+	// Timezone is the zone of log timestamps written without an offset:
+	// an IANA name ("Europe/Paris"), "UTC" (the default) or "Local".
+	Timezone string
 	// Logs are the files to read; none or "-" means standard input.
 	Logs []string
 }
@@ -94,7 +98,22 @@ func (c *matchConfig) validate() error {
 	if c.Reload < 0 {
 		return fmt.Errorf("--reload %s: must not be negative", c.Reload)
 	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// location returns the zone that --timezone names.
+func (c *matchConfig) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("--timezone %q: %v; want an IANA zone name such as Europe/Paris, UTC or Local", c.Timezone, err)
+	}
+	return loc, nil
 }
 
 // runMatch implements entente match. Exit status: 0 when something
@@ -109,7 +128,8 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: entente match (--indicators FILE | --node URL --collection ID) --format eve|zeek|jsonl [--mapping FILE] [flags] [LOG...]")
 		fmt.Fprintln(env.Stderr, "       entente match bench [flags]")
-		fmt.Fprintln(env.Stderr, "\nLOG may be gzip-compressed; none or - reads standard input. Exit status: 0 matched, 1 nothing matched, 2 failed.")
+		fmt.Fprintln(env.Stderr, "\nLOG may be gzip-compressed; none or - reads standard input. Timestamps without an offset are read as UTC unless --timezone names their zone.")
+		fmt.Fprintln(env.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 failed.")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.Indicators, "indicators", "", "STIX bundle (or JSON lines of STIX objects) holding the indicators")
@@ -127,6 +147,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Out, "out", "", "write the sightings to this file (default: standard output)")
 	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	fs.DurationVar(&c.Reload, "reload", 0, "re-read the indicators at this interval, for long runs on stdin (0: once)")
+	fs.StringVar(&c.Timezone, "timezone", "UTC", "read log timestamps written without an offset in this `zone` (IANA name, UTC or Local)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{Code: 2}
 	}
@@ -220,11 +241,16 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		return nil
 	}
 
+	loc, err := c.location()
+	if err != nil {
+		return err
+	}
 	s := &match.Stream{
-		Format:  format,
-		Matcher: matcher,
-		Window:  match.NewWindow(),
-		Workers: c.Workers,
+		Format:   format,
+		Matcher:  matcher,
+		Window:   match.NewWindow(),
+		Workers:  c.Workers,
+		Location: loc,
 	}
 	var hits, bad int64
 	var latest time.Time

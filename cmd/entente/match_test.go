@@ -270,3 +270,32 @@ func TestMatchReload(t *testing.T) {
 		t.Errorf("no sighting in:\n%s", out.String())
 	}
 }
+
+// TestMatchTimezone checks that timestamps without an offset date the
+// sightings as UTC, or in the zone --timezone names.
+func TestMatchTimezone(t *testing.T) {
+	inds := writeMatchFile(t, "indicators.json", []byte(matchIndicators))
+	line := `{"timestamp":"2026-11-28T21:49:11.017869","event_type":"dns","dns":{"rrname":"c2.evil.example"}}` + "\n"
+	for _, tc := range []struct {
+		zone, want string
+	}{
+		{"", `"first_seen":"2026-11-28T21:49:11.017Z"`},
+		{"Europe/Paris", `"first_seen":"2026-11-28T20:49:11.017Z"`},
+	} {
+		args := []string{"match", "--indicators", inds, "--format", "eve", "--output", "jsonl"}
+		if tc.zone != "" {
+			args = append(args, "--timezone", tc.zone)
+		}
+		code, stdout, stderr := runMatchCmd(t, line, args...)
+		if code != 0 {
+			t.Fatalf("--timezone %q: exit %d; stderr:\n%s", tc.zone, code, stderr)
+		}
+		if !strings.Contains(stdout, tc.want) {
+			t.Errorf("--timezone %q: output lacks %s:\n%s", tc.zone, tc.want, stdout)
+		}
+	}
+	code, _, stderr := runMatchCmd(t, line, "match", "--indicators", inds, "--format", "eve", "--timezone", "Mars/Olympus")
+	if code != 2 || !strings.Contains(stderr, "--timezone") {
+		t.Errorf("unknown zone: exit %d, want 2 naming --timezone; stderr:\n%s", code, stderr)
+	}
+}
