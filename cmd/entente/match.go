@@ -541,24 +541,16 @@ func dialNode(ctx context.Context, c *matchConfig) (*taxii.Client, string, error
 }
 
 func fetchIndicators(ctx context.Context, client *taxii.Client, root, collection string) ([]match.Indicator, []error, error) {
-	q := taxii.Query{Types: []string{"indicator"}}
 	var objs []*stix.Object
-	for {
-		env, _, err := client.Objects(ctx, root, collection, q)
+	for raw, err := range client.AllObjects(ctx, root, collection, taxii.Query{Types: []string{"indicator"}}) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("fetching indicators from collection %s: %w", collection, err)
 		}
-		for i, raw := range env.Objects {
-			o, err := stix.Parse(raw)
-			if err != nil {
-				return nil, nil, fmt.Errorf("collection %s: object %d of a page: %w", collection, i, err)
-			}
-			objs = append(objs, o)
+		o, err := stix.Parse(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("collection %s: object %d: %w", collection, len(objs)+1, err)
 		}
-		if !env.More || env.Next == "" {
-			break
-		}
-		q.Next = env.Next
+		objs = append(objs, o)
 	}
 	inds, problems := indicatorsOf(objs)
 	return inds, problems, nil

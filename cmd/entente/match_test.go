@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,5 +302,42 @@ func TestMatchTimezone(t *testing.T) {
 	code, _, stderr := runMatchCmd(t, line, "match", "--indicators", inds, "--format", "eve", "--timezone", "Mars/Olympus")
 	if code != 2 || !strings.Contains(stderr, "--timezone") {
 		t.Errorf("unknown zone: exit %d, want 2 naming --timezone; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestMatchNodeRepeatedNext runs against a server that answers every page
+// with more: true and the same next: entente match must stop with an
+// error after a page or two rather than ask for the same page forever.
+func TestMatchNodeRepeatedNext(t *testing.T) {
+	b, err := stix.ParseBundle([]byte(matchIndicators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indicator json.RawMessage
+	for _, o := range b.Objects {
+		if o.ID == "indicator--d0000000-0000-4000-8000-000000000002" {
+			indicator = o.Raw
+		}
+	}
+	var requests atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", taxii.MediaType)
+		json.NewEncoder(w).Encode(map[string]any{"more": true, "next": "same", "objects": []json.RawMessage{indicator}})
+	}))
+	defer srv.Close()
+	ca := writeMatchFile(t, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	log := writeMatchFile(t, "eve.json", []byte(matchLog))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut},
+		[]string{"match", "--node", srv.URL + "/", "--api-root", "api1", "--collection", "c", "--cacert", ca, "--format", "eve", log})
+	if n := requests.Load(); n > 3 {
+		t.Fatalf("%d requests for indicators; the client must stop when next repeats", n)
+	}
+	if code != 2 || !strings.Contains(errOut.String(), "next") {
+		t.Errorf("exit %d, want 2 with an error about next; stderr:\n%s", code, errOut.String())
 	}
 }
