@@ -18,7 +18,9 @@
 // scans them on every core, and reports hits and malformed lines in input
 // order. A [Matcher] holds the current index, which a reload swaps
 // atomically, and an [Aggregator] folds the hits into STIX 2.1 sighting
-// objects (section 5.2) with their observed-data evidence.
+// objects (section 5.2) with their observed-data evidence. A [Pipeline]
+// puts these together (readers, engine, sightings) behind a few hooks, for
+// entente match and for the node alike.
 //
 // The compiled engine agrees with the reference evaluator on every record;
 // the differential tests check it. Indicators match only at times within

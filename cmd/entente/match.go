@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -223,12 +222,12 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		defer f.Close()
 		out = f
 	}
-	agg := match.NewAggregator(match.SightingConfig{Identity: c.Identity, Window: c.Window})
-	var written []*stix.Object
-	emit := func(objs []*stix.Object) error {
-		if len(objs) == 0 {
-			return nil
-		}
+	loc, err := c.location()
+	if err != nil {
+		return err
+	}
+	var bundle []*stix.Object // written at the end, for --output bundle
+	sink := func(ctx context.Context, objs []*stix.Object) error {
 		if client != nil {
 			if err := postObjects(ctx, client, root, c.Collection, objs); err != nil {
 				return err
@@ -237,90 +236,58 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		if c.Output == "jsonl" {
 			return match.WriteJSONLines(out, objs)
 		}
-		written = append(written, objs...)
+		bundle = append(bundle, objs...)
 		return nil
 	}
-
-	loc, err := c.location()
-	if err != nil {
-		return err
-	}
-	s := &match.Stream{
-		Format:   format,
-		Matcher:  matcher,
-		Window:   match.NewWindow(),
-		Workers:  c.Workers,
-		Location: loc,
-	}
-	var hits, bad int64
-	var latest time.Time
-	s.OnHit = func(h match.Hit) {
-		hits++
-		agg.Add(h)
-		if h.Time.After(latest) {
-			latest = h.Time
-		}
-	}
 	const maxReported = 20
-	s.OnBadLine = func(b *match.BadLine) {
-		if bad++; bad <= maxReported {
-			fmt.Fprintf(stderr, "entente match: %v\n", b)
-		}
-	}
-	var flushErr error
+	var bad int64
 	bar := newProgress(env.Stderr, stderr)
-	var total match.Stats
 	began := time.Now()
-	for _, name := range inputs(c.Logs) {
-		base := total
-		s.OnProgress = func(st match.Stats) {
+	p := match.NewPipeline(match.PipelineConfig{
+		Format:      format,
+		Matcher:     matcher,
+		Workers:     c.Workers,
+		Location:    loc,
+		Sightings:   match.SightingConfig{Identity: c.Identity, Window: c.Window},
+		Incremental: c.Output == "jsonl",
+		Sink:        sink,
+		OnBadLine: func(b *match.BadLine) {
+			if bad++; bad <= maxReported {
+				fmt.Fprintf(stderr, "entente match: %v\n", b)
+			}
+		},
+		OnProgress: func(st match.Stats) {
 			if bar != nil {
-				cur := addStats(base, st)
-				secs := time.Since(began).Seconds()
-				bar.Describe(fmt.Sprintf("%.0f lines/s, %d matches, %d bad lines", float64(cur.Lines)/secs, hits, cur.BadLines))
-				_ = bar.Set64(cur.Bytes)
+				bar.Describe(fmt.Sprintf("%.0f lines/s, %d matches, %d bad lines", float64(st.Lines)/time.Since(began).Seconds(), st.Hits, st.BadLines))
+				_ = bar.Set64(st.Bytes)
 			}
-			// Streams of JSON lines can hand over sightings whose window closed.
-			if c.Window > 0 && c.Output == "jsonl" && flushErr == nil {
-				objs, err := agg.Flush(latest.Add(-c.Window))
-				if err == nil {
-					err = emit(objs)
-				}
-				flushErr = err
-			}
-		}
-		st, err := matchInput(ctx, s, name, env.Stdin)
-		total = addStats(total, st)
-		if err != nil {
+		},
+	})
+	for _, name := range inputs(c.Logs) {
+		if err := matchInput(ctx, p, name, env.Stdin); err != nil {
 			return err
-		}
-		if flushErr != nil {
-			return flushErr
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(stderr)
 	}
-	objs, err := agg.Flush(time.Time{})
-	if err == nil {
-		err = emit(objs)
-	}
+	total, err := p.Finish(ctx)
 	if err != nil {
 		return err
 	}
-	if c.Output == "bundle" && len(written) > 0 {
-		if err := match.WriteBundle(out, written, nil); err != nil {
+	if c.Output == "bundle" && len(bundle) > 0 {
+		if err := match.WriteBundle(out, bundle, nil); err != nil {
 			return err
 		}
 	}
 	elapsed := time.Since(began)
 	fmt.Fprintf(stderr, "entente match: %d lines (%.1f MB) in %s, %.0f lines/s; %d matches; %d bad lines\n",
-		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), hits, total.BadLines)
+		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), total.Hits, total.BadLines)
 	if bad > maxReported {
 		fmt.Fprintf(stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
 	}
-	if hits == 0 {
+	if total.Hits == 0 {
 		return &exitError{Code: 1}
 	}
 	return nil
@@ -358,10 +325,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func addStats(a, b match.Stats) match.Stats {
-	return match.Stats{Bytes: a.Bytes + b.Bytes, Lines: a.Lines + b.Lines, BadLines: a.BadLines + b.BadLines, Hits: a.Hits + b.Hits}
-}
-
 func inputs(logs []string) []string {
 	if len(logs) == 0 {
 		return []string{"-"}
@@ -369,37 +332,19 @@ func inputs(logs []string) []string {
 	return logs
 }
 
-// matchInput streams one file (or stdin for "-"), decompressing gzip,
-// which it recognizes by its magic number rather than the file name.
-func matchInput(ctx context.Context, s *match.Stream, name string, stdin io.Reader) (match.Stats, error) {
-	var r io.Reader = stdin
-	source := "stdin"
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return match.Stats{}, err
-		}
-		defer f.Close()
-		r, source = f, name
+// matchInput runs one file, or standard input for "-", through p.
+func matchInput(ctx context.Context, p *match.Pipeline, name string, stdin io.Reader) error {
+	if name == "-" {
+		_, err := p.Run(ctx, "stdin", stdin)
+		return err
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return match.Stats{}, fmt.Errorf("%s: %w", source, err)
-		}
-		defer zr.Close()
-		st, err := s.Run(ctx, source, zr)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", source, err)
-		}
-		return st, err
-	}
-	st, err := s.Run(ctx, source, br)
+	f, err := os.Open(name)
 	if err != nil {
-		err = fmt.Errorf("%s: %w", source, err)
+		return err
 	}
-	return st, err
+	defer f.Close()
+	_, err = p.Run(ctx, name, f)
+	return err
 }
 
 func openFormat(c *matchConfig) (match.Format, error) {
