@@ -2,11 +2,13 @@ package match
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/entente/entente/stix"
 )
@@ -67,8 +69,21 @@ type InputFormat interface {
 	ForInput(name string, r *bufio.Reader) (Format, error)
 }
 
+// An UnreadableError reports an input of which no line could be read, and
+// what the input looks like instead.
+type UnreadableError struct {
+	Source string
+	Lines  int64
+	Looks  string // "a JSON array, not one JSON value per line", ...
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("%s: none of its %d lines could be read; it looks like %s", e.Source, e.Lines, e.Looks)
+}
+
 // Run reads one input to its end, decompressing it if it is gzip. It
-// returns what it saw of this input. Malformed lines do not stop it.
+// returns what it saw of this input. Malformed lines do not stop it, but
+// an input of which no line could be read is an [UnreadableError].
 func (p *Pipeline) Run(ctx context.Context, source string, r io.Reader) (Stats, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -86,6 +101,9 @@ func (p *Pipeline) Run(ctx context.Context, source string, r io.Reader) (Stats, 
 			return Stats{}, fmt.Errorf("%s: %w", source, err)
 		}
 	}
+	sample, _ := br.Peek(sampleSize)
+	sample = append([]byte(nil), sample...)
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sinkErr error
@@ -121,6 +139,8 @@ func (p *Pipeline) Run(ctx context.Context, source string, r io.Reader) (Stats, 
 		return st, sinkErr
 	case err != nil:
 		return st, fmt.Errorf("%s: %w", source, err)
+	case st.Lines > 0 && st.BadLines == st.Lines:
+		return st, &UnreadableError{Source: source, Lines: st.Lines, Looks: looksLike(sample)}
 	}
 	return st, nil
 }
@@ -143,4 +163,48 @@ func (p *Pipeline) flush(ctx context.Context, t time.Time) error {
 
 func (a Stats) add(b Stats) Stats {
 	return Stats{Bytes: a.Bytes + b.Bytes, Lines: a.Lines + b.Lines, BadLines: a.BadLines + b.BadLines, Hits: a.Hits + b.Hits}
+}
+
+// sampleSize is how much of an input looksLike sees.
+const sampleSize = 4096
+
+// looksLike says what the start of an unreadable input looks like, and how
+// to make it readable, for the error that reports it.
+func looksLike(sample []byte) string {
+	sample = bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
+	first, _, _ := bytes.Cut(sample, []byte("\n"))
+	first = bytes.TrimSpace(first)
+	switch {
+	case isBinary(sample):
+		return "binary data, not text lines (a pcap or a compressed format other than gzip?)"
+	case bytes.HasPrefix(first, []byte("#separator")) || bytes.HasPrefix(first, []byte("#fields")):
+		return "a Zeek log in Zeek's tab-separated format, which the zeek format reads"
+	case bytes.HasPrefix(first, []byte("[")):
+		return "a JSON array, not one JSON value per line; write one object per line (jq -c '.[]' does)"
+	case bytes.HasPrefix(first, []byte("{")) && !bytes.HasSuffix(first, []byte("}")):
+		return "JSON written over several lines; write one object per line (jq -c . does)"
+	case bytes.HasPrefix(first, []byte("{")):
+		return "JSON lines, but not ones this format reads"
+	case bytes.IndexByte(first, '\t') >= 0:
+		return "tab-separated text, not JSON lines"
+	case bytes.IndexByte(first, ',') >= 0:
+		return "comma-separated or other text, not JSON lines"
+	}
+	return "text that is not JSON lines"
+}
+
+// isBinary reports whether b holds a NUL byte or is not UTF-8, allowing
+// for a character cut at its end.
+func isBinary(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			return len(b) >= utf8.UTFMax
+		}
+		b = b[n:]
+	}
+	return false
 }

@@ -107,3 +107,27 @@ func TestPipelineIncremental(t *testing.T) {
 		t.Errorf("sink called %d times, want once: the error stops the pipeline", calls)
 	}
 }
+
+// TestPipelineUnreadable checks that an input of which no line parses is
+// an error that says what the input looks like.
+func TestPipelineUnreadable(t *testing.T) {
+	for _, tc := range []struct{ name, input, looks string }{
+		{"array", `[{"event_type":"dns"},{"event_type":"dns"}]` + "\n", "JSON array"},
+		{"pretty array", "[\n  {\n    \"event_type\": \"dns\"\n  }\n]\n", "JSON array"},
+		{"pretty", "{\n  \"event_type\": \"dns\"\n}\n", "several lines"},
+		{"csv", "ts,host\n1,a.example\n", "comma-separated"},
+		{"binary", "\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\n", "binary"},
+	} {
+		p := NewPipeline(PipelineConfig{Format: EVE{}, Matcher: pipelineIndex(t, "[domain-name:value = 'a.example']")})
+		_, err := p.Run(t.Context(), tc.name, strings.NewReader(tc.input))
+		var ue *UnreadableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.looks) {
+			t.Errorf("%s: Run = %v, want an UnreadableError saying %q", tc.name, err, tc.looks)
+		}
+	}
+	// One good line makes the input readable.
+	p := NewPipeline(PipelineConfig{Format: EVE{}, Matcher: pipelineIndex(t, "[domain-name:value = 'a.example']")})
+	if _, err := p.Run(t.Context(), "mixed", strings.NewReader("{bad\n"+dnsLine("2026-01-01T00:00:00Z", "b.example"))); err != nil {
+		t.Errorf("Run with one good line: %v", err)
+	}
+}

@@ -112,6 +112,8 @@ func TestMatchCommand(t *testing.T) {
 		{name: "missing log", args: []string{"--indicators", inds, "--format", "eve", filepath.Join(t.TempDir(), "nope")}, code: 2, stderr: []string{"no such file"}},
 		{name: "missing indicators", args: []string{"--indicators", filepath.Join(t.TempDir(), "nope"), "--format", "eve"}, code: 2},
 		{name: "bad flag", args: []string{"--frobnicate"}, code: 2},
+		{name: "JSON array", stdin: `[{"timestamp":"2026-11-26T08:30:02Z","event_type":"dns","dns":{"rrname":"c2.evil.example"}}]` + "\n",
+			args: []string{"--indicators", inds, "--format", "eve"}, code: 2, stderr: []string{"stdin: none of its 1 lines could be read", "JSON array"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runMatchCmd(t, tc.stdin, append([]string{"match"}, tc.args...)...)
