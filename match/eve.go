@@ -1,6 +1,9 @@
 package match
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // A Format turns one log line into a Record. Parse fills rec, which the
 // caller has reset and numbered; an error means the line is malformed.
@@ -8,6 +11,11 @@ import "bytes"
 type Format interface {
 	Parse(line []byte, rec *Record) error
 }
+
+// errNotRecord is what Parse returns for a line that is well-formed but
+// holds no record, such as a header or comment line; a [Stream] neither
+// counts nor reports it.
+var errNotRecord = errors.New("not a record")
 
 // EVE reads Suricata EVE JSON (one event per line). It maps the flow,
 // alert, dns, http, tls, fileinfo and smtp events, and the email object that

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,10 +22,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // describeLines parses every line of a log with f and describes the
 // records and their STIX objects, or the error.
-func describeLines(t *testing.T, f Format, data []byte) []byte {
+func describeLines(t *testing.T, f Format, name string, data []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	n := 0
+	if in, ok := f.(InputFormat); ok {
+		var err error
+		if f, err = in.ForInput(name, bufio.NewReader(bytes.NewReader(data))); err != nil {
+			t.Fatalf("ForInput(%s): %v", name, err)
+		}
+	}
 	for line := range bytes.Lines(data) {
 		n++
 		line = bytes.TrimRight(line, "\r\n")
@@ -32,7 +39,9 @@ func describeLines(t *testing.T, f Format, data []byte) []byte {
 			continue
 		}
 		var rec Record
-		if err := f.Parse(line, &rec); err != nil {
+		if err := f.Parse(line, &rec); err == errNotRecord {
+			continue
+		} else if err != nil {
 			fmt.Fprintf(&out, "line %d: error: %v\n", n, err)
 			continue
 		}
@@ -90,20 +99,26 @@ func TestReadersGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
+		file   string
 		format Format
 	}{
-		{"eve", EVE{}},
-		{"eve-dns", EVE{}},
-		{"zeek", Zeek{}},
-		{"generic", generic},
+		{"eve.jsonl", EVE{}},
+		{"eve-dns.jsonl", EVE{}},
+		{"zeek.jsonl", Zeek{}},
+		{"zeek-logs.jsonl", Zeek{}},
+		{"dns.log", Zeek{}},
+		{"generic.jsonl", generic},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "readers", tc.name+".jsonl"))
+		name := strings.TrimSuffix(tc.file, filepath.Ext(tc.file))
+		if filepath.Ext(tc.file) == ".log" {
+			name += "-log"
+		}
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "readers", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tc.name, describeLines(t, tc.format, data))
+			checkGolden(t, name, describeLines(t, tc.format, tc.file, data))
 		})
 	}
 }
@@ -335,6 +350,107 @@ func TestStreamZonelessTime(t *testing.T) {
 		}
 		if len(got) != 1 || !got[0].Equal(tc.want) {
 			t.Errorf("Location %v: hit times %v, want [%v]", tc.loc, got, tc.want)
+		}
+	}
+}
+
+// TestZeekLogTypes checks that fields are read as their log type means
+// them, and that a field of an unexpected JSON type is skipped rather than
+// failing the line.
+func TestZeekLogTypes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		format    Format
+		line      string
+		want, not []Property
+	}{
+		{"sip uri and method are not HTTP", Zeek{},
+			`{"_path":"sip","id.orig_h":"10.0.0.1","uri":"sip:bob@evil.example","method":"INVITE","user_agent":"x","call_id":"1"}`,
+			[]Property{SrcIP}, []Property{HTTPRequestValue, HTTPMethod, UserAgent, URL}},
+		{"sip by file name", Zeek{Path: "sip"},
+			`{"id.orig_h":"10.0.0.1","uri":"sip:bob@evil.example","method":"INVITE","host":"h"}`,
+			[]Property{SrcIP}, []Property{HTTPRequestValue, HTTPMethod, HTTPHost}},
+		{"kerberos service is not a protocol", Zeek{},
+			`{"_path":"kerberos","id.orig_h":"10.0.0.1","request_type":"TGS","service":"krbtgt/EXAMPLE.ORG"}`,
+			[]Property{SrcIP}, []Property{Protocol}},
+		{"smtp subject is not a certificate's", Zeek{},
+			`{"_path":"smtp","mailfrom":"a@evil.example","subject":"hello"}`,
+			[]Property{EmailFrom, EmailSubject}, []Property{X509Subject}},
+		{"known_services service array", Zeek{},
+			`{"_path":"known_services","host":"198.51.100.1","port_num":443,"port_proto":"tcp","service":["SSL"]}`,
+			[]Property{IPAddr, Protocol}, nil},
+		{"odd types are skipped", Zeek{},
+			`{"_path":"conn","id.orig_h":["10.0.0.1"],"id.orig_p":{"a":1},"id.resp_h":true,"proto":"tcp"}`,
+			[]Property{SrcIP, Protocol}, []Property{SrcPort, DstIP}},
+		{"http by its fields", Zeek{},
+			`{"id.orig_h":"10.0.0.1","trans_depth":1,"method":"GET","host":"a.example","uri":"/x"}`,
+			[]Property{HTTPMethod, HTTPHost, URL}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec Record
+			if err := tc.format.Parse([]byte(tc.line), &rec); err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			has := map[Property]bool{}
+			for _, v := range rec.Values {
+				has[v.Prop] = true
+			}
+			for _, p := range tc.want {
+				if !has[p] {
+					t.Errorf("no %s in %v", p, rec.Values)
+				}
+			}
+			for _, p := range tc.not {
+				if has[p] {
+					t.Errorf("%s read from %s", p, tc.line)
+				}
+			}
+		})
+	}
+}
+
+// TestZeekTSV runs Zeek's default tab-separated format through a
+// pipeline: the header is read, sets are split, and a second header with
+// other columns is reported.
+func TestZeekTSV(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "readers", "dns.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, errs := Compile([]Indicator{
+		{ID: "indicator--00000000-0000-4000-8000-000000000001", Pattern: "[domain-name:value = 'tsv.evil.example']"},
+		{ID: "indicator--00000000-0000-4000-8000-000000000002", Pattern: "[domain-name:resolves_to_refs[*].value = '198.51.100.71']"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var bad []string
+	p := NewPipeline(PipelineConfig{Format: Zeek{}, Matcher: NewMatcher(ix), OnBadLine: func(b *BadLine) { bad = append(bad, b.Error()) }})
+	st, err := p.Run(t.Context(), "dns.log", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Hits != 2 || st.BadLines != 1 {
+		t.Errorf("stats %+v, want 2 hits and 1 bad line; bad: %v", st, bad)
+	}
+	if len(bad) != 1 || !strings.Contains(bad[0], "dns.log:12: 4 fields") {
+		t.Errorf("bad lines %q, want line 12 with 4 fields", bad)
+	}
+
+	second := strings.Replace(string(data), "#close", "#fields\tts\tquery\n#close", 1)
+	bad = nil
+	p = NewPipeline(PipelineConfig{Format: Zeek{}, Matcher: NewMatcher(ix), OnBadLine: func(b *BadLine) { bad = append(bad, b.Error()) }})
+	if _, err := p.Run(t.Context(), "dns.log", strings.NewReader(second)); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 2 || !strings.Contains(bad[1], "other #fields") {
+		t.Errorf("bad lines %q, want the second header reported", bad)
+	}
+
+	for _, header := range []string{"#separator \\x09\n#path\tdns\n1\t2\n", "#separator \n#fields\tts\n"} {
+		p := NewPipeline(PipelineConfig{Format: Zeek{}, Matcher: NewMatcher(ix)})
+		if _, err := p.Run(t.Context(), "x.log", strings.NewReader(header)); !errors.Is(err, ErrZeekHeader) {
+			t.Errorf("header %q: Run = %v, want ErrZeekHeader", header, err)
 		}
 	}
 }

@@ -344,6 +344,10 @@ func (s *Stream) work(ctx context.Context, source string, maxLine int, in <-chan
 			rec.reset()
 			rec.Line = n
 			if err := s.Format.Parse(line, &rec); err != nil {
+				if err == errNotRecord {
+					res.stats.Lines--
+					continue
+				}
 				res.stats.BadLines++
 				res.bad = append(res.bad, &BadLine{Source: source, Line: n, Err: err})
 				continue

@@ -65,6 +65,9 @@ func TestMatchCommand(t *testing.T) {
 	plain := writeMatchFile(t, "eve.json", []byte(matchLog))
 	gz := writeMatchFile(t, "eve.json.gz", gzipMatch(t, matchLog))
 	identity := "identity--d0000000-0000-4000-8000-000000000001"
+	zeekTSV := writeMatchFile(t, "dns.log", []byte("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"+
+		"#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n#types\ttime\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n"+
+		"1795681802.500000\t10.20.30.42\t53000\t10.0.0.53\t53\tudp\tc2.evil.example\t198.51.100.23\n#close\t2025-11-26-09-00-00\n"))
 
 	for _, tc := range []struct {
 		name     string
@@ -112,6 +115,8 @@ func TestMatchCommand(t *testing.T) {
 		{name: "missing log", args: []string{"--indicators", inds, "--format", "eve", filepath.Join(t.TempDir(), "nope")}, code: 2, stderr: []string{"no such file"}},
 		{name: "missing indicators", args: []string{"--indicators", filepath.Join(t.TempDir(), "nope"), "--format", "eve"}, code: 2},
 		{name: "bad flag", args: []string{"--frobnicate"}, code: 2},
+		{name: "zeek tab-separated", args: []string{"--indicators", inds, "--format", "zeek", zeekTSV}, code: 0, stderr: []string{"1 lines", "1 matches", "0 bad lines"}, sighting: true},
+		{name: "zeek tab-separated as eve", args: []string{"--indicators", inds, "--format", "eve", zeekTSV}, code: 2, stderr: []string{"Zeek's tab-separated format"}},
 		{name: "JSON array", stdin: `[{"timestamp":"2026-11-26T08:30:02Z","event_type":"dns","dns":{"rrname":"c2.evil.example"}}]` + "\n",
 			args: []string{"--indicators", inds, "--format", "eve"}, code: 2, stderr: []string{"stdin: none of its 1 lines could be read", "JSON array"}},
 	} {
