@@ -50,7 +50,7 @@ func (b *BadLine) Unwrap() error { return b.Err }
 // Stats counts what a Stream has seen.
 type Stats struct {
 	Bytes    int64
-	Lines    int64 // non-empty lines
+	Lines    int64 // non-empty lines, but for headers and comments of formats that have them
 	BadLines int64
 	Hits     int64
 }

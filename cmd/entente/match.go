@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -371,52 +370,11 @@ func readIndicators(path string) ([]match.Indicator, []error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var objs []*stix.Object
-	var probe struct {
-		Type string `json:"type"`
+	inds, problems, err := match.ParseIndicators(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if json.Unmarshal(data, &probe) == nil && probe.Type == "bundle" {
-		b, err := stix.ParseBundle(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		objs = b.Objects
-	} else {
-		sc := bufio.NewScanner(strings.NewReader(string(data)))
-		sc.Buffer(nil, 16<<20)
-		for n := 1; sc.Scan(); n++ {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			o, err := stix.Parse(sc.Bytes())
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s:%d: %w (want a STIX bundle, or one STIX object per line)", path, n, err)
-			}
-			objs = append(objs, o)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	inds, problems := indicatorsOf(objs)
 	return inds, problems, nil
-}
-
-func indicatorsOf(objs []*stix.Object) ([]match.Indicator, []error) {
-	var inds []match.Indicator
-	var problems []error
-	for _, o := range objs {
-		if o.Type != "indicator" {
-			continue
-		}
-		ind, err := match.IndicatorFromObject(o)
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		inds = append(inds, ind)
-	}
-	return inds, problems
 }
 
 func reportProblems(w io.Writer, what string, problems []error) {
@@ -497,7 +455,7 @@ func fetchIndicators(ctx context.Context, client *taxii.Client, root, collection
 		}
 		objs = append(objs, o)
 	}
-	inds, problems := indicatorsOf(objs)
+	inds, problems := match.IndicatorsOf(objs)
 	return inds, problems, nil
 }
 
