@@ -454,3 +454,11 @@ func TestZeekTSV(t *testing.T) {
 		}
 	}
 }
+
+func TestZeekFieldNames(t *testing.T) {
+	for f := zfNone + 1; f < numZeekFields; f++ {
+		if got := zeekFieldOf([]byte(zeekFieldNames[f])); got != f {
+			t.Errorf("zeekFieldOf(%q) = %d, want %d", zeekFieldNames[f], got, f)
+		}
+	}
+}

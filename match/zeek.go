@@ -69,7 +69,18 @@ func (z Zeek) Parse(line []byte, rec *Record) error {
 			return s.skip()
 		}
 		start := s.i
-		if err := s.skip(); err != nil {
+		if s.at('"') {
+			// Most values are plain strings: keep them without a second scan.
+			raw, err := s.rawString()
+			if err != nil {
+				return err
+			}
+			if bytes.IndexByte(raw, '\\') < 0 {
+				zl.at[f], zl.end[f] = int32(start)+2, int32(s.i)-1
+				zl.plain |= 1 << f
+				return nil
+			}
+		} else if err := s.skip(); err != nil {
 			return err
 		}
 		zl.at[f], zl.end[f] = int32(start)+1, int32(s.i)
@@ -88,11 +99,12 @@ func (z Zeek) Parse(line []byte, rec *Record) error {
 // zeekLine holds where each field of interest sits in a line, for mapping
 // once the log type is known.
 type zeekLine struct {
-	b    []byte
-	tsv  *ZeekTSV // nil for JSON
-	path []byte   // the record's _path
-	at   [numZeekFields]int32
-	end  [numZeekFields]int32
+	b     []byte
+	tsv   *ZeekTSV // nil for JSON
+	path  []byte   // the record's _path
+	at    [numZeekFields]int32
+	end   [numZeekFields]int32
+	plain uint64 // by field: the value is a JSON string without escapes, at..end its content
 }
 
 func (zl *zeekLine) has(f zeekField) bool { return zl.at[f] != 0 }
@@ -104,6 +116,12 @@ func (zl *zeekLine) each(rec *Record, f zeekField, fn func(v []byte)) {
 		return
 	}
 	raw := zl.b[zl.at[f]-1 : zl.end[f]]
+	if zl.plain&(1<<f) != 0 {
+		if len(raw) > 0 {
+			fn(raw)
+		}
+		return
+	}
 	if zl.tsv != nil {
 		zl.tsv.each(rec, f, raw, fn)
 		return
@@ -318,7 +336,7 @@ const (
 	zfRequestType
 	zfAssignedAddr
 	zfHostName
-	numZeekFields
+	numZeekFields // at most 64, the bits of zeekLine.plain
 )
 
 // zeekFieldNames spells each field as Zeek does.
@@ -340,15 +358,130 @@ var zeekFieldNames = [numZeekFields]string{
 	zfAssignedAddr: "assigned_addr", zfHostName: "host_name",
 }
 
-var zeekFieldByName = func() map[string]zeekField {
-	m := make(map[string]zeekField, numZeekFields)
-	for f := zfNone + 1; f < numZeekFields; f++ {
-		m[zeekFieldNames[f]] = f
+// zeekFieldOf returns the field of a name. A switch, which the compiler
+// turns into a search by length and bytes, costs a fraction of a map
+// lookup, and every member of every line goes through it.
+func zeekFieldOf(name []byte) zeekField {
+	switch string(name) {
+	case "ts":
+		return zfTS
+	case "id.orig_h":
+		return zfOrigH
+	case "id.orig_p":
+		return zfOrigP
+	case "id.resp_h":
+		return zfRespH
+	case "id.resp_p":
+		return zfRespP
+	case "proto":
+		return zfProto
+	case "service":
+		return zfService
+	case "query":
+		return zfQuery
+	case "answers":
+		return zfAnswers
+	case "qtype":
+		return zfQtype
+	case "trans_id":
+		return zfTransID
+	case "host":
+		return zfHost
+	case "uri":
+		return zfURI
+	case "method":
+		return zfMethod
+	case "user_agent":
+		return zfUserAgent
+	case "trans_depth":
+		return zfTransDepth
+	case "server_name":
+		return zfServerName
+	case "ja3":
+		return zfJA3
+	case "ja3s":
+		return zfJA3S
+	case "ja4":
+		return zfJA4
+	case "subject":
+		return zfSubject
+	case "issuer":
+		return zfIssuer
+	case "issuer_subject":
+		return zfIssuerSubject
+	case "serial":
+		return zfSerial
+	case "cert_chain_fps":
+		return zfCertChainFps
+	case "fingerprint":
+		return zfFingerprint
+	case "certificate.subject":
+		return zfCertificateSubject
+	case "certificate.issuer":
+		return zfCertificateIssuer
+	case "certificate.serial":
+		return zfCertificateSerial
+	case "san.dns":
+		return zfSanDNS
+	case "san.ip":
+		return zfSanIP
+	case "san.email":
+		return zfSanEmail
+	case "fuid":
+		return zfFuid
+	case "tx_hosts":
+		return zfTxHosts
+	case "rx_hosts":
+		return zfRxHosts
+	case "filename":
+		return zfFilename
+	case "name":
+		return zfName
+	case "md5":
+		return zfMD5
+	case "sha1":
+		return zfSHA1
+	case "sha256":
+		return zfSHA256
+	case "total_bytes":
+		return zfTotalBytes
+	case "mailfrom":
+		return zfMailfrom
+	case "rcptto":
+		return zfRcptto
+	case "from":
+		return zfFrom
+	case "to":
+		return zfTo
+	case "cc":
+		return zfCC
+	case "note":
+		return zfNote
+	case "src":
+		return zfSrc
+	case "dst":
+		return zfDst
+	case "seen.indicator":
+		return zfSeenIndicator
+	case "seen.indicator_type":
+		return zfSeenIndicatorType
+	case "port_num":
+		return zfPortNum
+	case "port_proto":
+		return zfPortProto
+	case "conn_state":
+		return zfConnState
+	case "call_id":
+		return zfCallID
+	case "request_type":
+		return zfRequestType
+	case "assigned_addr":
+		return zfAssignedAddr
+	case "host_name":
+		return zfHostName
 	}
-	return m
-}()
-
-func zeekFieldOf(name []byte) zeekField { return zeekFieldByName[string(name)] }
+	return zfNone
+}
 
 // How a zeekRule reads a field's values.
 const (
