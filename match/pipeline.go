@@ -101,7 +101,9 @@ func (p *Pipeline) Run(ctx context.Context, source string, r io.Reader) (Stats, 
 			return Stats{}, fmt.Errorf("%s: %w", source, err)
 		}
 	}
-	sample, _ := br.Peek(sampleSize)
+	// Sample only what has arrived: a live stream must not wait for more.
+	br.Peek(1)
+	sample, _ := br.Peek(min(sampleSize, br.Buffered()))
 	sample = append([]byte(nil), sample...)
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,48 @@ func TestPipelineUnreadable(t *testing.T) {
 	p := NewPipeline(PipelineConfig{Format: EVE{}, Matcher: pipelineIndex(t, "[domain-name:value = 'a.example']")})
 	if _, err := p.Run(t.Context(), "mixed", strings.NewReader("{bad\n"+dnsLine("2026-01-01T00:00:00Z", "b.example"))); err != nil {
 		t.Errorf("Run with one good line: %v", err)
+	}
+}
+
+// TestPipelineLive checks that the first records of a live stream are
+// matched as they arrive, before the stream has sent a sample's worth or
+// ended, in JSON and in Zeek's tab-separated format alike.
+func TestPipelineLive(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format Format
+		input  string
+	}{
+		{"eve", EVE{}, dnsLine("2026-01-01T00:00:00Z", "a.example")},
+		{"zeek tsv", Zeek{}, "#separator \\x09\n#fields\tts\tquery\n#types\ttime\tstring\n#path\tdns\n1767225600.0\ta.example\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			hit := make(chan struct{}, 1)
+			p := NewPipeline(PipelineConfig{Format: tc.format, Matcher: pipelineIndex(t, "[domain-name:value = 'a.example']"), Workers: 1,
+				OnProgress: func(st Stats) {
+					if st.Hits > 0 {
+						select {
+						case hit <- struct{}{}:
+						default:
+						}
+					}
+				}})
+			done := make(chan error, 1)
+			go func() { _, err := p.Run(t.Context(), "live", pr); done <- err }()
+			if _, err := io.WriteString(pw, tc.input); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-hit:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no hit within 10s of the line's arrival; the pipeline waits for more input")
+			}
+			pw.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -617,12 +617,12 @@ var ErrZeekHeader = errors.New("malformed Zeek log header; a tab-separated Zeek 
 func readZeekHeader(r *bufio.Reader, path string) (*ZeekTSV, error) {
 	t := &ZeekTSV{path: path, sep: []byte{'\t'}, setSep: []byte{','}, empty: []byte("(empty)"), unset: []byte("-")}
 	var types [][]byte
-	b, _ := r.Peek(r.Size())
+	b, err := peekHeader(r)
+	if err != nil {
+		return nil, err
+	}
 	for n := 1; len(b) > 0 && b[0] == '#'; n++ {
-		line, rest, ok := bytes.Cut(b, []byte("\n"))
-		if !ok && len(b) == r.Size() {
-			return nil, fmt.Errorf("header line %d: %w: the header is longer than %d bytes", n, ErrZeekHeader, r.Size())
-		}
+		line, rest, _ := bytes.Cut(b, []byte("\n"))
 		b = rest
 		line = bytes.TrimRight(line, "\r")
 		if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
@@ -663,6 +663,32 @@ func readZeekHeader(r *bufio.Reader, path string) (*ZeekTSV, error) {
 	}
 	t.container[zfNone] = false
 	return t, nil
+}
+
+// peekHeader returns the header lines at the start of r, without
+// consuming them. It waits for no more input than it needs, so that a
+// live stream's first records are not held back.
+func peekHeader(r *bufio.Reader) ([]byte, error) {
+	for n := 1; ; {
+		b, err := r.Peek(n)
+		end := 0
+		for end < len(b) && b[end] == '#' {
+			i := bytes.IndexByte(b[end:], '\n')
+			if i < 0 {
+				break
+			}
+			end += i + 1
+		}
+		switch {
+		case end < len(b) && b[end] != '#':
+			return b[:end], nil // the first record starts here
+		case err != nil:
+			return b, nil // the input ends within the header
+		case n == r.Size():
+			return nil, fmt.Errorf("%w: the header is longer than %d bytes", ErrZeekHeader, r.Size())
+		}
+		n = min(max(r.Buffered(), n+1), r.Size())
+	}
 }
 
 // Parse implements [Format]. Comment lines (#close) are not records; a

@@ -137,7 +137,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Token, "token", os.Getenv("ENTENTE_TOKEN"), "bearer token for the node (default $ENTENTE_TOKEN)")
 	fs.StringVar(&c.Fingerprint, "fingerprint", "", "trust only the node certificate with this SHA-256 `fingerprint`, as serve prints it")
 	fs.StringVar(&c.CACert, "cacert", "", "PEM file of certificates to trust for the node")
-	fs.StringVar(&c.Format, "format", "", "log format: eve, zeek or jsonl")
+	fs.StringVar(&c.Format, "format", "", "log format: eve (Suricata EVE JSON), zeek (JSON or tab-separated) or jsonl")
 	fs.StringVar(&c.Mapping, "mapping", "", "field mapping file for --format jsonl")
 	fs.StringVar(&c.Identity, "identity", "", "the agency's identity id, written as where_sighted_refs")
 	fs.DurationVar(&c.Window, "window", 0, "aggregate hits per indicator over this period (0: the whole run)")
