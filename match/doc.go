@@ -11,8 +11,9 @@
 // span several observations (AND, OR, FOLLOWEDBY and their qualifiers) run
 // in a [Window] engine with bounded state.
 //
-// Log formats ([EVE] for Suricata, [Zeek], and [JSON] lines through a
-// [Mapping]) scan only the fields the index needs and produce [Record]
+// Log formats ([EVE] for Suricata, [Zeek] as JSON or in its tab-separated
+// form, and [JSON] lines through a [Mapping]) scan only the fields the
+// index needs, as each log type means them, and produce [Record]
 // values: flat lists of observed STIX cyber-observable properties. A
 // [Stream] cuts any io.Reader into lines in bounded memory, parses and
 // scans them on every core, and reports hits and malformed lines in input
