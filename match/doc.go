@@ -11,14 +11,17 @@
 // span several observations (AND, OR, FOLLOWEDBY and their qualifiers) run
 // in a [Window] engine with bounded state.
 //
-// Log formats ([EVE] for Suricata, [Zeek], and [JSON] lines through a
-// [Mapping]) scan only the fields the index needs and produce [Record]
+// Log formats ([EVE] for Suricata, [Zeek] as JSON or in its tab-separated
+// form, and [JSON] lines through a [Mapping]) scan only the fields the
+// index needs, as each log type means them, and produce [Record]
 // values: flat lists of observed STIX cyber-observable properties. A
 // [Stream] cuts any io.Reader into lines in bounded memory, parses and
 // scans them on every core, and reports hits and malformed lines in input
 // order. A [Matcher] holds the current index, which a reload swaps
 // atomically, and an [Aggregator] folds the hits into STIX 2.1 sighting
-// objects (section 5.2) with their observed-data evidence.
+// objects (section 5.2) with their observed-data evidence. A [Pipeline]
+// puts these together (readers, engine, sightings) behind a few hooks, for
+// entente match and for the node alike.
 //
 // Addresses, domain names and URL hosts are looked up in the canonical form
 // of pattern.Canonical, on both sides: indicators are filed in it and log

@@ -1,6 +1,9 @@
 package match
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // A Format turns one log line into a Record. Parse fills rec, which the
 // caller has reset and numbered; an error means the line is malformed.
@@ -8,6 +11,11 @@ import "bytes"
 type Format interface {
 	Parse(line []byte, rec *Record) error
 }
+
+// errNotRecord is what Parse returns for a line that is well-formed but
+// holds no record, such as a header or comment line; a [Stream] neither
+// counts nor reports it.
+var errNotRecord = errors.New("not a record")
 
 // EVE reads Suricata EVE JSON (one event per line). It maps the flow,
 // alert, dns, http, tls, fileinfo and smtp events, and the email object that
@@ -23,7 +31,7 @@ func (EVE) Parse(line []byte, rec *Record) error {
 		case "timestamp":
 			v, ok, err := s.str()
 			if err == nil && ok {
-				rec.Time = parseTimestamp(v)
+				rec.setTime(v)
 			}
 			return err
 		case "src_ip":
@@ -61,12 +69,42 @@ func (EVE) Parse(line []byte, rec *Record) error {
 	return s.end()
 }
 
+// stringProp records a string member as p. A value of another JSON type is
+// skipped: real logs put odd types in familiar names, and the rest of the
+// line is still worth reading.
 func (s *scanner) stringProp(rec *Record, p Property) error {
-	v, ok, err := s.str()
-	if err == nil && ok && len(v) > 0 {
+	v, err := s.optStr()
+	if err == nil && len(v) > 0 {
 		rec.Add(p, v)
 	}
 	return err
+}
+
+// optStr reads a string, or skips a value of any other type and returns
+// nil.
+func (s *scanner) optStr() ([]byte, error) {
+	if !s.at('"') {
+		return nil, s.skip()
+	}
+	v, _, err := s.str()
+	return v, err
+}
+
+// at reports whether the next value starts with c.
+func (s *scanner) at(c byte) bool { return s.i < len(s.b) && s.b[s.i] == c }
+
+// objects calls elem for each element of an array that is an object, and
+// skips the others.
+func (s *scanner) objects(elem func() error) error {
+	if !s.at('[') {
+		return s.skip()
+	}
+	return s.array(func() error {
+		if !s.at('{') {
+			return s.skip()
+		}
+		return elem()
+	})
 }
 
 func (s *scanner) intProp(rec *Record, p Property) error {
@@ -81,61 +119,67 @@ func (s *scanner) intProp(rec *Record, p Property) error {
 // 0–65535.
 func isPort(p Property) bool { return p == SrcPort || p == DstPort }
 
+// stringList records a string, or each string of an array, as p.
 func (s *scanner) stringList(rec *Record, p Property) error {
-	if s.i < len(s.b) && s.b[s.i] != '[' {
+	if !s.at('[') {
 		return s.stringProp(rec, p)
 	}
 	return s.array(func() error { return s.stringProp(rec, p) })
 }
 
-// eveDNS reads both the version 2 layout (rrname at the top, answers[]) and
-// the version 3 one (queries[] and answers[]), and the grouped answers.
+// eveDNS reads every layout Suricata 5 to 8 writes a DNS transaction in,
+// for dns events and the dns object of alerts alike:
+//
+//   - version 1 (one event per query or answer record): rrname, rrtype and
+//     rdata at the top;
+//   - version 2 answers: rrname at the top, the records in answers[] and
+//     grouped{};
+//   - version 3 (Suricata 8): queries[], answers[] and grouped{};
+//   - alerts of Suricata 6 and 7: the queries in query[] and the response
+//     in answer{}, itself a version 2 answer.
+//
+// Query and answer names are domain names; A and AAAA data are what a name
+// resolves to, and CNAME data another name. A member of an unexpected JSON
+// type is skipped.
 func (s *scanner) eveDNS(rec *Record) error {
-	return s.object(func(key []byte) error {
-		switch string(key) {
-		case "rrname":
-			return s.stringProp(rec, DomainName)
-		case "queries":
-			return s.array(func() error {
-				return s.object(func(key []byte) error {
-					if string(key) == "rrname" {
-						return s.stringProp(rec, DomainName)
-					}
-					return s.skip()
-				})
-			})
-		case "answers":
-			return s.array(func() error { return s.dnsAnswer(rec) })
-		case "grouped":
-			return s.object(func(key []byte) error {
-				switch string(key) {
-				case "A", "AAAA":
-					return s.stringList(rec, ResolvesTo)
-				case "CNAME":
-					return s.stringList(rec, DomainName)
-				}
-				return s.skip()
-			})
-		}
+	if !s.at('{') {
 		return s.skip()
-	})
-}
-
-func (s *scanner) dnsAnswer(rec *Record) error {
+	}
 	var rrtype, rdata []byte
 	err := s.object(func(key []byte) error {
 		var err error
 		switch string(key) {
+		case "rrname":
+			return s.onceProp(rec, DomainName)
 		case "rrtype":
-			rrtype, _, err = s.str()
+			rrtype, err = s.optStr()
 		case "rdata":
-			if s.i < len(s.b) && s.b[s.i] == '"' {
-				rdata, _, err = s.str()
-			} else {
-				err = s.skip()
+			rdata, err = s.optStr()
+		case "query", "queries", "answers":
+			if s.at('{') {
+				return s.eveDNS(rec)
 			}
+			return s.objects(func() error { return s.eveDNS(rec) })
+		case "answer":
+			if s.at('[') {
+				return s.objects(func() error { return s.eveDNS(rec) })
+			}
+			return s.eveDNS(rec)
+		case "grouped":
+			if !s.at('{') {
+				return s.skip()
+			}
+			return s.object(func(key []byte) error {
+				switch string(key) {
+				case "A", "AAAA":
+					return s.onceList(rec, ResolvesTo)
+				case "CNAME":
+					return s.onceList(rec, DomainName)
+				}
+				return s.skip()
+			})
 		default:
-			err = s.skip()
+			return s.skip()
 		}
 		return err
 	})
@@ -144,11 +188,29 @@ func (s *scanner) dnsAnswer(rec *Record) error {
 	}
 	switch string(rrtype) {
 	case "A", "AAAA":
-		rec.Add(ResolvesTo, rdata)
+		rec.addOnce(ResolvesTo, rdata)
 	case "CNAME":
-		rec.Add(DomainName, rdata)
+		rec.addOnce(DomainName, rdata)
 	}
 	return nil
+}
+
+// onceProp is stringProp for values that a DNS record repeats (names in
+// the query and the answers, data in answers and grouped).
+func (s *scanner) onceProp(rec *Record, p Property) error {
+	v, err := s.optStr()
+	if err == nil && len(v) > 0 {
+		rec.addOnce(p, v)
+	}
+	return err
+}
+
+// onceList is stringList for repeated DNS values.
+func (s *scanner) onceList(rec *Record, p Property) error {
+	if !s.at('[') {
+		return s.onceProp(rec, p)
+	}
+	return s.array(func() error { return s.onceProp(rec, p) })
 }
 
 func (s *scanner) eveHTTP(rec *Record) error {

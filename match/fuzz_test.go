@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -10,13 +11,15 @@ import (
 
 // fuzzReader checks that a format never panics, and that whatever it
 // accepts converts to STIX objects.
-func fuzzReader(f *testing.F, format Format, sample string) {
-	data, err := os.ReadFile(filepath.Join("testdata", "readers", sample))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for line := range bytes.Lines(data) {
-		f.Add(bytes.TrimRight(line, "\n"))
+func fuzzReader(f *testing.F, format Format, samples ...string) {
+	for _, sample := range samples {
+		data, err := os.ReadFile(filepath.Join("testdata", "readers", sample))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for line := range bytes.Lines(data) {
+			f.Add(bytes.TrimRight(line, "\n"))
+		}
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var rec Record
@@ -29,8 +32,40 @@ func fuzzReader(f *testing.F, format Format, sample string) {
 	})
 }
 
-func FuzzEVE(f *testing.F)  { fuzzReader(f, EVE{}, "eve.jsonl") }
-func FuzzZeek(f *testing.F) { fuzzReader(f, Zeek{}, "zeek.jsonl") }
+func FuzzEVE(f *testing.F)  { fuzzReader(f, EVE{}, "eve.jsonl", "eve-dns.jsonl") }
+func FuzzZeek(f *testing.F) { fuzzReader(f, Zeek{}, "zeek.jsonl", "zeek-logs.jsonl") }
+
+// FuzzZeekTSV feeds whole tab-separated logs, header included: reading
+// the header and each line must not panic, and what parses must convert
+// to STIX objects.
+func FuzzZeekTSV(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "readers", "dns.log"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte("#separator \\x09\n#fields\tts\tid.orig_h\tanswers\n#types\ttime\taddr\tset[addr]\n1.5\t10.0.0.1\t10.0.0.2,10.0.0.3\n"))
+	f.Add([]byte("#separator ,\n#set_separator,;\n#fields,host,service\n#path,known_services\n10.0.0.1,HTTP;SSL\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		format, err := Zeek{}.ForInput("fuzz.log", bufio.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			return
+		}
+		for line := range bytes.Lines(data) {
+			line = bytes.TrimRight(line, "\r\n")
+			if len(line) == 0 {
+				continue
+			}
+			var rec Record
+			if err := format.Parse(line, &rec); err != nil {
+				continue
+			}
+			if _, err := rec.Objects(); err != nil {
+				t.Fatalf("Objects after a successful Parse of %q: %v", line, err)
+			}
+		}
+	})
+}
 
 func FuzzJSON(f *testing.F) {
 	data, err := os.ReadFile(filepath.Join("testdata", "readers", "generic.mapping.json"))

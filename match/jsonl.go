@@ -160,7 +160,7 @@ func (s *scanner) mappedLeaf(n *fieldNode, rec *Record) error {
 		}
 		switch {
 		case n.time:
-			rec.Time = parseTimestamp(v)
+			rec.setTime(v)
 		case len(v) > 0 && !props[n.prop].integer:
 			rec.Add(n.prop, v)
 		}

@@ -180,7 +180,8 @@ type Record struct {
 	Time   time.Time // observation time; zero when the line has none
 	Values []Value
 
-	scratch []byte // backing store for unescaped and assembled values
+	scratch  []byte // backing store for unescaped and assembled values
+	zoneless bool   // Time was written without an offset and read as UTC
 }
 
 // Add appends a value for p.
@@ -188,10 +189,21 @@ func (r *Record) Add(p Property, data []byte) {
 	r.Values = append(r.Values, Value{Prop: p, Data: data})
 }
 
+// addOnce appends a value for p unless r holds it already.
+func (r *Record) addOnce(p Property, data []byte) {
+	for _, v := range r.Values {
+		if v.Prop == p && string(v.Data) == string(data) {
+			return
+		}
+	}
+	r.Add(p, data)
+}
+
 // reset clears r for reuse, keeping its buffers.
 func (r *Record) reset() {
 	r.Line = 0
 	r.Time = time.Time{}
+	r.zoneless = false
 	r.Values = r.Values[:0]
 	r.scratch = r.scratch[:0]
 }

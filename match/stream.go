@@ -50,7 +50,7 @@ func (b *BadLine) Unwrap() error { return b.Err }
 // Stats counts what a Stream has seen.
 type Stats struct {
 	Bytes    int64
-	Lines    int64 // non-empty lines
+	Lines    int64 // non-empty lines, but for headers and comments of formats that have them
 	BadLines int64
 	Hits     int64
 }
@@ -67,6 +67,9 @@ type Stream struct {
 	// as bad and skipped. 0 means 1 MiB.
 	MaxLine int
 	Now     func() time.Time // the time of records without one; nil means time.Now
+	// Location is the zone of timestamps written without an offset
+	// ("2025-11-28T21:49:11.017869"); nil means UTC.
+	Location *time.Location
 
 	OnHit      func(Hit)
 	OnBadLine  func(*BadLine)
@@ -341,9 +344,16 @@ func (s *Stream) work(ctx context.Context, source string, maxLine int, in <-chan
 			rec.reset()
 			rec.Line = n
 			if err := s.Format.Parse(line, &rec); err != nil {
+				if err == errNotRecord {
+					res.stats.Lines--
+					continue
+				}
 				res.stats.BadLines++
 				res.bad = append(res.bad, &BadLine{Source: source, Line: n, Err: err})
 				continue
+			}
+			if rec.zoneless && s.Location != nil && s.Location != time.UTC {
+				rec.Time = inZone(rec.Time, s.Location)
 			}
 			if sc == nil {
 				continue

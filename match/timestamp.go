@@ -4,15 +4,31 @@ import (
 	"time"
 )
 
+// setTime sets the record's time from a timestamp string; see
+// parseTimestamp. A timestamp without an offset is read as UTC and marked,
+// so that a [Stream] with a Location can read it in that zone instead.
+func (r *Record) setTime(b []byte) {
+	r.Time, r.zoneless = parseTimestamp(b)
+}
+
+// inZone reads a zoneless time's clock reading in loc.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), loc).UTC()
+}
+
 // parseTimestamp reads the timestamps logs write: RFC 3339
-// ("2026-11-26T08:30:00.123456Z", "+01:00") and Suricata's variant with a
-// colon-less offset ("2026-11-26T08:30:00.123456+0000"). It returns the zero
-// time for anything else. It avoids time.Parse, which costs more than
-// scanning the rest of a typical line.
-func parseTimestamp(b []byte) time.Time {
+// ("2026-11-26T08:30:00.123456Z", "+01:00"), Suricata's variant with a
+// colon-less offset ("2026-11-26T08:30:00.123456+0000"), and either without
+// an offset ("2025-11-28T21:49:11.017869"), which it reads as UTC and
+// reports as zoneless. It returns the zero time for anything else. It
+// avoids time.Parse, which costs more than scanning the rest of a typical
+// line.
+func parseTimestamp(b []byte) (t time.Time, zoneless bool) {
 	const base = len("2006-01-02T15:04:05")
 	if len(b) < base || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
-		return time.Time{}
+		return time.Time{}, false
 	}
 	num := func(i, n int) int {
 		v := 0
@@ -27,7 +43,7 @@ func parseTimestamp(b []byte) time.Time {
 	year, month, day := num(0, 4), num(5, 2), num(8, 2)
 	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
 	if year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 60 {
-		return time.Time{}
+		return time.Time{}, false
 	}
 	rest := b[base:]
 	nsec := 0
@@ -38,28 +54,30 @@ func parseTimestamp(b []byte) time.Time {
 			scale /= 10
 		}
 		if i == 1 {
-			return time.Time{}
+			return time.Time{}, false
 		}
 		rest = rest[i:]
 	}
 	offset := 0
 	switch {
+	case len(rest) == 0:
+		zoneless = true
 	case len(rest) == 1 && rest[0] == 'Z':
 	case len(rest) == 5 && (rest[0] == '+' || rest[0] == '-'):
 		offset = offsetOf(rest, 1, 3)
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
 		offset = offsetOf(rest, 1, 4)
 	default:
-		return time.Time{}
+		return time.Time{}, false
 	}
 	if offset == -1 {
-		return time.Time{}
+		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	if t.Day() != day {
-		return time.Time{} // 31 February and the like
+		return time.Time{}, false // 31 February and the like
 	}
-	return t.Add(-time.Duration(offset) * time.Second)
+	return t.Add(-time.Duration(offset) * time.Second), zoneless
 }
 
 // offsetOf reads ±hh and mm at the given positions of a zone offset,

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // --timezone works on hosts without a zone database
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -53,6 +52,9 @@ type matchConfig struct {
 	// Reload re-reads the indicators at this interval and swaps the new
 	// index in without pausing the logs; 0 reads them once.
 	Reload time.Duration
+	// Timezone is the zone of log timestamps written without an offset:
+	// an IANA name ("Europe/Paris"), "UTC" (the default) or "Local".
+	Timezone string
 	// Logs are the files to read; none or "-" means standard input.
 	Logs []string
 }
@@ -94,7 +96,22 @@ func (c *matchConfig) validate() error {
 	if c.Reload < 0 {
 		return fmt.Errorf("--reload %s: must not be negative", c.Reload)
 	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// location returns the zone that --timezone names.
+func (c *matchConfig) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("--timezone %q: %v; want an IANA zone name such as Europe/Paris, UTC or Local", c.Timezone, err)
+	}
+	return loc, nil
 }
 
 // runMatch implements entente match. Exit status: 0 when something
@@ -109,7 +126,8 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: entente match (--indicators FILE | --node URL --collection ID) --format eve|zeek|jsonl [--mapping FILE] [flags] [LOG...]")
 		fmt.Fprintln(env.Stderr, "       entente match bench [flags]")
-		fmt.Fprintln(env.Stderr, "\nLOG may be gzip-compressed; none or - reads standard input. Exit status: 0 matched, 1 nothing matched, 2 failed.")
+		fmt.Fprintln(env.Stderr, "\nLOG may be gzip-compressed; none or - reads standard input. Timestamps without an offset are read as UTC unless --timezone names their zone.")
+		fmt.Fprintln(env.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 failed.")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.Indicators, "indicators", "", "STIX bundle (or JSON lines of STIX objects) holding the indicators")
@@ -119,7 +137,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Token, "token", os.Getenv("ENTENTE_TOKEN"), "bearer token for the node (default $ENTENTE_TOKEN)")
 	fs.StringVar(&c.Fingerprint, "fingerprint", "", "trust only the node certificate with this SHA-256 `fingerprint`, as serve prints it")
 	fs.StringVar(&c.CACert, "cacert", "", "PEM file of certificates to trust for the node")
-	fs.StringVar(&c.Format, "format", "", "log format: eve, zeek or jsonl")
+	fs.StringVar(&c.Format, "format", "", "log format: eve (Suricata EVE JSON), zeek (JSON or tab-separated) or jsonl")
 	fs.StringVar(&c.Mapping, "mapping", "", "field mapping file for --format jsonl")
 	fs.StringVar(&c.Identity, "identity", "", "the agency's identity id, written as where_sighted_refs")
 	fs.DurationVar(&c.Window, "window", 0, "aggregate hits per indicator over this period (0: the whole run)")
@@ -127,6 +145,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Out, "out", "", "write the sightings to this file (default: standard output)")
 	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	fs.DurationVar(&c.Reload, "reload", 0, "re-read the indicators at this interval, for long runs on stdin (0: once)")
+	fs.StringVar(&c.Timezone, "timezone", "UTC", "read log timestamps written without an offset in this `zone` (IANA name, UTC or Local)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{Code: 2}
 	}
@@ -202,12 +221,12 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		defer f.Close()
 		out = f
 	}
-	agg := match.NewAggregator(match.SightingConfig{Identity: c.Identity, Window: c.Window})
-	var written []*stix.Object
-	emit := func(objs []*stix.Object) error {
-		if len(objs) == 0 {
-			return nil
-		}
+	loc, err := c.location()
+	if err != nil {
+		return err
+	}
+	var bundle []*stix.Object // written at the end, for --output bundle
+	sink := func(ctx context.Context, objs []*stix.Object) error {
 		if client != nil {
 			if err := postObjects(ctx, client, root, c.Collection, objs); err != nil {
 				return err
@@ -216,85 +235,58 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		if c.Output == "jsonl" {
 			return match.WriteJSONLines(out, objs)
 		}
-		written = append(written, objs...)
+		bundle = append(bundle, objs...)
 		return nil
 	}
-
-	s := &match.Stream{
-		Format:  format,
-		Matcher: matcher,
-		Window:  match.NewWindow(),
-		Workers: c.Workers,
-	}
-	var hits, bad int64
-	var latest time.Time
-	s.OnHit = func(h match.Hit) {
-		hits++
-		agg.Add(h)
-		if h.Time.After(latest) {
-			latest = h.Time
-		}
-	}
 	const maxReported = 20
-	s.OnBadLine = func(b *match.BadLine) {
-		if bad++; bad <= maxReported {
-			fmt.Fprintf(stderr, "entente match: %v\n", b)
-		}
-	}
-	var flushErr error
+	var bad int64
 	bar := newProgress(env.Stderr, stderr)
-	var total match.Stats
 	began := time.Now()
-	for _, name := range inputs(c.Logs) {
-		base := total
-		s.OnProgress = func(st match.Stats) {
+	p := match.NewPipeline(match.PipelineConfig{
+		Format:      format,
+		Matcher:     matcher,
+		Workers:     c.Workers,
+		Location:    loc,
+		Sightings:   match.SightingConfig{Identity: c.Identity, Window: c.Window},
+		Incremental: c.Output == "jsonl",
+		Sink:        sink,
+		OnBadLine: func(b *match.BadLine) {
+			if bad++; bad <= maxReported {
+				fmt.Fprintf(stderr, "entente match: %v\n", b)
+			}
+		},
+		OnProgress: func(st match.Stats) {
 			if bar != nil {
-				cur := addStats(base, st)
-				secs := time.Since(began).Seconds()
-				bar.Describe(fmt.Sprintf("%.0f lines/s, %d matches, %d bad lines", float64(cur.Lines)/secs, hits, cur.BadLines))
-				_ = bar.Set64(cur.Bytes)
+				bar.Describe(fmt.Sprintf("%.0f lines/s, %d matches, %d bad lines", float64(st.Lines)/time.Since(began).Seconds(), st.Hits, st.BadLines))
+				_ = bar.Set64(st.Bytes)
 			}
-			// Streams of JSON lines can hand over sightings whose window closed.
-			if c.Window > 0 && c.Output == "jsonl" && flushErr == nil {
-				objs, err := agg.Flush(latest.Add(-c.Window))
-				if err == nil {
-					err = emit(objs)
-				}
-				flushErr = err
-			}
-		}
-		st, err := matchInput(ctx, s, name, env.Stdin)
-		total = addStats(total, st)
-		if err != nil {
+		},
+	})
+	for _, name := range inputs(c.Logs) {
+		if err := matchInput(ctx, p, name, env.Stdin); err != nil {
 			return err
-		}
-		if flushErr != nil {
-			return flushErr
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(stderr)
 	}
-	objs, err := agg.Flush(time.Time{})
-	if err == nil {
-		err = emit(objs)
-	}
+	total, err := p.Finish(ctx)
 	if err != nil {
 		return err
 	}
-	if c.Output == "bundle" && len(written) > 0 {
-		if err := match.WriteBundle(out, written, nil); err != nil {
+	if c.Output == "bundle" && len(bundle) > 0 {
+		if err := match.WriteBundle(out, bundle, nil); err != nil {
 			return err
 		}
 	}
 	elapsed := time.Since(began)
 	fmt.Fprintf(stderr, "entente match: %d lines (%.1f MB) in %s, %.0f lines/s; %d matches; %d bad lines\n",
-		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), hits, total.BadLines)
+		total.Lines, float64(total.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(total.Lines)/elapsed.Seconds(), total.Hits, total.BadLines)
 	if bad > maxReported {
 		fmt.Fprintf(stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
 	}
-	if hits == 0 {
+	if total.Hits == 0 {
 		return &exitError{Code: 1}
 	}
 	return nil
@@ -332,10 +324,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func addStats(a, b match.Stats) match.Stats {
-	return match.Stats{Bytes: a.Bytes + b.Bytes, Lines: a.Lines + b.Lines, BadLines: a.BadLines + b.BadLines, Hits: a.Hits + b.Hits}
-}
-
 func inputs(logs []string) []string {
 	if len(logs) == 0 {
 		return []string{"-"}
@@ -343,37 +331,19 @@ func inputs(logs []string) []string {
 	return logs
 }
 
-// matchInput streams one file (or stdin for "-"), decompressing gzip,
-// which it recognizes by its magic number rather than the file name.
-func matchInput(ctx context.Context, s *match.Stream, name string, stdin io.Reader) (match.Stats, error) {
-	var r io.Reader = stdin
-	source := "stdin"
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return match.Stats{}, err
-		}
-		defer f.Close()
-		r, source = f, name
+// matchInput runs one file, or standard input for "-", through p.
+func matchInput(ctx context.Context, p *match.Pipeline, name string, stdin io.Reader) error {
+	if name == "-" {
+		_, err := p.Run(ctx, "stdin", stdin)
+		return err
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return match.Stats{}, fmt.Errorf("%s: %w", source, err)
-		}
-		defer zr.Close()
-		st, err := s.Run(ctx, source, zr)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", source, err)
-		}
-		return st, err
-	}
-	st, err := s.Run(ctx, source, br)
+	f, err := os.Open(name)
 	if err != nil {
-		err = fmt.Errorf("%s: %w", source, err)
+		return err
 	}
-	return st, err
+	defer f.Close()
+	_, err = p.Run(ctx, name, f)
+	return err
 }
 
 func openFormat(c *matchConfig) (match.Format, error) {
@@ -400,52 +370,11 @@ func readIndicators(path string) ([]match.Indicator, []error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var objs []*stix.Object
-	var probe struct {
-		Type string `json:"type"`
+	inds, problems, err := match.ParseIndicators(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if json.Unmarshal(data, &probe) == nil && probe.Type == "bundle" {
-		b, err := stix.ParseBundle(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		objs = b.Objects
-	} else {
-		sc := bufio.NewScanner(strings.NewReader(string(data)))
-		sc.Buffer(nil, 16<<20)
-		for n := 1; sc.Scan(); n++ {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			o, err := stix.Parse(sc.Bytes())
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s:%d: %w (want a STIX bundle, or one STIX object per line)", path, n, err)
-			}
-			objs = append(objs, o)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	inds, problems := indicatorsOf(objs)
 	return inds, problems, nil
-}
-
-func indicatorsOf(objs []*stix.Object) ([]match.Indicator, []error) {
-	var inds []match.Indicator
-	var problems []error
-	for _, o := range objs {
-		if o.Type != "indicator" {
-			continue
-		}
-		ind, err := match.IndicatorFromObject(o)
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		inds = append(inds, ind)
-	}
-	return inds, problems
 }
 
 func reportProblems(w io.Writer, what string, problems []error) {
@@ -515,26 +444,18 @@ func dialNode(ctx context.Context, c *matchConfig) (*taxii.Client, string, error
 }
 
 func fetchIndicators(ctx context.Context, client *taxii.Client, root, collection string) ([]match.Indicator, []error, error) {
-	q := taxii.Query{Types: []string{"indicator"}}
 	var objs []*stix.Object
-	for {
-		env, _, err := client.Objects(ctx, root, collection, q)
+	for raw, err := range client.AllObjects(ctx, root, collection, taxii.Query{Types: []string{"indicator"}}) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("fetching indicators from collection %s: %w", collection, err)
 		}
-		for i, raw := range env.Objects {
-			o, err := stix.Parse(raw)
-			if err != nil {
-				return nil, nil, fmt.Errorf("collection %s: object %d of a page: %w", collection, i, err)
-			}
-			objs = append(objs, o)
+		o, err := stix.Parse(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("collection %s: object %d: %w", collection, len(objs)+1, err)
 		}
-		if !env.More || env.Next == "" {
-			break
-		}
-		q.Next = env.Next
+		objs = append(objs, o)
 	}
-	inds, problems := indicatorsOf(objs)
+	inds, problems := match.IndicatorsOf(objs)
 	return inds, problems, nil
 }
 

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +65,9 @@ func TestMatchCommand(t *testing.T) {
 	plain := writeMatchFile(t, "eve.json", []byte(matchLog))
 	gz := writeMatchFile(t, "eve.json.gz", gzipMatch(t, matchLog))
 	identity := "identity--d0000000-0000-4000-8000-000000000001"
+	zeekTSV := writeMatchFile(t, "dns.log", []byte("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"+
+		"#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n#types\ttime\taddr\tport\taddr\tport\tenum\tstring\tvector[string]\n"+
+		"1795681802.500000\t10.20.30.42\t53000\t10.0.0.53\t53\tudp\tc2.evil.example\t198.51.100.23\n#close\t2025-11-26-09-00-00\n"))
 
 	for _, tc := range []struct {
 		name     string
@@ -107,6 +115,10 @@ func TestMatchCommand(t *testing.T) {
 		{name: "missing log", args: []string{"--indicators", inds, "--format", "eve", filepath.Join(t.TempDir(), "nope")}, code: 2, stderr: []string{"no such file"}},
 		{name: "missing indicators", args: []string{"--indicators", filepath.Join(t.TempDir(), "nope"), "--format", "eve"}, code: 2},
 		{name: "bad flag", args: []string{"--frobnicate"}, code: 2},
+		{name: "zeek tab-separated", args: []string{"--indicators", inds, "--format", "zeek", zeekTSV}, code: 0, stderr: []string{"1 lines", "1 matches", "0 bad lines"}, sighting: true},
+		{name: "zeek tab-separated as eve", args: []string{"--indicators", inds, "--format", "eve", zeekTSV}, code: 2, stderr: []string{"Zeek's tab-separated format"}},
+		{name: "JSON array", stdin: `[{"timestamp":"2026-11-26T08:30:02Z","event_type":"dns","dns":{"rrname":"c2.evil.example"}}]` + "\n",
+			args: []string{"--indicators", inds, "--format", "eve"}, code: 2, stderr: []string{"stdin: none of its 1 lines could be read", "JSON array"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runMatchCmd(t, tc.stdin, append([]string{"match"}, tc.args...)...)
@@ -268,5 +280,71 @@ func TestMatchReload(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"type":"sighting"`) {
 		t.Errorf("no sighting in:\n%s", out.String())
+	}
+}
+
+// TestMatchTimezone checks that timestamps without an offset date the
+// sightings as UTC, or in the zone --timezone names.
+func TestMatchTimezone(t *testing.T) {
+	inds := writeMatchFile(t, "indicators.json", []byte(matchIndicators))
+	line := `{"timestamp":"2026-11-28T21:49:11.017869","event_type":"dns","dns":{"rrname":"c2.evil.example"}}` + "\n"
+	for _, tc := range []struct {
+		zone, want string
+	}{
+		{"", `"first_seen":"2026-11-28T21:49:11.017Z"`},
+		{"Europe/Paris", `"first_seen":"2026-11-28T20:49:11.017Z"`},
+	} {
+		args := []string{"match", "--indicators", inds, "--format", "eve", "--output", "jsonl"}
+		if tc.zone != "" {
+			args = append(args, "--timezone", tc.zone)
+		}
+		code, stdout, stderr := runMatchCmd(t, line, args...)
+		if code != 0 {
+			t.Fatalf("--timezone %q: exit %d; stderr:\n%s", tc.zone, code, stderr)
+		}
+		if !strings.Contains(stdout, tc.want) {
+			t.Errorf("--timezone %q: output lacks %s:\n%s", tc.zone, tc.want, stdout)
+		}
+	}
+	code, _, stderr := runMatchCmd(t, line, "match", "--indicators", inds, "--format", "eve", "--timezone", "Mars/Olympus")
+	if code != 2 || !strings.Contains(stderr, "--timezone") {
+		t.Errorf("unknown zone: exit %d, want 2 naming --timezone; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestMatchNodeRepeatedNext runs against a server that answers every page
+// with more: true and the same next: entente match must stop with an
+// error after a page or two rather than ask for the same page forever.
+func TestMatchNodeRepeatedNext(t *testing.T) {
+	b, err := stix.ParseBundle([]byte(matchIndicators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indicator json.RawMessage
+	for _, o := range b.Objects {
+		if o.ID == "indicator--d0000000-0000-4000-8000-000000000002" {
+			indicator = o.Raw
+		}
+	}
+	var requests atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", taxii.MediaType)
+		json.NewEncoder(w).Encode(map[string]any{"more": true, "next": "same", "objects": []json.RawMessage{indicator}})
+	}))
+	defer srv.Close()
+	ca := writeMatchFile(t, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	log := writeMatchFile(t, "eve.json", []byte(matchLog))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut},
+		[]string{"match", "--node", srv.URL + "/", "--api-root", "api1", "--collection", "c", "--cacert", ca, "--format", "eve", log})
+	if n := requests.Load(); n > 3 {
+		t.Fatalf("%d requests for indicators; the client must stop when next repeats", n)
+	}
+	if code != 2 || !strings.Contains(errOut.String(), "next") {
+		t.Errorf("exit %d, want 2 with an error about next; stderr:\n%s", code, errOut.String())
 	}
 }
