@@ -111,9 +111,9 @@ type Index struct {
 	until  []uint32          // valid_until, Unix seconds rounded down; MaxUint32 = none
 	decide []uint8
 
-	patterns   map[uint32]*pattern.Pattern // decideEval and decideWindow indicators
-	cidrLists  [][]uint32                  // indicators of prefixes shared by several; see cidrList
-	unanchored []uint32                    // evaluated on every record
+	patterns   *lazyPatterns // decideEval and decideWindow indicators
+	cidrLists  [][]uint32    // indicators of prefixes shared by several; see cidrList
+	unanchored []uint32      // evaluated on every record
 
 	stats IndexStats
 }
@@ -210,12 +210,11 @@ type compiled struct {
 // feed does not stop detection.
 func Compile(inds []Indicator) (*Index, []error) {
 	ix := &Index{
-		seed:     maphash.MakeSeed(),
-		ids:      make([][16]byte, len(inds)),
-		from:     make([]uint32, len(inds)),
-		until:    make([]uint32, len(inds)),
-		decide:   make([]uint8, len(inds)),
-		patterns: make(map[uint32]*pattern.Pattern),
+		seed:   maphash.MakeSeed(),
+		ids:    make([][16]byte, len(inds)),
+		from:   make([]uint32, len(inds)),
+		until:  make([]uint32, len(inds)),
+		decide: make([]uint8, len(inds)),
 	}
 	ix.stats.Indicators = len(inds)
 	if len(inds) >= cidrList {
@@ -227,6 +226,7 @@ func Compile(inds []Indicator) (*Index, []error) {
 	var errs []error
 	pathIDs := make(map[string]uint16)
 	b := newExactBuilder(ix.seed, len(inds))
+	var lazy lazyBuilder
 	var keyBuf []byte
 	for i := range inds {
 		n := uint32(i)
@@ -252,8 +252,8 @@ func Compile(inds []Indicator) (*Index, []error) {
 		case decideWindow:
 			ix.stats.Windowed++
 		}
-		if c.pat != nil && c.decide != decideDirect {
-			ix.patterns[n] = c.pat
+		if c.decide != decideDirect {
+			lazy.add(n, inds[i].Pattern)
 		}
 		if c.anchors == nil {
 			ix.unanchored = append(ix.unanchored, n)
@@ -319,6 +319,7 @@ func Compile(inds []Indicator) (*Index, []error) {
 		}
 	}
 	ix.exact = b.build()
+	ix.patterns = buildLazy([]*lazyBuilder{&lazy})
 	for i := range ix.paths {
 		pi := &ix.paths[i]
 		if len(pi.substrLits) > 0 {
@@ -423,6 +424,10 @@ func canonicalUUID(s string) (u uuid.UUID, ok bool) {
 }
 
 func isLowerHexByte(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// pattern returns the parsed pattern of indicator n, for those decided by
+// evaluation; nil for the others.
+func (ix *Index) pattern(n uint32) *pattern.Pattern { return ix.patterns.get(n) }
 
 // id returns the id of indicator number n.
 func (ix *Index) id(n uint32) string {

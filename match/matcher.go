@@ -111,7 +111,7 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 	if len(s.cands) > 0 {
 		obs := s.observation(rec)
 		for _, n := range s.cands {
-			if obs != nil && ix.patterns[n].MatchOne(obs) {
+			if p := ix.pattern(n); obs != nil && p != nil && p.MatchOne(obs) {
 				s.single[0] = rec
 				hit(Hit{Indicator: ix.id(n), Time: t, Records: s.single[:]})
 			}
