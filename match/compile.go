@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"math/bits"
 	"net/netip"
 	"regexp/syntax"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +134,25 @@ type pathInfo struct {
 	always     []uint32 // indicators to evaluate whenever the path has a value
 	normalize  bool     // LIKE and MATCHES lookups see NFC values
 
-	substrLits []substrLiteral // during compilation only
+	// During compilation only:
+	used        bool // something is filed under the path
+	suffixOther bool // some suffix does not start with a dot
+	substrLits  []substrLiteral
+}
+
+// merge adds what another share of the indicators filed under the path.
+func (pi *pathInfo) merge(o *pathInfo) {
+	pi.used = pi.used || o.used
+	pi.eq = pi.eq || o.eq
+	pi.like = pi.like || o.like
+	pi.normalize = pi.normalize || o.normalize
+	pi.suffixOther = pi.suffixOther || o.suffixOther
+	for i := range pi.prefixLens {
+		pi.prefixLens[i] |= o.prefixLens[i]
+		pi.suffixLens[i] |= o.suffixLens[i]
+	}
+	pi.always = append(pi.always, o.always...)
+	pi.substrLits = append(pi.substrLits, o.substrLits...)
 }
 
 // lengthSet is a set of lengths below 256.
@@ -208,6 +228,10 @@ type compiled struct {
 // left out silently; those that cannot be compiled (bad id, invalid pattern)
 // are left out with an *IndicatorError each, so that one bad indicator in a
 // feed does not stop detection.
+//
+// Each CPU compiles a contiguous share of the indicators into tables of its
+// own (see part), and the shares are then joined in order, so that the
+// index does not depend on how the work was split.
 func Compile(inds []Indicator) (*Index, []error) {
 	ix := &Index{
 		seed:   maphash.MakeSeed(),
@@ -220,114 +244,45 @@ func Compile(inds []Indicator) (*Index, []error) {
 	if len(inds) >= cidrList {
 		return ix, []error{fmt.Errorf("match: %d indicators are more than an index holds (%d); split them", len(inds), cidrList-1)}
 	}
-	out := make([]compiled, len(inds))
-	compileAll(inds, out)
+	reg := newPathRegistry()
+	parts := compileAll(ix, inds, reg)
 
-	var errs []error
-	pathIDs := make(map[string]uint16)
-	b := newExactBuilder(ix.seed, len(inds))
-	var lazy lazyBuilder
-	var keyBuf []byte
-	for i := range inds {
-		n := uint32(i)
-		c := &out[i]
-		ix.setID(n, inds[i].ID)
-		ix.from[n], ix.until[n] = validity(inds[i].ValidFrom, inds[i].ValidUntil)
-		if c.err == nil && inds[i].Revoked {
-			c.decide = decideNever
-		}
-		if c.err != nil {
-			errs = append(errs, &IndicatorError{ID: inds[i].ID, Err: c.err})
-			c.decide = decideNever
-		}
-		ix.decide[n] = c.decide
-		switch c.decide {
-		case decideNever:
-			ix.stats.Skipped++
-			continue
-		case decideDirect:
-			ix.stats.Direct++
-		case decideEval:
-			ix.stats.Evaluated++
-		case decideWindow:
-			ix.stats.Windowed++
-		}
-		if c.decide != decideDirect {
-			lazy.add(n, inds[i].Pattern)
-		}
-		if c.anchors == nil {
-			ix.unanchored = append(ix.unanchored, n)
-			ix.stats.Unanchored++
-			continue
-		}
-		for _, a := range c.anchors {
-			pid, ok := pathIDs[a.path]
-			if !ok {
-				pid = uint16(len(ix.paths))
-				pathIDs[a.path] = pid
-				ix.paths = append(ix.paths, pathInfo{key: a.path})
-			}
-			pi := &ix.paths[pid]
-			switch a.kind {
-			case kindEq, kindLike, kindPrefix, kindSuffix:
-				if a.kind != kindEq {
-					pi.normalize = true
-				}
-				switch a.kind {
-				case kindEq:
-					pi.eq = true
-				case kindLike:
-					pi.like = true
-				case kindPrefix:
-					pi.prefixLens.add(len(a.value))
-				case kindSuffix:
-					if pi.suffixLens.empty() {
-						pi.suffixDots = true
-					}
-					pi.suffixLens.add(len(a.value))
-					pi.suffixDots = pi.suffixDots && a.value[0] == '.'
-				}
-				var tag uint16
-				tag, keyBuf = packKey(keyBuf[:0], pid, a.kind, a.value)
-				b.add(tag, keyBuf, n)
-				ix.stats.ExactKeys++
-			case anchorCIDR:
-				if pi.cidr == nil {
-					pi.cidr = new(bart.Table[uint32])
-				}
-				pi.cidr.Modify(a.cidr, func(v uint32, ok bool) (uint32, bool) {
-					switch {
-					case !ok:
-						return n, false
-					case v&cidrList == 0:
-						// A second indicator on the prefix: move to a list.
-						ix.cidrLists = append(ix.cidrLists, []uint32{v, n})
-						return uint32(len(ix.cidrLists)-1) | cidrList, false
-					}
-					l := v &^ cidrList
-					ix.cidrLists[l] = append(ix.cidrLists[l], n)
-					return v, false
-				})
-				ix.stats.Prefixes++
-			case anchorSubstr:
-				pi.normalize = true
-				pi.substrLits = append(pi.substrLits, substrLiteral{lit: a.value, ind: n})
-				ix.stats.Substrings++
-			case anchorAlways:
-				pi.always = append(pi.always, n)
-			}
-		}
+	ix.paths = make([]pathInfo, len(reg.keys))
+	for pid, key := range reg.keys {
+		ix.paths[pid].key = key
 	}
-	ix.exact = b.build()
-	ix.patterns = buildLazy([]*lazyBuilder{&lazy})
+	var errs []error
+	exacts := make([]*exactBuilder, len(parts))
+	lazies := make([]*lazyBuilder, len(parts))
+	for i, p := range parts {
+		errs = append(errs, p.errs...)
+		ix.stats.add(&p.stats)
+		for pid := range p.paths {
+			ix.paths[pid].merge(&p.paths[pid])
+		}
+		for n, id := range p.oddIDs {
+			if ix.oddIDs == nil {
+				ix.oddIDs = make(map[uint32]string)
+			}
+			ix.oddIDs[n] = id
+		}
+		ix.unanchored = append(ix.unanchored, p.unanchored...)
+		for _, c := range p.cidrs {
+			ix.addCIDR(c.pid, c.prefix, c.n)
+		}
+		exacts[i], lazies[i] = &p.exact, &p.lazy
+	}
+	ix.exact = buildExact(ix.seed, exacts)
+	ix.patterns = buildLazy(lazies)
 	for i := range ix.paths {
 		pi := &ix.paths[i]
+		pi.suffixDots = !pi.suffixLens.empty() && !pi.suffixOther
 		if len(pi.substrLits) > 0 {
 			pi.substr = newSubstrFilter(pi.substrLits)
 			pi.substrLits = nil
 		}
 	}
-	ix.linkProperties(pathIDs)
+	ix.linkProperties(reg.ids)
 	ix.stats.ExactBytes = ix.exact.bytes() + len(ix.ids)*16 + len(ix.from)*4 + len(ix.until)*4 + len(ix.decide)
 	for _, l := range ix.cidrLists {
 		ix.stats.PrefixBytes += 24 + 4*cap(l)
@@ -335,24 +290,229 @@ func Compile(inds []Indicator) (*Index, []error) {
 	return ix, errs
 }
 
-// compileAll parses and analyses the patterns on every CPU.
-func compileAll(inds []Indicator, out []compiled) {
+func (s *IndexStats) add(o *IndexStats) {
+	s.Skipped += o.Skipped
+	s.Direct += o.Direct
+	s.Evaluated += o.Evaluated
+	s.Windowed += o.Windowed
+	s.Unanchored += o.Unanchored
+	s.ExactKeys += o.ExactKeys
+	s.Prefixes += o.Prefixes
+	s.Substrings += o.Substrings
+}
+
+// addCIDR files indicator n under a prefix of path pid.
+func (ix *Index) addCIDR(pid uint16, pfx netip.Prefix, n uint32) {
+	pi := &ix.paths[pid]
+	if pi.cidr == nil {
+		pi.cidr = new(bart.Table[uint32])
+	}
+	pi.cidr.Modify(pfx, func(v uint32, ok bool) (uint32, bool) {
+		switch {
+		case !ok:
+			return n, false
+		case v&cidrList == 0:
+			// A second indicator on the prefix: move to a list.
+			ix.cidrLists = append(ix.cidrLists, []uint32{v, n})
+			return uint32(len(ix.cidrLists)-1) | cidrList, false
+		}
+		l := v &^ cidrList
+		ix.cidrLists[l] = append(ix.cidrLists[l], n)
+		return v, false
+	})
+}
+
+// pathRegistry numbers the object paths anchors are filed under. It starts
+// with every path a reader can fill, in a fixed order, so that the numbers
+// do not depend on which CPU met a path first.
+type pathRegistry struct {
+	mu   sync.Mutex
+	ids  map[string]uint16
+	keys []string
+}
+
+func newPathRegistry() *pathRegistry {
+	r := &pathRegistry{ids: make(map[string]uint16, len(producible))}
+	for _, k := range producibleKeys {
+		r.ids[k] = uint16(len(r.keys))
+		r.keys = append(r.keys, k)
+	}
+	return r
+}
+
+func (r *pathRegistry) id(key string) uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, ok := r.ids[key]
+	if !ok {
+		pid = uint16(len(r.keys))
+		r.ids[key] = pid
+		r.keys = append(r.keys, key)
+	}
+	return pid
+}
+
+// producibleKeys holds the keys of producible in order.
+var producibleKeys = slices.Sorted(maps.Keys(producible))
+
+// part is one CPU's share of Compile: indicators lo to hi, compiled into
+// tables that are joined once every share is done. Per-indicator arrays of
+// the Index are written in place, each part to its own range.
+type part struct {
+	lo, hi int
+	c      compiler
+	reg    *pathRegistry
+	pids   map[string]uint16 // this part's copy of reg
+	paths  []pathInfo        // by path number: what this part files there
+	exact  exactBuilder
+	lazy   lazyBuilder
+	cidrs  []cidrAnchor
+	oddIDs map[uint32]string
+
+	unanchored []uint32
+	errs       []error
+	stats      IndexStats
+	keyBuf     []byte
+}
+
+type cidrAnchor struct {
+	pid    uint16
+	n      uint32
+	prefix netip.Prefix
+}
+
+// compileAll compiles the indicators on every CPU, a contiguous share each.
+func compileAll(ix *Index, inds []Indicator, reg *pathRegistry) []*part {
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(inds)/4096))
-	var wg sync.WaitGroup
-	chunk := (len(inds) + workers - 1) / max(workers, 1)
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(inds))
-		if lo >= hi {
+	chunk := (len(inds) + workers - 1) / workers
+	var parts []*part
+	for lo := 0; lo < len(inds) || lo == 0; lo += chunk {
+		hi := min(lo+chunk, len(inds))
+		// An entry of the exact set is seldom longer than the pattern it
+		// comes from; sizing the arena so spares copying it as it grows.
+		size := 0
+		for i := lo; i < hi; i++ {
+			size += len(inds[i].Pattern)
+		}
+		parts = append(parts, &part{
+			lo: lo, hi: hi,
+			c:     compiler{intern: make(map[string]string)},
+			reg:   reg,
+			pids:  make(map[string]uint16),
+			exact: newExactBuilder(ix.seed, hi-lo, size),
+		})
+		if hi == len(inds) {
 			break
 		}
-		wg.Go(func() {
-			c := compiler{intern: make(map[string]string)}
-			for i := lo; i < hi; i++ {
-				out[i] = c.compileOne(inds[i].Pattern)
-			}
-		})
+	}
+	if len(parts) == 1 {
+		parts[0].run(ix, inds)
+		return parts
+	}
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Go(func() { p.run(ix, inds) })
 	}
 	wg.Wait()
+	return parts
+}
+
+func (p *part) run(ix *Index, inds []Indicator) {
+	for i := p.lo; i < p.hi; i++ {
+		ind := &inds[i]
+		n := uint32(i)
+		if id, ok := ix.setID(n, ind.ID); !ok {
+			if p.oddIDs == nil {
+				p.oddIDs = make(map[uint32]string)
+			}
+			p.oddIDs[n] = id
+		}
+		ix.from[n], ix.until[n] = validity(ind.ValidFrom, ind.ValidUntil)
+		c, ok := p.c.compileFast(ind.Pattern)
+		if !ok {
+			c = p.c.compileOne(ind.Pattern)
+		}
+		if c.err == nil && ind.Revoked {
+			c.decide = decideNever
+		}
+		if c.err != nil {
+			p.errs = append(p.errs, &IndicatorError{ID: ind.ID, Err: c.err})
+			c.decide = decideNever
+		}
+		ix.decide[n] = c.decide
+		switch c.decide {
+		case decideNever:
+			p.stats.Skipped++
+			continue
+		case decideDirect:
+			p.stats.Direct++
+		case decideEval:
+			p.stats.Evaluated++
+		case decideWindow:
+			p.stats.Windowed++
+		}
+		if c.decide != decideDirect {
+			p.lazy.add(n, ind.Pattern)
+		}
+		if c.anchors == nil {
+			p.unanchored = append(p.unanchored, n)
+			p.stats.Unanchored++
+			continue
+		}
+		for i := range c.anchors {
+			p.file(n, &c.anchors[i])
+		}
+	}
+}
+
+// pathID returns the number of a path key.
+func (p *part) pathID(key string) uint16 {
+	pid, ok := p.pids[key]
+	if !ok {
+		pid = p.reg.id(key)
+		p.pids[key] = pid
+	}
+	for int(pid) >= len(p.paths) {
+		p.paths = append(p.paths, pathInfo{})
+	}
+	return pid
+}
+
+// file records one anchor of indicator n.
+func (p *part) file(n uint32, a *anchor) {
+	pid := p.pathID(a.path)
+	pi := &p.paths[pid]
+	pi.used = true
+	switch a.kind {
+	case kindEq, kindLike, kindPrefix, kindSuffix:
+		switch a.kind {
+		case kindEq:
+			pi.eq = true
+		case kindLike:
+			pi.like = true
+		case kindPrefix:
+			pi.prefixLens.add(len(a.value))
+		case kindSuffix:
+			pi.suffixLens.add(len(a.value))
+			pi.suffixOther = pi.suffixOther || a.value[0] != '.'
+		}
+		if a.kind != kindEq {
+			pi.normalize = true
+		}
+		var tag uint16
+		tag, p.keyBuf = packKey(p.keyBuf[:0], pid, a.kind, a.value)
+		p.exact.add(tag, p.keyBuf, n)
+		p.stats.ExactKeys++
+	case anchorCIDR:
+		p.cidrs = append(p.cidrs, cidrAnchor{pid: pid, n: n, prefix: a.cidr})
+		p.stats.Prefixes++
+	case anchorSubstr:
+		pi.normalize = true
+		pi.substrLits = append(pi.substrLits, substrLiteral{lit: a.value, ind: n})
+		p.stats.Substrings++
+	case anchorAlways:
+		pi.always = append(pi.always, n)
+	}
 }
 
 // packKey builds the exact-set key for a value: lower-case hex digests of
@@ -385,18 +545,17 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
-func (ix *Index) setID(n uint32, id string) {
+// setID packs the id of indicator n, or reports that it has to be kept as
+// it is.
+func (ix *Index) setID(n uint32, id string) (string, bool) {
 	// Only the canonical lower-case form is packed, so that id gives back
 	// exactly the string it was given.
 	const prefix = "indicator--"
 	if u, ok := canonicalUUID(strings.TrimPrefix(id, prefix)); ok && len(id) == len(prefix)+36 && id[:len(prefix)] == prefix {
 		ix.ids[n] = u
-		return
+		return "", true
 	}
-	if ix.oddIDs == nil {
-		ix.oddIDs = make(map[uint32]string)
-	}
-	ix.oddIDs[n] = id
+	return id, false
 }
 
 // canonicalUUID decodes a UUID written as uuid.UUID.String writes it.
@@ -468,7 +627,7 @@ func (ix *Index) linkProperties(pathIDs map[string]uint16) {
 	for p := Property(1); p < numProperties; p++ {
 		for v6 := range 2 {
 			for _, key := range lookupKeys(p, v6 == 1) {
-				if pid, ok := pathIDs[key]; ok {
+				if pid, ok := pathIDs[key]; ok && ix.paths[pid].used {
 					ix.propPaths[p][v6] = append(ix.propPaths[p][v6], pid)
 					ix.propEq[p][v6] = ix.propEq[p][v6] || ix.paths[pid].eq
 				}
@@ -505,6 +664,7 @@ func lookupKeys(p Property, v6 bool) []string {
 type compiler struct {
 	intern map[string]string
 	buf    []byte
+	fast   fastTree
 }
 
 // pathKey is the canonical form of an object path, as lookupKeys spells it.
@@ -558,6 +718,11 @@ func (c *compiler) compileOne(src string) compiled {
 	if err != nil {
 		return compiled{err: fmt.Errorf("pattern: %w", err)}
 	}
+	return c.analyse(p)
+}
+
+// analyse finds the anchors of a parsed pattern and how it is decided.
+func (c *compiler) analyse(p *pattern.Pattern) compiled {
 	out := compiled{pat: p}
 	if simple, ok := p.Expr.(*pattern.ObservationSimple); ok {
 		anchors, direct := c.comparisonAnchors(simple.Comparison)
