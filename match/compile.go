@@ -520,23 +520,42 @@ func (p *part) file(n uint32, a *anchor) {
 // largest share of a typical feed.
 func packKey(dst []byte, pid uint16, kind int, value string) (uint16, []byte) {
 	tag := pid<<3 | uint16(kind)<<1
-	if kind == kindEq && len(value) >= 32 && len(value)%2 == 0 && isLowerHex(value) {
-		for i := 0; i < len(value); i += 2 {
-			dst = append(dst, unhex(value[i])<<4|unhex(value[i+1]))
+	if kind == kindEq && len(value) >= 32 && len(value)%2 == 0 {
+		if packed, ok := appendUnhex(dst, value); ok {
+			return tag | 1, packed
 		}
-		return tag | 1, dst
 	}
 	return tag, append(dst, value...)
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+// appendUnhex appends the octets of a lower-case hex string to dst, or
+// reports that s is not one.
+func appendUnhex(dst []byte, s string) ([]byte, bool) {
+	start := len(dst)
+	for i := 0; i+1 < len(s); i += 2 {
+		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
+		if hi|lo > 15 {
+			return dst[:start], false
 		}
+		dst = append(dst, hi<<4|lo)
 	}
-	return true
+	return dst, true
 }
+
+// hexValue maps lower-case hex digits to their value and every other byte
+// to 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 func unhex(c byte) byte {
 	if c <= '9' {

@@ -2,6 +2,7 @@ package match
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -120,4 +121,44 @@ func FuzzCompileFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		checkFast(t, src)
 	})
+}
+
+// TestParseIPv4 holds the fast address reader to netip.ParseAddr.
+func TestParseIPv4(t *testing.T) {
+	for _, s := range []string{
+		"10.0.0.1", "255.255.255.255", "0.0.0.0", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "256.1.1.1",
+		"1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.4/24", "::1", "::ffff:1.2.3.4", "", "1.2.3.a", "1000.2.3.4",
+		"1.2.3.4%eth0", " 1.2.3.4",
+	} {
+		checkIPv4(t, s)
+	}
+}
+
+func checkIPv4(t *testing.T, s string) {
+	got, ok := parseIPv4([]byte(s))
+	if !ok {
+		return
+	}
+	want, err := netip.ParseAddr(s)
+	if err != nil || got != want {
+		t.Fatalf("%q: parseIPv4 gives %v, netip.ParseAddr %v, %v", s, got, want, err)
+	}
+}
+
+func FuzzParseIPv4(f *testing.F) {
+	f.Add("192.0.2.1")
+	f.Add("01.2.3.4")
+	f.Fuzz(checkIPv4)
+}
+
+func TestIsASCII(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "abcdefgh\x80", "\xffbcdefgh", "bücher.example", "0123456789abcdef0"} {
+		want := true
+		for i := 0; i < len(s); i++ {
+			want = want && s[i] < 0x80
+		}
+		if got := isASCII([]byte(s)); got != want {
+			t.Errorf("isASCII(%q) = %v", s, got)
+		}
+	}
 }
