@@ -130,6 +130,7 @@ type pathInfo struct {
 	// so lookups need only try the value's label boundaries.
 	suffixDots bool
 	cidr       *bart.Table[uint32]
+	cidr16     *[1 << 16 / 64]uint64 // IPv4 /16s that some prefix of cidr covers
 	substr     *substrFilter
 	always     []uint32 // indicators to evaluate whenever the path has a value
 	normalize  bool     // LIKE and MATCHES lookups see NFC values
@@ -194,6 +195,19 @@ func (ix *Index) Stats() IndexStats { return ix.stats }
 // Len returns the number of indicators the index can match.
 func (ix *Index) Len() int {
 	return ix.stats.Indicators - ix.stats.Skipped
+}
+
+// mayCover reports whether some prefix of the path's CIDR table may hold
+// pfx, from the IPv4 /16s its prefixes cover; false is certain. Most
+// addresses in a log are outside every shared network, and this answers
+// them from 8 KiB instead of a walk through the table.
+func (pi *pathInfo) mayCover(pfx netip.Prefix) bool {
+	if !pfx.Addr().Is4() || pfx.Bits() < 16 {
+		return true
+	}
+	a := pfx.Addr().As4()
+	i := uint32(a[0])<<8 | uint32(a[1])
+	return pi.cidr16[i>>6]&(1<<(i&63)) != 0
 }
 
 // cidrList marks a CIDR table value as an index into Index.cidrLists. Most
@@ -306,6 +320,15 @@ func (ix *Index) addCIDR(pid uint16, pfx netip.Prefix, n uint32) {
 	pi := &ix.paths[pid]
 	if pi.cidr == nil {
 		pi.cidr = new(bart.Table[uint32])
+		pi.cidr16 = new([1 << 16 / 64]uint64)
+	}
+	if pfx.Addr().Is4() {
+		// IPv6 values always go to the table.
+		a := pfx.Masked().Addr().As4()
+		first := uint32(a[0])<<8 | uint32(a[1])
+		for n := range uint32(1) << max(0, 16-pfx.Bits()) {
+			pi.cidr16[(first+n)>>6] |= 1 << ((first + n) & 63)
+		}
 	}
 	pi.cidr.Modify(pfx, func(v uint32, ok bool) (uint32, bool) {
 		switch {

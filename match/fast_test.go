@@ -162,3 +162,30 @@ func TestIsASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestMayCover checks the /16 filter of the CIDR tables: it may let an
+// address through that no prefix holds, but never stops one that a prefix
+// holds.
+func TestMayCover(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	ix := &Index{paths: make([]pathInfo, 1)}
+	var pfxs []netip.Prefix
+	for range 200 {
+		a := netip.AddrFrom4([4]byte{byte(r.IntN(4)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		p := netip.PrefixFrom(a, r.IntN(33)).Masked()
+		pfxs = append(pfxs, p)
+		ix.addCIDR(0, p, 0)
+	}
+	pi := &ix.paths[0]
+	for range 20000 {
+		a := netip.AddrFrom4([4]byte{byte(r.IntN(4)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		v := netip.PrefixFrom(a, 16+r.IntN(17)).Masked()
+		held := false
+		for _, p := range pfxs {
+			held = held || p.Bits() <= v.Bits() && p.Contains(v.Addr())
+		}
+		if held && !pi.mayCover(v) {
+			t.Fatalf("%v is in an indexed prefix, but the filter stops it", v)
+		}
+	}
+}

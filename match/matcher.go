@@ -166,7 +166,7 @@ func (s *Scanner) lookup(pid uint16, value []byte, sec int64) {
 		}
 	}
 	if pi.cidr != nil {
-		if pfx, ok := parsePrefix(value); ok {
+		if pfx, ok := parsePrefix(value); ok && pi.mayCover(pfx) {
 			if _, ok := pi.cidr.Lookup(pfx.Addr()); ok {
 				for _, v := range pi.cidr.Supernets(pfx) {
 					if v&cidrList == 0 {
