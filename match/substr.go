@@ -18,9 +18,12 @@ import (
 // nearly unique even when the literals share their short pieces (digits,
 // say, which also fill log text); shorter ones under 4-byte grams; and
 // those shorter than four bytes are searched for directly. A literal of
-// seven bytes or more is filed under four consecutive grams, one of which
+// eleven bytes or more is filed under four consecutive grams, one of which
 // starts at a multiple of four in any text holding it, so the scan reads
-// only every fourth window.
+// only every fourth window; one of five to ten bytes under two, read at
+// every second window. Four 4-byte grams would span most of a short
+// literal, taking in the common pieces its rarest gram avoids (digits, a
+// slash), and log text would reach the buckets far more often.
 type substrFilter struct {
 	grams []gramIndex // by width and stride, those holding literals
 	short []substrEntry
@@ -72,7 +75,7 @@ func loadGram(b []byte, width int) uint64 {
 // minLen bytes not taken by an earlier tier.
 var gramTiers = []struct{ minLen, width, stride int }{
 	{11, 8, 4},
-	{7, 4, 4},
+	{5, 4, 2},
 	{4, 4, 1},
 }
 
