@@ -37,7 +37,7 @@ var fastCases = []string{
 	"[file:hashes.'SSDEEP' = '3:a:b']",
 	"[file:hashes.'SHA-1' LIKE 'da39%']",
 	"[file:name = 'a.exe']",
-	"[file:parent_directory_ref.path = '/tmp']",
+	"[file:parent_directory_ref.path = '/srv/share']",
 	"[network-traffic:dst_ref.value = '10.0.0.1']",
 	"[network-traffic:protocols[0] = 'tcp']",
 	"[network-traffic:protocols[*] = 'tcp']",
