@@ -116,6 +116,11 @@ func newGramIndex(lits []substrLiteral, width, stride int) gramIndex {
 			n := 0
 			for k := range stride {
 				n += freq[loadGram([]byte(l.lit[i+k:]), width)]
+				if allDigits(l.lit[i+k : i+k+width]) {
+					// Rare among the literals, maybe, but logs are full
+					// of numbers: take one only when there is nothing else.
+					n += len(lits)
+				}
 			}
 			if bestN < 0 || n < bestN {
 				best, bestN = i, n
@@ -147,6 +152,15 @@ func newGramIndex(lits []substrLiteral, width, stride int) gramIndex {
 		g.start[i] += g.start[i-1]
 	}
 	return g
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // filter returns the bitmap word and bits of a gram: the word from the top
