@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"math/bits"
 	"net/netip"
 	"regexp/syntax"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -112,9 +114,9 @@ type Index struct {
 	far    map[uint32]window // windows that do not fit from and until
 	decide []uint8
 
-	patterns   map[uint32]*pattern.Pattern // decideEval and decideWindow indicators
-	cidrLists  [][]uint32                  // indicators of prefixes shared by several; see cidrList
-	unanchored []uint32                    // evaluated on every record
+	patterns   *lazyPatterns // decideEval and decideWindow indicators
+	cidrLists  [][]uint32    // indicators of prefixes shared by several; see cidrList
+	unanchored []uint32      // evaluated on every record
 
 	stats IndexStats
 }
@@ -129,11 +131,30 @@ type pathInfo struct {
 	// so lookups need only try the value's label boundaries.
 	suffixDots bool
 	cidr       *bart.Table[uint32]
+	cidr16     *[1 << 16 / 64]uint64 // IPv4 /16s that some prefix of cidr covers
 	substr     *substrFilter
 	always     []uint32 // indicators to evaluate whenever the path has a value
 	normalize  bool     // LIKE and MATCHES lookups see NFC values
 
-	substrLits []substrLiteral // during compilation only
+	// During compilation only:
+	used        bool // something is filed under the path
+	suffixOther bool // some suffix does not start with a dot
+	substrLits  []substrLiteral
+}
+
+// merge adds what another share of the indicators filed under the path.
+func (pi *pathInfo) merge(o *pathInfo) {
+	pi.used = pi.used || o.used
+	pi.eq = pi.eq || o.eq
+	pi.like = pi.like || o.like
+	pi.normalize = pi.normalize || o.normalize
+	pi.suffixOther = pi.suffixOther || o.suffixOther
+	for i := range pi.prefixLens {
+		pi.prefixLens[i] |= o.prefixLens[i]
+		pi.suffixLens[i] |= o.suffixLens[i]
+	}
+	pi.always = append(pi.always, o.always...)
+	pi.substrLits = append(pi.substrLits, o.substrLits...)
 }
 
 // lengthSet is a set of lengths below 256.
@@ -177,6 +198,19 @@ func (ix *Index) Len() int {
 	return ix.stats.Indicators - ix.stats.Skipped
 }
 
+// mayCover reports whether some prefix of the path's CIDR table may hold
+// pfx, from the IPv4 /16s its prefixes cover; false is certain. Most
+// addresses in a log are outside every shared network, and this answers
+// them from 8 KiB instead of a walk through the table.
+func (pi *pathInfo) mayCover(pfx netip.Prefix) bool {
+	if !pfx.Addr().Is4() || pfx.Bits() < 16 {
+		return true
+	}
+	a := pfx.Addr().As4()
+	i := uint32(a[0])<<8 | uint32(a[1])
+	return pi.cidr16[i>>6]&(1<<(i&63)) != 0
+}
+
 // cidrList marks a CIDR table value as an index into Index.cidrLists. Most
 // prefixes belong to one indicator, whose number is then the value itself,
 // which keeps the tables within a few bytes of bart's own size.
@@ -209,125 +243,67 @@ type compiled struct {
 // left out silently; those that cannot be compiled (bad id, invalid pattern)
 // are left out with an *IndicatorError each, so that one bad indicator in a
 // feed does not stop detection.
+//
+// Each CPU compiles a contiguous share of the indicators into tables of its
+// own (see part), and the shares are then joined in order, so that the
+// index does not depend on how the work was split.
 func Compile(inds []Indicator) (*Index, []error) {
 	ix := &Index{
-		seed:     maphash.MakeSeed(),
-		ids:      make([][16]byte, len(inds)),
-		from:     make([]uint32, len(inds)),
-		until:    make([]uint32, len(inds)),
-		decide:   make([]uint8, len(inds)),
-		patterns: make(map[uint32]*pattern.Pattern),
+		seed:   maphash.MakeSeed(),
+		ids:    make([][16]byte, len(inds)),
+		from:   make([]uint32, len(inds)),
+		until:  make([]uint32, len(inds)),
+		decide: make([]uint8, len(inds)),
 	}
 	ix.stats.Indicators = len(inds)
 	if len(inds) >= cidrList {
 		return ix, []error{fmt.Errorf("match: %d indicators are more than an index holds (%d); split them", len(inds), cidrList-1)}
 	}
-	out := make([]compiled, len(inds))
-	compileAll(inds, out)
+	reg := newPathRegistry()
+	parts := compileAll(ix, inds, reg)
 
-	var errs []error
-	pathIDs := make(map[string]uint16)
-	b := newExactBuilder(ix.seed, len(inds))
-	var keyBuf []byte
-	for i := range inds {
-		n := uint32(i)
-		c := &out[i]
-		ix.setID(n, inds[i].ID)
-		ix.setValidity(n, inds[i].ValidFrom, inds[i].ValidUntil)
-		if c.err == nil && inds[i].Revoked {
-			c.decide = decideNever
-		}
-		if c.err != nil {
-			errs = append(errs, &IndicatorError{ID: inds[i].ID, Err: c.err})
-			c.decide = decideNever
-		}
-		ix.decide[n] = c.decide
-		switch c.decide {
-		case decideNever:
-			ix.stats.Skipped++
-			continue
-		case decideDirect:
-			ix.stats.Direct++
-		case decideEval:
-			ix.stats.Evaluated++
-		case decideWindow:
-			ix.stats.Windowed++
-		}
-		if c.pat != nil && c.decide != decideDirect {
-			ix.patterns[n] = c.pat
-		}
-		if c.anchors == nil {
-			ix.unanchored = append(ix.unanchored, n)
-			ix.stats.Unanchored++
-			continue
-		}
-		for _, a := range c.anchors {
-			pid, ok := pathIDs[a.path]
-			if !ok {
-				pid = uint16(len(ix.paths))
-				pathIDs[a.path] = pid
-				ix.paths = append(ix.paths, pathInfo{key: a.path})
-			}
-			pi := &ix.paths[pid]
-			switch a.kind {
-			case kindEq, kindLike, kindPrefix, kindSuffix:
-				if a.kind != kindEq {
-					pi.normalize = true
-				}
-				switch a.kind {
-				case kindEq:
-					pi.eq = true
-				case kindLike:
-					pi.like = true
-				case kindPrefix:
-					pi.prefixLens.add(len(a.value))
-				case kindSuffix:
-					if pi.suffixLens.empty() {
-						pi.suffixDots = true
-					}
-					pi.suffixLens.add(len(a.value))
-					pi.suffixDots = pi.suffixDots && a.value[0] == '.'
-				}
-				var tag uint16
-				tag, keyBuf = packKey(keyBuf[:0], pid, a.kind, a.value)
-				b.add(tag, keyBuf, n)
-				ix.stats.ExactKeys++
-			case anchorCIDR:
-				if pi.cidr == nil {
-					pi.cidr = new(bart.Table[uint32])
-				}
-				pi.cidr.Modify(a.cidr, func(v uint32, ok bool) (uint32, bool) {
-					switch {
-					case !ok:
-						return n, false
-					case v&cidrList == 0:
-						// A second indicator on the prefix: move to a list.
-						ix.cidrLists = append(ix.cidrLists, []uint32{v, n})
-						return uint32(len(ix.cidrLists)-1) | cidrList, false
-					}
-					l := v &^ cidrList
-					ix.cidrLists[l] = append(ix.cidrLists[l], n)
-					return v, false
-				})
-				ix.stats.Prefixes++
-			case anchorSubstr:
-				pi.normalize = true
-				pi.substrLits = append(pi.substrLits, substrLiteral{lit: a.value, ind: n})
-				ix.stats.Substrings++
-			case anchorAlways:
-				pi.always = append(pi.always, n)
-			}
-		}
+	ix.paths = make([]pathInfo, len(reg.keys))
+	for pid, key := range reg.keys {
+		ix.paths[pid].key = key
 	}
-	ix.exact = b.build()
+	var errs []error
+	exacts := make([]*exactBuilder, len(parts))
+	lazies := make([]*lazyBuilder, len(parts))
+	for i, p := range parts {
+		errs = append(errs, p.errs...)
+		ix.stats.add(&p.stats)
+		for pid := range p.paths {
+			ix.paths[pid].merge(&p.paths[pid])
+		}
+		for n, w := range p.far {
+			if ix.far == nil {
+				ix.far = make(map[uint32]window)
+			}
+			ix.far[n] = w
+		}
+		for n, id := range p.oddIDs {
+			if ix.oddIDs == nil {
+				ix.oddIDs = make(map[uint32]string)
+			}
+			ix.oddIDs[n] = id
+		}
+		ix.unanchored = append(ix.unanchored, p.unanchored...)
+		for _, c := range p.cidrs {
+			ix.addCIDR(c.pid, c.prefix, c.n)
+		}
+		exacts[i], lazies[i] = &p.exact, &p.lazy
+	}
+	ix.exact = buildExact(ix.seed, exacts)
+	ix.patterns = buildLazy(lazies)
 	for i := range ix.paths {
 		pi := &ix.paths[i]
+		pi.suffixDots = !pi.suffixLens.empty() && !pi.suffixOther
 		if len(pi.substrLits) > 0 {
 			pi.substr = newSubstrFilter(pi.substrLits)
 			pi.substrLits = nil
 		}
 	}
-	ix.linkProperties(pathIDs)
+	ix.linkProperties(reg.ids)
 	ix.stats.ExactBytes = ix.exact.bytes() + len(ix.ids)*16 + len(ix.from)*4 + len(ix.until)*4 + len(ix.decide)
 	for _, l := range ix.cidrLists {
 		ix.stats.PrefixBytes += 24 + 4*cap(l)
@@ -335,24 +311,244 @@ func Compile(inds []Indicator) (*Index, []error) {
 	return ix, errs
 }
 
-// compileAll parses and analyses the patterns on every CPU.
-func compileAll(inds []Indicator, out []compiled) {
+func (s *IndexStats) add(o *IndexStats) {
+	s.Skipped += o.Skipped
+	s.Direct += o.Direct
+	s.Evaluated += o.Evaluated
+	s.Windowed += o.Windowed
+	s.Unanchored += o.Unanchored
+	s.ExactKeys += o.ExactKeys
+	s.Prefixes += o.Prefixes
+	s.Substrings += o.Substrings
+}
+
+// addCIDR files indicator n under a prefix of path pid.
+func (ix *Index) addCIDR(pid uint16, pfx netip.Prefix, n uint32) {
+	pi := &ix.paths[pid]
+	if pi.cidr == nil {
+		pi.cidr = new(bart.Table[uint32])
+		pi.cidr16 = new([1 << 16 / 64]uint64)
+	}
+	if pfx.Addr().Is4() {
+		// IPv6 values always go to the table.
+		a := pfx.Masked().Addr().As4()
+		first := uint32(a[0])<<8 | uint32(a[1])
+		for n := range uint32(1) << max(0, 16-pfx.Bits()) {
+			pi.cidr16[(first+n)>>6] |= 1 << ((first + n) & 63)
+		}
+	}
+	pi.cidr.Modify(pfx, func(v uint32, ok bool) (uint32, bool) {
+		switch {
+		case !ok:
+			return n, false
+		case v&cidrList == 0:
+			// A second indicator on the prefix: move to a list.
+			ix.cidrLists = append(ix.cidrLists, []uint32{v, n})
+			return uint32(len(ix.cidrLists)-1) | cidrList, false
+		}
+		l := v &^ cidrList
+		ix.cidrLists[l] = append(ix.cidrLists[l], n)
+		return v, false
+	})
+}
+
+// pathRegistry numbers the object paths anchors are filed under. It starts
+// with every path a reader can fill, in a fixed order, so that the numbers
+// do not depend on which CPU met a path first.
+type pathRegistry struct {
+	mu   sync.Mutex
+	ids  map[string]uint16
+	keys []string
+}
+
+func newPathRegistry() *pathRegistry {
+	r := &pathRegistry{ids: make(map[string]uint16, len(producible))}
+	for _, k := range producibleKeys {
+		r.ids[k] = uint16(len(r.keys))
+		r.keys = append(r.keys, k)
+	}
+	return r
+}
+
+func (r *pathRegistry) id(key string) uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, ok := r.ids[key]
+	if !ok {
+		pid = uint16(len(r.keys))
+		r.ids[key] = pid
+		r.keys = append(r.keys, key)
+	}
+	return pid
+}
+
+// producibleKeys holds the keys of producible in order.
+var producibleKeys = slices.Sorted(maps.Keys(producible))
+
+// part is one CPU's share of Compile: indicators lo to hi, compiled into
+// tables that are joined once every share is done. Per-indicator arrays of
+// the Index are written in place, each part to its own range.
+type part struct {
+	lo, hi int
+	c      compiler
+	reg    *pathRegistry
+	pids   map[string]uint16 // this part's copy of reg
+	paths  []pathInfo        // by path number: what this part files there
+	exact  exactBuilder
+	lazy   lazyBuilder
+	cidrs  []cidrAnchor
+	oddIDs map[uint32]string
+	far    map[uint32]window // windows that do not fit the compact form
+
+	unanchored []uint32
+	errs       []error
+	stats      IndexStats
+	keyBuf     []byte
+}
+
+type cidrAnchor struct {
+	pid    uint16
+	n      uint32
+	prefix netip.Prefix
+}
+
+// compileAll compiles the indicators on every CPU, a contiguous share each.
+func compileAll(ix *Index, inds []Indicator, reg *pathRegistry) []*part {
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(inds)/4096))
-	var wg sync.WaitGroup
-	chunk := (len(inds) + workers - 1) / max(workers, 1)
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(inds))
-		if lo >= hi {
+	chunk := (len(inds) + workers - 1) / workers
+	var parts []*part
+	for lo := 0; lo < len(inds) || lo == 0; lo += chunk {
+		hi := min(lo+chunk, len(inds))
+		// An entry of the exact set is seldom longer than the pattern it
+		// comes from; sizing the arena so spares copying it as it grows.
+		size := 0
+		for i := lo; i < hi; i++ {
+			size += len(inds[i].Pattern)
+		}
+		parts = append(parts, &part{
+			lo: lo, hi: hi,
+			c:     compiler{intern: make(map[string]string)},
+			reg:   reg,
+			pids:  make(map[string]uint16),
+			exact: newExactBuilder(ix.seed, hi-lo, size),
+		})
+		if hi == len(inds) {
 			break
 		}
-		wg.Go(func() {
-			c := compiler{intern: make(map[string]string)}
-			for i := lo; i < hi; i++ {
-				out[i] = c.compileOne(inds[i].Pattern)
-			}
-		})
+	}
+	if len(parts) == 1 {
+		parts[0].run(ix, inds)
+		return parts
+	}
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Go(func() { p.run(ix, inds) })
 	}
 	wg.Wait()
+	return parts
+}
+
+func (p *part) run(ix *Index, inds []Indicator) {
+	for i := p.lo; i < p.hi; i++ {
+		ind := &inds[i]
+		n := uint32(i)
+		if id, ok := ix.setID(n, ind.ID); !ok {
+			if p.oddIDs == nil {
+				p.oddIDs = make(map[uint32]string)
+			}
+			p.oddIDs[n] = id
+		}
+		if w := validity(ind.ValidFrom, ind.ValidUntil); !ix.setValidity(n, w) {
+			if p.far == nil {
+				p.far = make(map[uint32]window)
+			}
+			p.far[n] = w
+		}
+		c, ok := p.c.compileFast(ind.Pattern)
+		if !ok {
+			c = p.c.compileOne(ind.Pattern)
+		}
+		if c.err == nil && ind.Revoked {
+			c.decide = decideNever
+		}
+		if c.err != nil {
+			p.errs = append(p.errs, &IndicatorError{ID: ind.ID, Err: c.err})
+			c.decide = decideNever
+		}
+		ix.decide[n] = c.decide
+		switch c.decide {
+		case decideNever:
+			p.stats.Skipped++
+			continue
+		case decideDirect:
+			p.stats.Direct++
+		case decideEval:
+			p.stats.Evaluated++
+		case decideWindow:
+			p.stats.Windowed++
+		}
+		if c.decide != decideDirect {
+			p.lazy.add(n, ind.Pattern)
+		}
+		if c.anchors == nil {
+			p.unanchored = append(p.unanchored, n)
+			p.stats.Unanchored++
+			continue
+		}
+		for i := range c.anchors {
+			p.file(n, &c.anchors[i])
+		}
+	}
+}
+
+// pathID returns the number of a path key.
+func (p *part) pathID(key string) uint16 {
+	pid, ok := p.pids[key]
+	if !ok {
+		pid = p.reg.id(key)
+		p.pids[key] = pid
+	}
+	for int(pid) >= len(p.paths) {
+		p.paths = append(p.paths, pathInfo{})
+	}
+	return pid
+}
+
+// file records one anchor of indicator n.
+func (p *part) file(n uint32, a *anchor) {
+	pid := p.pathID(a.path)
+	pi := &p.paths[pid]
+	pi.used = true
+	switch a.kind {
+	case kindEq, kindLike, kindPrefix, kindSuffix:
+		switch a.kind {
+		case kindEq:
+			pi.eq = true
+		case kindLike:
+			pi.like = true
+		case kindPrefix:
+			pi.prefixLens.add(len(a.value))
+		case kindSuffix:
+			pi.suffixLens.add(len(a.value))
+			pi.suffixOther = pi.suffixOther || a.value[0] != '.'
+		}
+		if a.kind != kindEq {
+			pi.normalize = true
+		}
+		var tag uint16
+		tag, p.keyBuf = packKey(p.keyBuf[:0], pid, a.kind, a.value)
+		p.exact.add(tag, p.keyBuf, n)
+		p.stats.ExactKeys++
+	case anchorCIDR:
+		p.cidrs = append(p.cidrs, cidrAnchor{pid: pid, n: n, prefix: a.cidr})
+		p.stats.Prefixes++
+	case anchorSubstr:
+		pi.normalize = true
+		pi.substrLits = append(pi.substrLits, substrLiteral{lit: a.value, ind: n})
+		p.stats.Substrings++
+	case anchorAlways:
+		pi.always = append(pi.always, n)
+	}
 }
 
 // packKey builds the exact-set key for a value: lower-case hex digests of
@@ -360,23 +556,42 @@ func compileAll(inds []Indicator, out []compiled) {
 // largest share of a typical feed.
 func packKey(dst []byte, pid uint16, kind int, value string) (uint16, []byte) {
 	tag := pid<<3 | uint16(kind)<<1
-	if kind == kindEq && len(value) >= 32 && len(value)%2 == 0 && isLowerHex(value) {
-		for i := 0; i < len(value); i += 2 {
-			dst = append(dst, unhex(value[i])<<4|unhex(value[i+1]))
+	if kind == kindEq && len(value) >= 32 && len(value)%2 == 0 {
+		if packed, ok := appendUnhex(dst, value); ok {
+			return tag | 1, packed
 		}
-		return tag | 1, dst
 	}
 	return tag, append(dst, value...)
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+// appendUnhex appends the octets of a lower-case hex string to dst, or
+// reports that s is not one.
+func appendUnhex(dst []byte, s string) ([]byte, bool) {
+	start := len(dst)
+	for i := 0; i+1 < len(s); i += 2 {
+		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
+		if hi|lo > 15 {
+			return dst[:start], false
 		}
+		dst = append(dst, hi<<4|lo)
 	}
-	return true
+	return dst, true
 }
+
+// hexValue maps lower-case hex digits to their value and every other byte
+// to 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 func unhex(c byte) byte {
 	if c <= '9' {
@@ -385,18 +600,17 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
-func (ix *Index) setID(n uint32, id string) {
+// setID packs the id of indicator n, or reports that it has to be kept as
+// it is.
+func (ix *Index) setID(n uint32, id string) (string, bool) {
 	// Only the canonical lower-case form is packed, so that id gives back
 	// exactly the string it was given.
 	const prefix = "indicator--"
 	if u, ok := canonicalUUID(strings.TrimPrefix(id, prefix)); ok && len(id) == len(prefix)+36 && id[:len(prefix)] == prefix {
 		ix.ids[n] = u
-		return
+		return "", true
 	}
-	if ix.oddIDs == nil {
-		ix.oddIDs = make(map[uint32]string)
-	}
-	ix.oddIDs[n] = id
+	return id, false
 }
 
 // canonicalUUID decodes a UUID written as uuid.UUID.String writes it.
@@ -425,6 +639,10 @@ func canonicalUUID(s string) (u uuid.UUID, ok bool) {
 
 func isLowerHexByte(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
+// pattern returns the parsed pattern of indicator n, for those decided by
+// evaluation; nil for the others.
+func (ix *Index) pattern(n uint32) *pattern.Pattern { return ix.patterns.get(n) }
+
 // id returns the id of indicator number n.
 func (ix *Index) id(n uint32) string {
 	if id, ok := ix.oddIDs[n]; ok {
@@ -444,24 +662,21 @@ const (
 	fromFar   = math.MaxUint32 // the window is in Index.far
 )
 
-// setValidity records indicator n's validity window in whole seconds,
-// rounding inwards: a match within a second of either end may be missed,
-// but an indicator never matches outside its window.
-func (ix *Index) setValidity(n uint32, from, until time.Time) {
-	w := validity(from, until)
+// setValidity records indicator n's validity window w in the compact
+// form, and reports whether it fits there; one that does not must be kept
+// in Index.far, which setValidity leaves to its caller so that parts of the
+// index can be compiled at once.
+func (ix *Index) setValidity(n uint32, w window) bool {
 	compactUntil := w.until == math.MaxInt64 || 0 <= w.until && w.until < untilNone
 	if 0 <= w.from && w.from < fromFar && compactUntil {
 		ix.from[n], ix.until[n] = uint32(w.from), untilNone
 		if w.until != math.MaxInt64 {
 			ix.until[n] = uint32(w.until)
 		}
-		return
-	}
-	if ix.far == nil {
-		ix.far = make(map[uint32]window)
+		return true
 	}
 	ix.from[n] = fromFar
-	ix.far[n] = w
+	return false
 }
 
 // validity converts a validity window to whole seconds, rounding inwards;
@@ -498,7 +713,7 @@ func (ix *Index) linkProperties(pathIDs map[string]uint16) {
 	for p := Property(1); p < numProperties; p++ {
 		for v6 := range 2 {
 			for _, key := range lookupKeys(p, v6 == 1) {
-				if pid, ok := pathIDs[key]; ok {
+				if pid, ok := pathIDs[key]; ok && ix.paths[pid].used {
 					ix.propPaths[p][v6] = append(ix.propPaths[p][v6], pid)
 					ix.propEq[p][v6] = ix.propEq[p][v6] || ix.paths[pid].eq
 				}
@@ -535,6 +750,7 @@ func lookupKeys(p Property, v6 bool) []string {
 type compiler struct {
 	intern map[string]string
 	buf    []byte
+	fast   fastTree
 }
 
 // pathKey is the canonical form of an object path, as lookupKeys spells it.
@@ -588,6 +804,11 @@ func (c *compiler) compileOne(src string) compiled {
 	if err != nil {
 		return compiled{err: fmt.Errorf("pattern: %w", err)}
 	}
+	return c.analyse(p)
+}
+
+// analyse finds the anchors of a parsed pattern and how it is decided.
+func (c *compiler) analyse(p *pattern.Pattern) compiled {
 	out := compiled{pat: p}
 	if simple, ok := p.Expr.(*pattern.ObservationSimple); ok {
 		anchors, direct := c.comparisonAnchors(simple.Comparison)

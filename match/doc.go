@@ -7,7 +7,8 @@
 // (github.com/gaissmai/bart) for ISSUBSET, anchored LIKE rewritten into
 // exact, prefix and suffix lookups, a hash-anchored substring prefilter for
 // the remaining LIKE and MATCHES, and the reference evaluator of
-// stix/pattern for whatever is left, run only on candidates. Patterns that
+// stix/pattern for whatever is left, run only on candidates (their
+// patterns are kept as source and parsed on first use). Patterns that
 // span several observations (AND, OR, FOLLOWEDBY and their qualifiers) run
 // in a [Window] engine with bounded state.
 //

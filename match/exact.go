@@ -54,12 +54,14 @@ type exactBuilder struct {
 	offs   []uint64
 }
 
-func newExactBuilder(seed maphash.Seed, hint int) *exactBuilder {
-	return &exactBuilder{
+// newExactBuilder returns a builder for about n entries of about size
+// bytes in all.
+func newExactBuilder(seed maphash.Seed, n, size int) exactBuilder {
+	return exactBuilder{
 		seed:   seed,
-		arena:  make([]byte, 0, hint*24),
-		hashes: make([]uint64, 0, hint),
-		offs:   make([]uint64, 0, hint),
+		arena:  make([]byte, 0, size),
+		hashes: make([]uint64, 0, n),
+		offs:   make([]uint64, 0, n),
 	}
 }
 
@@ -82,25 +84,31 @@ func (b *exactBuilder) add(tag uint16, key []byte, ind uint32) {
 	b.offs = append(b.offs, off)
 }
 
-func (b *exactBuilder) build() *exactSet {
-	n := len(b.hashes)
-	size := n*loadDen/loadNum + 1
-	s := &exactSet{seed: b.seed, slots: make([]uint64, size), n: n}
-	s.filter = make([]uint64, max(1, n/8))
-	for _, h := range b.hashes {
-		s.filter[s.filterWord(h)] |= filterBits(h)
+// buildExact builds the set of the entries of several builders, taken in
+// order.
+func buildExact(seed maphash.Seed, parts []*exactBuilder) *exactSet {
+	n, size := 0, 0
+	for _, b := range parts {
+		n += len(b.hashes)
+		size += len(b.arena)
 	}
-	s.arena = make([]byte, len(b.arena))
-	copy(s.arena, b.arena) // drop the builder's spare capacity
-	for i, h := range b.hashes {
-		slot := (b.offs[i]+1)<<fpBits | h&fpMask
-		j := s.home(h)
-		for s.slots[j] != 0 {
-			if j++; j == len(s.slots) {
-				j = 0
+	s := &exactSet{seed: seed, slots: make([]uint64, n*loadDen/loadNum+1), n: n}
+	s.filter = make([]uint64, max(1, n/8))
+	s.arena = make([]byte, 0, size)
+	for _, b := range parts {
+		base := uint64(len(s.arena))
+		s.arena = append(s.arena, b.arena...)
+		for i, h := range b.hashes {
+			s.filter[s.filterWord(h)] |= filterBits(h)
+			slot := (base+b.offs[i]+1)<<fpBits | h&fpMask
+			j := s.home(h)
+			for s.slots[j] != 0 {
+				if j++; j == len(s.slots) {
+					j = 0
+				}
 			}
+			s.slots[j] = slot
 		}
-		s.slots[j] = slot
 	}
 	return s
 }

@@ -110,7 +110,7 @@ func FuzzCompile(f *testing.F) {
 		rec.Add(DstPort, []byte("443"))
 		var hit bool
 		NewScanner(ix).Scan(rec, rec.Time, func(Hit) { hit = true })
-		p := ix.patterns[0]
+		p := ix.pattern(0)
 		if p == nil {
 			return // decided directly; the differential tests cover those
 		}

@@ -1,12 +1,13 @@
 package match
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/entente/entente/stix/pattern"
 )
@@ -30,7 +31,7 @@ type Scanner struct {
 	cands  []uint32 // indicators to evaluate on it
 	window []uint32 // multi-observation indicators it may take part in
 	norm   []byte
-	canon  []byte               // the current value in canonical form
+	canon  []byte               // this Scan's values in canonical form
 	probes []eqProbe            // the record's = and IN lookups
 	keys   []byte               // backing store of the probes' packed keys
 	sink   uint64               // keeps the touching loads of Scan alive
@@ -52,7 +53,7 @@ func (s *Scanner) Index() *Index { return s.ix }
 func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint32) {
 	ix := s.ix
 	s.direct, s.cands, s.window = s.direct[:0], s.cands[:0], s.window[:0]
-	s.probes, s.keys = s.probes[:0], s.keys[:0]
+	s.probes, s.keys, s.canon = s.probes[:0], s.keys[:0], s.canon[:0]
 	s.obs, s.obsErr = nil, nil
 	t := rec.Time
 	if t.IsZero() {
@@ -72,9 +73,9 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 		data := s.canonical(v)
 		if ix.propEq[v.Prop][fam] {
 			var tag uint16
-			start := len(s.keys)
-			tag, s.keys = packKey(s.keys, 0, kindEq, unsafeString(data))
-			s.probes = append(s.probes, eqProbe{tag: tag, key: s.keys[start:len(s.keys):len(s.keys)], pids: pids})
+			var key []byte
+			tag, key, s.keys = probeKey(s.keys, data)
+			s.probes = append(s.probes, eqProbe{tag: tag, key: key, pids: pids})
 		}
 		for _, pid := range pids {
 			s.lookup(pid, data, sec)
@@ -113,7 +114,7 @@ func (s *Scanner) Scan(rec *Record, now time.Time, hit func(Hit)) (window []uint
 	if len(s.cands) > 0 {
 		obs := s.observation(rec)
 		for _, n := range s.cands {
-			if obs != nil && ix.patterns[n].MatchOne(obs) {
+			if p := ix.pattern(n); obs != nil && p != nil && p.MatchOne(obs) {
 				s.single[0] = rec
 				hit(Hit{Indicator: ix.id(n), Time: t, Records: s.single[:]})
 			}
@@ -144,8 +145,8 @@ var valueTypes = func() [numProperties]string {
 // canonical returns the value as its lookups see it: in canonical form
 // for addresses, domain names and URLs, so that a log's
 // ff02:0000:0000:0000:0000:0000:0001:0003 or EXAMPLE.COM. meets an
-// indicator's ff02::1:3 or example.com. The result is valid until the next
-// call.
+// indicator's ff02::1:3 or example.com. The result is valid until the end
+// of the Scan: the = probes keep it until then.
 func (s *Scanner) canonical(v *Value) []byte {
 	t := valueTypes[v.Prop]
 	if t == "" {
@@ -156,15 +157,28 @@ func (s *Scanner) canonical(v *Value) []byte {
 	if c == raw {
 		return v.Data
 	}
-	s.canon = append(s.canon[:0], c...)
-	return s.canon
+	start := len(s.canon)
+	s.canon = append(s.canon, c...)
+	return s.canon[start:len(s.canon):len(s.canon)]
+}
+
+// probeKey returns the key of an = lookup of value, as packKey makes it:
+// the value itself, or its octets packed into buf for a hex digest.
+func probeKey(buf, value []byte) (tag uint16, key, newBuf []byte) {
+	if len(value) >= 32 && len(value)%2 == 0 {
+		start := len(buf)
+		if packed, ok := appendUnhex(buf, unsafeString(value)); ok {
+			return kindEq<<1 | 1, packed[start:len(packed):len(packed)], packed
+		}
+	}
+	return kindEq << 1, value, buf
 }
 
 // ipFamily tells IPv6 address values from the rest by their colon.
 func ipFamily(v *Value) int {
 	switch v.Prop {
 	case SrcIP, DstIP, IPAddr, ResolvesTo:
-		if slices.Contains(v.Data, ':') {
+		if bytes.IndexByte(v.Data, ':') >= 0 {
 			return 6
 		}
 		return 4
@@ -193,7 +207,7 @@ func (s *Scanner) lookup(pid uint16, value []byte, sec int64) {
 		}
 	}
 	if pi.cidr != nil {
-		if pfx, ok := parsePrefix(value); ok {
+		if pfx, ok := parsePrefix(value); ok && pi.mayCover(pfx) {
 			if _, ok := pi.cidr.Lookup(pfx.Addr()); ok {
 				for _, v := range pi.cidr.Supernets(pfx) {
 					if v&cidrList == 0 {
@@ -249,13 +263,25 @@ func (s *Scanner) lookup(pid uint16, value []byte, sec int64) {
 
 // normalized returns value in NFC, as LIKE and MATCHES see it.
 func (s *Scanner) normalized(value []byte) []byte {
-	for _, c := range value {
-		if c >= utf8.RuneSelf {
-			s.norm = append(s.norm[:0], pattern.Normalize(string(value))...)
-			return s.norm
-		}
+	if isASCII(value) {
+		return value
 	}
-	return value
+	s.norm = append(s.norm[:0], pattern.Normalize(string(value))...)
+	return s.norm
+}
+
+// isASCII reports whether b is ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	const high = 0x8080808080808080
+	var acc uint64
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc&high == 0
 }
 
 // offer files indicator n, whose anchor hit, by how it is decided.
@@ -324,6 +350,9 @@ func Observation(rec *Record) (*pattern.Observation, error) {
 
 // parsePrefix reads an address or a network the way ISSUBSET does.
 func parsePrefix(b []byte) (netip.Prefix, bool) {
+	if a, ok := parseIPv4(b); ok {
+		return netip.PrefixFrom(a, 32), true
+	}
 	s := unsafeString(b)
 	if strings.IndexByte(s, '/') >= 0 {
 		p, err := netip.ParsePrefix(s)
@@ -337,4 +366,36 @@ func parsePrefix(b []byte) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	return netip.PrefixFrom(a, a.BitLen()), true
+}
+
+// parseIPv4 reads a dotted-quad IPv4 address in the canonical form log
+// writers use, four decimal octets without leading zeros, faster than
+// netip.ParseAddr, which gives the same answer for these and is left
+// everything else.
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	field, digits, v := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || field == 3 && i != len(b) {
+				return netip.Addr{}, false
+			}
+			ip[field] = byte(v)
+			field++
+			digits, v = 0, 0
+			continue
+		}
+		c := b[i] - '0'
+		if c > 9 || digits > 0 && v == 0 {
+			return netip.Addr{}, false // not a digit, or a leading zero
+		}
+		v = v*10 + int(c)
+		if digits++; v > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if field != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }

@@ -8,26 +8,38 @@ import (
 
 // substrFilter finds which of many literals occur in a text, for the LIKE
 // and MATCHES comparisons no table lookup can answer. It is hash-anchored:
-// every literal is filed under one of its grams, the rarest one across the
-// set, and a scan hashes each window of the text, tests a bitmap sized to
+// every literal is filed under some of its grams, chosen to be rare across
+// the set, and a scan hashes windows of the text, tests a bitmap sized to
 // keep false hits rare, and only then compares literals. Aho-Corasick
 // automata visit a state per byte over megabytes of states; this touches
-// one small bitmap per byte and stays in cache.
+// one small bitmap per window and stays in cache.
 //
-// Literals of eight bytes or more are filed under 8-byte grams, which are
+// Literals of eleven bytes or more are filed under 8-byte grams, which are
 // nearly unique even when the literals share their short pieces (digits,
 // say, which also fill log text); shorter ones under 4-byte grams; and
-// those shorter than four bytes are searched for directly.
+// those shorter than four bytes are searched for directly. A literal of
+// eleven bytes or more is filed under four consecutive grams, one of which
+// starts at a multiple of four in any text holding it, so the scan reads
+// only every fourth window; one of five to ten bytes under two, read at
+// every second window. Four 4-byte grams would span most of a short
+// literal, taking in the common pieces its rarest gram avoids (digits, a
+// slash), and log text would reach the buckets far more often.
 type substrFilter struct {
-	long, mid gramIndex
-	short     []substrEntry
+	grams []gramIndex // by width and stride, those holding literals
+	short []substrEntry
 }
 
 // gramIndex files literals under grams of one width.
+//
+// Its bitmap is a blocked Bloom filter of the grams: each sets two bits of
+// one 64-bit word, with 16 to 32 bits per gram. One word per text window
+// is read either way, and a second bit cuts the windows that reach the
+// buckets, each a cache miss or two, to about one in a hundred.
 type gramIndex struct {
 	width   int // 4 or 8
+	stride  int // 1 or 4: the windows the scan reads
 	bitmap  []uint64
-	bShift  uint64 // 64 - log2(bitmap bits)
+	wShift  uint64 // 64 - log2(bitmap words)
 	kShift  uint64 // 64 - log2(buckets)
 	start   []uint32
 	entries []substrEntry
@@ -59,30 +71,39 @@ func loadGram(b []byte, width int) uint64 {
 	return uint64(binary.LittleEndian.Uint32(b))
 }
 
+// gramTiers says which literals each gram index takes: those of at least
+// minLen bytes not taken by an earlier tier.
+var gramTiers = []struct{ minLen, width, stride int }{
+	{11, 8, 4},
+	{5, 4, 2},
+	{4, 4, 1},
+}
+
 func newSubstrFilter(lits []substrLiteral) *substrFilter {
 	f := &substrFilter{}
-	var long, mid []substrLiteral
+	tiers := make([][]substrLiteral, len(gramTiers))
+next:
 	for _, l := range lits {
-		switch {
-		case len(l.lit) >= 8:
-			long = append(long, l)
-		case len(l.lit) >= 4:
-			mid = append(mid, l)
-		default:
-			f.short = append(f.short, substrEntry{ind: l.ind, lit: l.lit})
+		for t, tier := range gramTiers {
+			if len(l.lit) >= tier.minLen {
+				tiers[t] = append(tiers[t], l)
+				continue next
+			}
+		}
+		f.short = append(f.short, substrEntry{ind: l.ind, lit: l.lit})
+	}
+	for t, tier := range gramTiers {
+		if len(tiers[t]) > 0 {
+			f.grams = append(f.grams, newGramIndex(tiers[t], tier.width, tier.stride))
 		}
 	}
-	f.long = newGramIndex(long, 8)
-	f.mid = newGramIndex(mid, 4)
 	return f
 }
 
-func newGramIndex(lits []substrLiteral, width int) gramIndex {
-	g := gramIndex{width: width}
-	if len(lits) == 0 {
-		return g
-	}
-	// Pick each literal's rarest gram by counting grams over the whole set.
+// newGramIndex files each literal under stride consecutive grams, those
+// rarest in the set. Every literal must hold width+stride-1 bytes.
+func newGramIndex(lits []substrLiteral, width, stride int) gramIndex {
+	g := gramIndex{width: width, stride: stride}
 	freq := make(map[uint64]int)
 	for _, l := range lits {
 		for i := 0; i+width <= len(l.lit); i++ {
@@ -91,36 +112,63 @@ func newGramIndex(lits []substrLiteral, width int) gramIndex {
 	}
 	for _, l := range lits {
 		best, bestN := 0, -1
-		for i := 0; i+width <= len(l.lit); i++ {
-			if n := freq[loadGram([]byte(l.lit[i:]), width)]; bestN < 0 || n < bestN {
+		for i := 0; i+width+stride-1 <= len(l.lit); i++ {
+			n := 0
+			for k := range stride {
+				n += freq[loadGram([]byte(l.lit[i+k:]), width)]
+				if allDigits(l.lit[i+k : i+k+width]) {
+					// Rare among the literals, maybe, but logs are full
+					// of numbers: take one only when there is nothing else.
+					n += len(lits)
+				}
+			}
+			if bestN < 0 || n < bestN {
 				best, bestN = i, n
 			}
 		}
-		e := substrEntry{gram: loadGram([]byte(l.lit[best:]), width), off: uint32(best), ind: l.ind, lit: l.lit}
-		for k, c := range []byte(l.lit[best+width : min(best+width+4, len(l.lit))]) {
-			e.next |= uint32(c) << (8 * k)
-			e.mask |= 0xff << (8 * k)
+		for off := best; off < best+stride; off++ {
+			e := substrEntry{gram: loadGram([]byte(l.lit[off:]), width), off: uint32(off), ind: l.ind, lit: l.lit}
+			for k, c := range []byte(l.lit[off+width : min(off+width+4, len(l.lit))]) {
+				e.next |= uint32(c) << (8 * k)
+				e.mask |= 0xff << (8 * k)
+			}
+			g.entries = append(g.entries, e)
 		}
-		g.entries = append(g.entries, e)
 	}
-	// Sixteen bitmap bits per literal let about one text window in sixteen
-	// past the bitmap, which is what makes the scan cheap.
-	bBits := min(max(12, bits.Len(uint(len(lits)*16))), 32)
-	kBits := max(bBits-3, 1)
-	g.bShift, g.kShift = uint64(64-bBits), uint64(64-kBits)
-	g.bitmap = make([]uint64, (1<<bBits)/64)
+	n := len(g.entries)
+	wBits := min(max(6, bits.Len(uint(n/4))), 26)
+	kBits := min(max(4, bits.Len(uint(n))), 26)
+	g.wShift, g.kShift = uint64(64-wBits), uint64(64-kBits)
+	g.bitmap = make([]uint64, 1<<wBits)
 	bucket := func(gram uint64) uint64 { return (gram * gramHashMul) >> g.kShift }
 	slices.SortFunc(g.entries, func(a, b substrEntry) int { return int(bucket(a.gram)) - int(bucket(b.gram)) })
 	g.start = make([]uint32, 1<<kBits+1)
 	for _, e := range g.entries {
-		b := (e.gram * gramHashMul) >> g.bShift
-		g.bitmap[b>>6] |= 1 << (b & 63)
+		w, m := g.filter(e.gram)
+		g.bitmap[w] |= m
 		g.start[bucket(e.gram)+1]++
 	}
 	for i := 1; i < len(g.start); i++ {
 		g.start[i] += g.start[i-1]
 	}
 	return g
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// filter returns the bitmap word and bits of a gram: the word from the top
+// bits of its hash, the bits from the twelve below them.
+func (g *gramIndex) filter(gram uint64) (word uint64, bits uint64) {
+	h := gram * gramHashMul
+	b := h >> (g.wShift - 12)
+	return h >> g.wShift, 1<<(b&63) | 1<<(b>>6&63)
 }
 
 // find calls fn for the indicator of every literal that occurs in text, as
@@ -131,8 +179,9 @@ func (f *substrFilter) find(text []byte, fn func(ind uint32)) {
 			fn(e.ind)
 		}
 	}
-	f.long.find(text, fn)
-	f.mid.find(text, fn)
+	for i := range f.grams {
+		f.grams[i].find(text, fn)
+	}
 }
 
 func (g *gramIndex) find(text []byte, fn func(ind uint32)) {
@@ -140,19 +189,23 @@ func (g *gramIndex) find(text []byte, fn func(ind uint32)) {
 		return
 	}
 	// One loop per width, so that the per-byte path has no branch on it.
-	bitmap, bShift := g.bitmap, g.bShift
+	bitmap, wShift, bShift, stride := g.bitmap, g.wShift, g.wShift-12, g.stride
 	if g.width == 8 {
-		for i := 0; i <= len(text)-8; i++ {
+		for i := 0; i <= len(text)-8; i += stride {
 			gram := binary.LittleEndian.Uint64(text[i : i+8])
-			if b := (gram * gramHashMul) >> bShift; bitmap[b>>6]&(1<<(b&63)) != 0 {
+			h := gram * gramHashMul
+			b := h >> bShift
+			if m := uint64(1)<<(b&63) | 1<<(b>>6&63); bitmap[h>>wShift]&m == m {
 				g.verify(text, i, gram, fn)
 			}
 		}
 		return
 	}
-	for i := 0; i <= len(text)-4; i++ {
+	for i := 0; i <= len(text)-4; i += stride {
 		gram := uint64(binary.LittleEndian.Uint32(text[i : i+4]))
-		if b := (gram * gramHashMul) >> bShift; bitmap[b>>6]&(1<<(b&63)) != 0 {
+		h := gram * gramHashMul
+		b := h >> bShift
+		if m := uint64(1)<<(b&63) | 1<<(b>>6&63); bitmap[h>>wShift]&m == m {
 			g.verify(text, i, gram, fn)
 		}
 	}

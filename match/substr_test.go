@@ -21,11 +21,16 @@ func TestSubstrFilter(t *testing.T) {
 	}
 	var lits []substrLiteral
 	for i := range 500 {
-		lits = append(lits, substrLiteral{lit: word(1 + r.IntN(10)), ind: uint32(i)})
+		lits = append(lits, substrLiteral{lit: word(1 + r.IntN(20)), ind: uint32(i)})
 	}
 	f := newSubstrFilter(lits)
-	for range 300 {
-		text := word(r.IntN(60))
+	for range 3000 {
+		text := word(r.IntN(80))
+		if r.IntN(2) == 0 {
+			// Plant a literal at every alignment, so that each tier and
+			// stride offset is exercised.
+			text = word(r.IntN(9)) + lits[r.IntN(len(lits))].lit + word(r.IntN(9))
+		}
 		var got []uint32
 		f.find([]byte(text), func(n uint32) {
 			if !slices.Contains(got, n) {

@@ -60,7 +60,7 @@ func NewWindow() *Window {
 // indicator now matches. A reload is handled by keying the state on the
 // indicator id: it survives a reload that keeps the pattern.
 func (w *Window) Offer(ix *Index, n uint32, rec *Record, now time.Time, hit func(Hit)) error {
-	p := ix.patterns[n]
+	p := ix.pattern(n)
 	if p == nil {
 		return nil
 	}
