@@ -37,7 +37,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	now := n.now().UTC().Truncate(time.Microsecond)
 
 	// failed holds the details of the objects that failed their checks, by
-	// place in the envelope; valid and index are the others, in order.
+	// place in the envelope; valid holds the others, in order.
 	var (
 		failed = make(map[int]store.StatusDetail)
 		valid  []store.Put
