@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -82,6 +83,8 @@ type Node struct {
 
 	// writer sequences every envelope's write (group commit).
 	writer *writer
+	// checking holds a token per goroutine checking objects (see checkAll).
+	checking chan struct{}
 
 	// collections caches lookup's results: collectionKey → store.Collection.
 	collections sync.Map
@@ -126,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.now = time.Now
 	}
 	n.writer = &writer{store: n.store, log: n.log}
+	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))
 	return n, nil
 }
 
