@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"stix/pattern":    {},
 	"stix":            {"stix/pattern"},
 	"ledger":          {"stix"},
-	"agreement":       {"stix"},
+	"agreement":       {"stix", "ledger"},
 	"policy":          {"stix", "agreement"},
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
