@@ -3,11 +3,15 @@ package node
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 )
@@ -32,6 +36,10 @@ type fakeStore struct {
 	// returns fails the commit.
 	commitHook func() error
 	txMu       sync.Mutex // held by Update
+	// The ledger, kept simply: entries in order and tlog's stored hashes.
+	ledger      []store.LedgerRecord
+	hashes      []tlog.Hash
+	checkpoints []store.StoredCheckpoint
 }
 
 var _ store.Store = (*fakeStore)(nil)
@@ -123,6 +131,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	defer f.txMu.Unlock()
 	f.mu.Lock()
 	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
+	entries, hashes := len(f.ledger), len(f.hashes)
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
@@ -133,6 +142,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	if err != nil {
 		f.mu.Lock()
 		f.objects, f.statuses, f.seq = objects, statuses, seq
+		f.ledger, f.hashes = f.ledger[:entries], f.hashes[:hashes]
 		f.mu.Unlock()
 		return err
 	}
@@ -366,3 +376,104 @@ func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.
 }
 
 func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }
+
+func (t fakeTx) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int64, error) {
+	f := t.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return 0, f.fail
+	}
+	first := int64(len(f.ledger))
+	b := ledger.NewBatch(first, tlog.HashReaderFunc(f.readHashes))
+	for _, r := range recs {
+		r.Commitment = ledger.CommitEncoded(r.Salt, r.Entry)
+		idx, err := b.Append(r.Commitment)
+		if err != nil {
+			return 0, err
+		}
+		r.Index = idx
+		f.ledger = append(f.ledger, r)
+	}
+	f.hashes = append(f.hashes, b.Hashes()...)
+	return first, nil
+}
+
+func (f *fakeStore) readHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		if x < 0 || x >= int64(len(f.hashes)) {
+			return nil, store.ErrNotFound
+		}
+		out[i] = f.hashes[x]
+	}
+	return out, nil
+}
+
+func (f *fakeStore) LedgerSize(ctx context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(len(f.ledger)), f.fail
+}
+
+func (f *fakeStore) ReadLedgerHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.readHashes(idx)
+}
+
+func (f *fakeStore) LedgerRecords(ctx context.Context, from, to int64) ([]store.LedgerRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	to = min(to, int64(len(f.ledger)))
+	if from >= to {
+		return nil, f.fail
+	}
+	return slices.Clone(f.ledger[from:to]), f.fail
+}
+
+func (f *fakeStore) LedgerRecordOf(ctx context.Context, seq int64) (store.LedgerRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.ledger {
+		if r.Object == seq && seq != 0 {
+			return r, nil
+		}
+	}
+	return store.LedgerRecord{}, store.ErrNotFound
+}
+
+func (f *fakeStore) LedgerObjects(ctx context.Context, after int64, limit int) ([]store.LedgerObject, error) {
+	return nil, errors.ErrUnsupported
+}
+
+func (f *fakeStore) PutCheckpoint(ctx context.Context, c store.StoredCheckpoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.checkpoints); n > 0 && f.checkpoints[n-1].Size >= c.Size || c.Size > int64(len(f.ledger)) {
+		return store.ErrConflict
+	}
+	f.checkpoints = append(f.checkpoints, c)
+	return nil
+}
+
+func (f *fakeStore) LatestCheckpoint(ctx context.Context) (store.StoredCheckpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.checkpoints) == 0 {
+		return store.StoredCheckpoint{}, store.ErrNotFound
+	}
+	return f.checkpoints[len(f.checkpoints)-1], nil
+}
+
+func (f *fakeStore) Checkpoints(ctx context.Context, after int64, limit int) ([]store.StoredCheckpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.StoredCheckpoint
+	for _, c := range f.checkpoints {
+		if c.Size > after && len(out) < limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -51,7 +51,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		valid = append(valid, ck.put)
 	}
 
-	w := &write{collection: col.ID, puts: valid}
+	// The caller is one of the node's accounts: its objects are recorded
+	// as originated. Partner nodes' deliveries will set from.
+	w := &write{collection: col.ID, puts: valid, at: now}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),

@@ -94,6 +94,9 @@ type serveConfig struct {
 	LogFormat string
 	// LogLevel is the least severe level logged.
 	LogLevel slog.Level
+	// CheckpointInterval is the least time between two ledger
+	// checkpoints (node.Config.CheckpointInterval).
+	CheckpointInterval time.Duration
 }
 
 func (c *serveConfig) validate() error {
@@ -122,6 +125,9 @@ func (c *serveConfig) validate() error {
 		if !isLoopback(host) {
 			return fmt.Errorf("--plain-http is refused on %q, which is not a loopback address: tokens would cross the network in clear. Serve HTTPS (drop --plain-http) or listen on 127.0.0.1, ::1 or localhost", c.Addr)
 		}
+	}
+	if c.CheckpointInterval <= 0 {
+		return fmt.Errorf("--checkpoint-interval %v: want a positive duration, such as 1s", c.CheckpointInterval)
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -159,7 +165,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
@@ -171,6 +177,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", defaultMetricsAddr, "the `host:port` serving Prometheus metrics over plain HTTP without credentials, or \"off\"")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", node.DefaultCheckpointInterval, "the least `duration` between two signed ledger checkpoints")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -209,7 +216,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			slog.String("api_root", ini.APIRoot), slog.String("collection", ini.CollectionID))
 	}
 
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger})
+	// The log name will come from the agreement; until the node has one,
+	// node.DefaultLogName derives it from the key.
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval})
 	if err != nil {
 		return err
 	}
@@ -335,8 +344,15 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		return errors.Join(hs.Shutdown(sctx), merr)
 	})
 	g.Go(func() error { return n.Run(gctx) })
-	if err := g.Wait(); err != nil {
-		return err
+	werr := g.Wait()
+	// The servers have stopped: sign a checkpoint for the last writes.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if _, _, err := n.Checkpoint(cctx); err != nil {
+		logger.ErrorContext(cctx, "signing the last ledger checkpoint", slog.Any("error", err))
+	}
+	if werr != nil {
+		return werr
 	}
 	logger.InfoContext(ctx, "stopped")
 	return nil
