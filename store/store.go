@@ -158,6 +158,8 @@ type Store interface {
 	// increasing size, at most limit of them.
 	Checkpoints(ctx context.Context, after int64, limit int) ([]StoredCheckpoint, error)
 
+	Witnessing
+
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
 	// objects are written), and it must count what every process wrote.
