@@ -35,7 +35,8 @@ var allowed = map[string][]string{
 	"store/sqlite":    {"store", "stix", "ledger"},
 	"store/postgres":  {"store", "stix", "ledger"},
 	"federation":      {"taxii", "ledger", "agreement", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
+	"ledgerhttp":      {"ledger", "stix"},
+	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
 	"cmd/entente":     {"*"},
 }
