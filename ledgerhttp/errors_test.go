@@ -227,7 +227,7 @@ func TestWitnessAnswers(t *testing.T) {
 	}{
 		{"stale old size", req(0, nil, msg10), 409, "10\n"},
 		{"untrusted key", req(10, nil, otherMsg), 403, ""},
-		{"unknown log", req(0, nil, []byte("other.example/log\n1\n" + ledger.EmptyTreeHash.String() + "\n\n— x AAAA\n")), 404, ""},
+		{"unknown log", req(0, nil, []byte("other.example/log\n1\n"+ledger.EmptyTreeHash.String()+"\n\n— x AAAA\n")), 404, ""},
 		{"malformed", []byte("old 01\n\n" + string(msg10)), 400, ""},
 		{"old beyond new", req(11, nil, msg10), 400, ""},
 		{"too large", make([]byte, DefaultMaxBodyBytes+1), 413, ""},
