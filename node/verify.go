@@ -26,6 +26,10 @@ type LedgerProblem struct {
 	// names no entry (a checkpoint's signature, an object without entry).
 	Entry int64
 	Msg   string
+	// upTo, for a problem about a range of entries [Entry, upTo) (a
+	// checkpoint's root), sorts it after the problems that name one entry
+	// of the range.
+	upTo int64
 }
 
 func (p LedgerProblem) String() string {
@@ -33,6 +37,15 @@ func (p LedgerProblem) String() string {
 		return p.Msg
 	}
 	return fmt.Sprintf("entry %d: %s", p.Entry, p.Msg)
+}
+
+// sortKey places a range problem at the last entry of its range, after
+// any problem that names that entry.
+func (p LedgerProblem) sortKey() int64 {
+	if p.upTo > 0 {
+		return p.upTo - 1
+	}
+	return p.Entry
 }
 
 // LedgerReport is what VerifyLedger found.
@@ -117,11 +130,12 @@ func VerifyLedger(ctx context.Context, st store.Store, logKey note.Verifier, ori
 	// batch per chunk, reading only hashes checked already) and every
 	// checkpoint's root.
 	var (
-		rb     ledger.RootBuilder
-		objs   = map[int64]entryRef{}
-		next   = 0     // the next checkpoint to compare
-		broken = false // the tree no longer matches: stop comparing it
-		r      = HashReader(ctx, st)
+		rb       ledger.RootBuilder
+		objs     = map[int64]entryRef{}
+		next     = 0     // the next checkpoint to compare
+		broken   = false // the tree no longer matches: stop comparing it
+		diverged = false // a checkpoint's root did not match: later ones cannot
+		r        = HashReader(ctx, st)
 	)
 	for from := int64(0); from < size && !broken; from += verifyChunk {
 		to := min(from+verifyChunk, size)
@@ -155,13 +169,15 @@ func VerifyLedger(ctx context.Context, st store.Store, logKey note.Verifier, ori
 			}
 			rb.Append(rec.Commitment)
 			for next < len(trees) && trees[next].tree.N == rb.Tree().N {
-				if trees[next].tree.Hash != rb.Tree().Hash {
-					prev := int64(0)
+				if trees[next].tree.Hash != rb.Tree().Hash && !diverged {
+					diverged = true
+					prev, end := int64(0), trees[next].tree.N
 					if next > 0 {
 						prev = trees[next-1].tree.N
 					}
-					problem(prev, "the first %d entries do not hash to the root that checkpoint %d signed (checkpoint %d matched): an entry in [%d, %d) was changed, removed or moved",
-						trees[next].tree.N, trees[next].tree.N, prev, prev, trees[next].tree.N)
+					rep.Problems = append(rep.Problems, LedgerProblem{Entry: prev, upTo: end,
+						Msg: fmt.Sprintf("the first %d entries do not hash to the root that checkpoint %d signed (the checkpoint before, of size %d, matched): an entry in [%d, %d) was changed, removed or moved, and no later checkpoint can match",
+							end, end, prev, prev, end)})
 				}
 				next++
 			}
@@ -219,7 +235,7 @@ func VerifyLedger(ctx context.Context, st store.Store, logKey note.Verifier, ori
 		if (a.Entry < 0) != (b.Entry < 0) {
 			return cmp.Compare(b.Entry, a.Entry) // -1 last
 		}
-		return cmp.Compare(a.Entry, b.Entry)
+		return cmp.Or(cmp.Compare(a.sortKey(), b.sortKey()), cmp.Compare(a.upTo, b.upTo))
 	})
 	return rep, nil
 }
