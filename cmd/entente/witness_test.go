@@ -359,3 +359,27 @@ func copyDB(t *testing.T, from, to string) {
 		}
 	}
 }
+
+// TestServeAgreementErrors checks that serve refuses an agreement that
+// does not describe this node, naming what to fix.
+func TestServeAgreementErrors(t *testing.T) {
+	a := newPartnerNode(t, "arcadia-node-1", "arcadia", "")
+	b := newPartnerNode(t, "borealis-node-1", "borealis", "")
+	file := witnessAgreement(t, a, b)
+	unsigned := filepath.Join(t.TempDir(), "unsigned.yaml")
+	doc, _ := os.ReadFile(file)
+	os.WriteFile(unsigned, doc[:bytes.Index(doc, []byte("\nsignatures:"))+1], 0o644)
+	for _, tc := range []struct {
+		name, dir, file, node, want string
+	}{
+		{"unknown node", a.dir, file, "arcadia-node-9", "not a node of the agreement"},
+		{"another node's key", a.dir, file, "borealis-node-1", "but this node's key is"},
+		{"unsigned", a.dir, unsigned, "arcadia-node-1", "signed agreement in force"},
+		{"missing file", a.dir, filepath.Join(t.TempDir(), "none.yaml"), "arcadia-node-1", "none.yaml"},
+	} {
+		code, _, stderr := runCmd(t, "serve", "--data", tc.dir, "--addr", "127.0.0.1:0", "--metrics-addr", "off", "--agreement", tc.file, "--node", tc.node)
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, %q; want 1 and %q", tc.name, code, stderr, tc.want)
+		}
+	}
+}
