@@ -228,6 +228,10 @@ func TestWitnessEachOther(t *testing.T) {
 	b.add(t, 100, 2)
 	a.cosignedBy(t, b, 3)
 	b.cosignedBy(t, a, 2)
+	// Checkpoints with cosignature lines still verify as the node's own.
+	if code, out, stderr := runCmd(t, "ledger", "verify", "--data", a.dir); code != 0 {
+		t.Errorf("ledger verify of a cosigned log: %d %s %s", code, out, stderr)
+	}
 
 	// Keep a copy of a's database at size 3, cosigned by b.
 	a.stop(t)
