@@ -1,0 +1,80 @@
+package ledgerhttp
+
+import (
+	"net/http"
+	"testing"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/ledger"
+)
+
+// bearer adds a token to every request, as a tile client configured with
+// credentials does.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+// TestTorchwoodClientReadsLog has filippo.io/torchwood's tlog-tiles client,
+// an independent implementation used unchanged with its default entry
+// format, read every entry of a log over HTTPS: it checks each entry bundle
+// against the hash tiles and those against the checkpoint, which its own
+// parser reads.
+func TestTorchwoodClientReadsLog(t *testing.T) {
+	l := newMemLog(t, 1000)
+	h := serveTLS(t, l)
+	hc := h.client
+	hc.Transport = bearer{testToken, hc.Transport}
+
+	fetcher, err := torchwood.NewTileFetcher(h.base, torchwood.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := fetcher.ReadEndpoint(t.Context(), "checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := note.NewVerifier(l.vkey)
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := torchwood.ParseCheckpoint(n.Text)
+	if err != nil || c.Origin != testOrigin {
+		t.Fatalf("torchwood.ParseCheckpoint: %+v, %v", c, err)
+	}
+	client, err := torchwood.NewClient(fetcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next int64
+	for i, entry := range client.Entries(t.Context(), c.Tree, 0) {
+		if i != next || ledger.Commitment(entry) != l.leaves[i] {
+			t.Fatalf("entry %d (want %d) is not the log's commitment", i, next)
+		}
+		next++
+	}
+	if err := client.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The client stops before the last, partial bundle of a growing log.
+	if next < 768 || next > c.N {
+		t.Errorf("torchwood read %d of %d entries", next, c.N)
+	}
+	// One entry with its inclusion proof, by index.
+	entry, proof, err := client.Entry(t.Context(), c.Tree, c.N-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.CheckInclusion(proof, c.Tree, c.N-1, ledger.Commitment(entry)); err != nil {
+		t.Errorf("the last entry as torchwood read it: %v", err)
+	}
+}
