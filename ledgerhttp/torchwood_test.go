@@ -1,7 +1,12 @@
 package ledgerhttp
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"filippo.io/torchwood"
@@ -76,5 +81,54 @@ func TestTorchwoodClientReadsLog(t *testing.T) {
 	}
 	if err := ledger.CheckInclusion(proof, c.Tree, c.N-1, ledger.Commitment(entry)); err != nil {
 		t.Errorf("the last entry as torchwood read it: %v", err)
+	}
+}
+
+// TestSubmitToTorchwoodCosigner submits to a witness whose cosignatures
+// torchwood's cosignature/v1 implementation makes: the Submitter verifies
+// them with the verifier key torchwood prints, through the ledger, and
+// stores what torchwood's own verifier accepts.
+func TestSubmitToTorchwoodCosigner(t *testing.T) {
+	log := newMemLog(t, 20)
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := torchwood.NewCosignatureSigner("witness.third-party.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /tlog/add-checkpoint", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, err := ledger.ParseAddRequest(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		text, _, _ := bytes.Cut(req.Checkpoint, []byte("\n\n"))
+		signed, err := note.Sign(&note.Note{Text: string(text) + "\n"}, signer)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, sigs, _ := bytes.Cut(signed, []byte("\n\n"))
+		w.Write(sigs)
+	})
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+
+	wkey, err := ledger.NewCosignatureVerifier(signer.Verifier().String())
+	if err != nil {
+		t.Fatalf("torchwood's verifier key: %v", err)
+	}
+	logKey, _ := note.NewVerifier(log.vkey)
+	stored := &cosigned{memLog: log, lines: map[int64][]byte{}}
+	s := &Submitter{Origin: testOrigin, LogKey: logKey, Log: stored,
+		Witnesses: []Witness{{Name: "third party", URL: srv.URL + "/tlog/", Key: wkey, Client: srv.Client()}}}
+	msg, size, _ := log.Checkpoint(t.Context())
+	if err := s.submit(t.Context(), &s.Witnesses[0], msg, size, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := note.Open(append(msg, stored.get(size)...), note.VerifierList(logKey, signer.Verifier()))
+	if err != nil || len(n.Sigs) != 2 {
+		t.Fatalf("the stored cosignature under torchwood's verifier: %v", err)
 	}
 }
