@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -126,7 +128,7 @@ func TestSubmitToWitness(t *testing.T) {
 	wlog, cs := witnessFor(t, log)
 	wh := serveTLS(t, wlog)
 	logKey, _ := note.NewVerifier(log.vkey)
-	stored := &cosigned{memLog: log, lines: map[int64][]byte{}}
+	stored := &cosignedLog{memLog: log, lines: map[int64][]byte{}}
 	s := &Submitter{Origin: testOrigin, LogKey: logKey, Log: stored,
 		Witnesses: []Witness{{Name: "w", URL: wh.base, Key: cs.Verifier(), Client: wh.client}}}
 	w := &s.Witnesses[0]
@@ -180,21 +182,21 @@ func asConflict(err error, c **ledger.ConflictError) bool {
 	return ok
 }
 
-// cosigned is a memLog that keeps the cosignature lines a Submitter stores.
-type cosigned struct {
+// cosignedLog is a memLog that keeps the cosignature lines a Submitter stores.
+type cosignedLog struct {
 	*memLog
 	mu    sync.Mutex
 	lines map[int64][]byte
 }
 
-func (c *cosigned) AddCosignatures(ctx context.Context, size int64, lines []byte) error {
+func (c *cosignedLog) AddCosignatures(ctx context.Context, size int64, lines []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lines[size] = append(c.lines[size], lines...)
 	return nil
 }
 
-func (c *cosigned) get(size int64) []byte {
+func (c *cosignedLog) get(size int64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lines[size]
@@ -270,4 +272,64 @@ func forkedCheckpoint(t testing.TB, l *memLog, n int64) []byte {
 		t.Fatal(err)
 	}
 	return msg
+}
+
+// TestSubmitterSkipsCosigned checks that a Submitter started on a log
+// whose latest checkpoint its witness cosigned already (a restart) does not
+// ask again, and submits the next checkpoint.
+func TestSubmitterSkipsCosigned(t *testing.T) {
+	log := newMemLog(t, 10)
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	cs, _ := ledger.NewCosigner("witness.example", key, nil)
+	n, _ := note.Open(log.note, note.VerifierList(mustVerifier(t, log.vkey)))
+	cosigned, err := note.Sign(n, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.note = cosigned
+	var (
+		mu    sync.Mutex
+		posts int
+	)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts++
+		mu.Unlock()
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	s := &Submitter{Origin: testOrigin, LogKey: mustVerifier(t, log.vkey), Log: &cosignedLog{memLog: log, lines: map[int64][]byte{}},
+		Witnesses: []Witness{{Name: "w", URL: srv.URL + "/", Key: cs.Verifier(), Client: srv.Client()}},
+		Interval:  5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	if posts != 0 {
+		t.Errorf("%d requests for a checkpoint the witness cosigned already", posts)
+	}
+	mu.Unlock()
+	log.grow(t, 1)
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return posts > 0 })
+	cancel()
+	<-done
+}
+
+func mustVerifier(t testing.TB, vkey string) note.Verifier {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func waitUntil(t testing.TB, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
 }

@@ -125,6 +125,12 @@ func (s *Submitter) run(ctx context.Context, w *Witness) {
 			log.ErrorContext(ctx, "submitter: reading the latest checkpoint", slog.Any("error", err))
 			continue
 		}
+		if s.cosignedBy(msg, w) {
+			// Stored already (before a restart): a witness asked again
+			// would only add a second cosignature.
+			held, cosigned = size, size
+			continue
+		}
 		// One retry at once after a 409 that names a size the log can
 		// prove consistency from.
 		for attempt := 0; attempt < 2; attempt++ {
@@ -157,6 +163,20 @@ func (s *Submitter) run(ctx context.Context, w *Witness) {
 			backoff = 0
 		}
 	}
+}
+
+// cosignedBy reports whether msg holds a valid cosignature of w.
+func (s *Submitter) cosignedBy(msg []byte, w *Witness) bool {
+	n, err := note.Open(msg, note.VerifierList(s.LogKey, w.Key))
+	if err != nil {
+		return false
+	}
+	for _, sig := range n.Sigs {
+		if sig.Name == w.Key.Name() && sig.Hash == w.Key.KeyHash() {
+			return true
+		}
+	}
+	return false
 }
 
 // submit sends one add-checkpoint request from old and stores the

@@ -120,7 +120,7 @@ func TestSubmitToTorchwoodCosigner(t *testing.T) {
 		t.Fatalf("torchwood's verifier key: %v", err)
 	}
 	logKey, _ := note.NewVerifier(log.vkey)
-	stored := &cosigned{memLog: log, lines: map[int64][]byte{}}
+	stored := &cosignedLog{memLog: log, lines: map[int64][]byte{}}
 	s := &Submitter{Origin: testOrigin, LogKey: logKey, Log: stored,
 		Witnesses: []Witness{{Name: "third party", URL: srv.URL + "/tlog/", Key: wkey, Client: srv.Client()}}}
 	msg, size, _ := log.Checkpoint(t.Context())
