@@ -182,7 +182,7 @@ func (s *Submitter) cosignedBy(msg []byte, w *Witness) bool {
 // submit sends one add-checkpoint request from old and stores the
 // cosignature the witness answers with.
 func (s *Submitter) submit(ctx context.Context, w *Witness, msg []byte, size, old int64) error {
-	n, err := note.Open(msg, note.VerifierList(s.LogKey))
+	_, n, err := ledger.OpenCheckpoint(msg, s.Origin, s.LogKey)
 	if err != nil {
 		return fmt.Errorf("ledgerhttp: the log's own checkpoint does not verify: %w", err)
 	}
