@@ -137,13 +137,12 @@ func (p *partnerNode) token(t *testing.T) string {
 func (p *partnerNode) stop(t *testing.T) {
 	t.Helper()
 	p.run.stop()
-	if code := <-p.run.done; code != 0 {
+	code := <-p.run.done
+	p.run.done <- code // for startServe's cleanup, which waits for it too
+	if code != 0 {
 		t.Fatalf("%s exited with %d: %s", p.id, code, p.run.stderr.String())
 	}
-	p.run.done <- code0 // for startServe's cleanup
 }
-
-const code0 = 0
 
 // add stores n new indicators on the node, through TAXII.
 func (p *partnerNode) add(t *testing.T, from, n int) {
