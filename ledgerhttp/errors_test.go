@@ -333,3 +333,45 @@ func waitUntil(t testing.TB, ok func() bool) {
 		}
 	}
 }
+
+// blockingLog holds every checkpoint read until released.
+type blockingLog struct {
+	*memLog
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingLog) Checkpoint(ctx context.Context) ([]byte, int64, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.memLog.Checkpoint(ctx)
+}
+
+// TestInFlightLimit checks that requests beyond the limit get 503 with
+// Retry-After at once, add-checkpoint included, rather than queueing.
+func TestInFlightLimit(t *testing.T) {
+	b := &blockingLog{memLog: newMemLog(t, 3), entered: make(chan struct{}, 2), release: make(chan struct{})}
+	srv := NewServer(b, Config{MaxInFlight: 2})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			req := httptest.NewRequest("GET", Prefix+"checkpoint", nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			srv.ServeHTTP(httptest.NewRecorder(), req)
+		})
+	}
+	<-b.entered
+	<-b.entered
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", Prefix+"add-checkpoint", strings.NewReader("old 0\n\n")))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("add-checkpoint beyond the limit: %d %q, want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	close(b.release)
+	wg.Wait()
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", Prefix+"add-checkpoint", strings.NewReader("old 0\n\n")))
+	if rec.Code == http.StatusServiceUnavailable {
+		t.Error("503 after the requests in flight finished")
+	}
+}

@@ -73,6 +73,9 @@ var (
 	// ErrBadRequest: the request's parameters are malformed or out of
 	// range; 400.
 	ErrBadRequest = errors.New("ledgerhttp: bad request")
+	// ErrUnavailable: the server is at its limit of requests; 503 with
+	// Retry-After.
+	ErrUnavailable = errors.New("ledgerhttp: busy, retry later")
 	// ErrSuspended: the witness stopped cosigning the log after it showed
 	// an inconsistent checkpoint, until an operator acts; 403.
 	ErrSuspended = errors.New("ledgerhttp: log suspended after an inconsistent checkpoint")
@@ -82,6 +85,8 @@ var (
 const (
 	DefaultMaxOpenings  = 1024
 	DefaultMaxBodyBytes = 64 << 10
+	DefaultMaxInFlight  = 64
+	retryAfterSeconds   = 1
 )
 
 // Config configures a Server.
@@ -101,6 +106,11 @@ type Config struct {
 	// Observe, when set, is called once per request with its route
 	// pattern (a bounded set), status code and duration.
 	Observe func(route string, status int, d time.Duration)
+	// MaxInFlight bounds the requests served at once; those beyond get
+	// 503 with Retry-After. add-checkpoint needs no account, so this is
+	// what keeps a flood of them from queueing on the store. Default
+	// DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // Server serves a node's ledger. Mount it at Prefix.
@@ -109,6 +119,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	mux *http.ServeMux
+	// inFlight holds a token per request being served.
+	inFlight chan struct{}
 }
 
 // The routes; they double as the route label passed to Config.Observe.
@@ -126,7 +138,9 @@ func NewServer(b Backend, cfg Config) *Server {
 	cfg.MaxOpenings = cmp.Or(max(cfg.MaxOpenings, 0), DefaultMaxOpenings)
 	cfg.MaxBodyBytes = cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes)
 	cfg.Realm = cmp.Or(cfg.Realm, "Entente ledger")
-	s := &Server{b: b, cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), mux: http.NewServeMux()}
+	cfg.MaxInFlight = cmp.Or(max(cfg.MaxInFlight, 0), DefaultMaxInFlight)
+	s := &Server{b: b, cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), mux: http.NewServeMux(),
+		inFlight: make(chan struct{}, cfg.MaxInFlight)}
 	s.mux.Handle(routeCheckpoint, s.adapt(routeCheckpoint, true, s.checkpoint))
 	s.mux.Handle(routeTile, s.adapt(routeTile, true, s.tile))
 	s.mux.Handle(routeInclusion, s.adapt(routeInclusion, true, s.inclusion))
@@ -190,6 +204,13 @@ func (s *Server) adapt(route string, auth bool, h handlerFunc) http.Handler {
 				s.cfg.Observe(route, cmp.Or(w.status, http.StatusOK), time.Since(start))
 			}
 		}()
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			s.writeError(w, r, fmt.Errorf("%w: the server is at its limit of %d requests at once", ErrUnavailable, cap(s.inFlight)))
+			return
+		}
 		var c *Caller
 		if auth {
 			user, token := credentials(r)
@@ -229,6 +250,8 @@ func statusOf(err error) (int, bool) {
 		return http.StatusNotFound, true
 	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest, true
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable, true
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, true
 	// tlog-witness add-checkpoint, in the spec's terms.
@@ -258,6 +281,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "%d\n", conflict.Latest)
 		return
+	}
+	if code == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	if code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q, charset=\"UTF-8\"", s.cfg.Realm))
