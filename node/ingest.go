@@ -54,6 +54,11 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	// The caller is one of the node's accounts: its objects are recorded
 	// as originated. Partner nodes' deliveries will set from.
 	w := &write{collection: col.ID, puts: valid, at: now}
+	if !n.writer.noLedger {
+		if err := w.prepare(n.writer.rand); err != nil {
+			return nil, err
+		}
+	}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),
