@@ -37,12 +37,16 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	now := n.now().UTC().Truncate(time.Microsecond)
 
 	// failed holds the details of the objects that failed their checks, by
-	// place in the envelope; valid and index are the others, in order.
+	// place in the envelope; valid holds the others, in order.
 	var (
 		failed = make(map[int]store.StatusDetail)
 		valid  []store.Put
 	)
-	for i, ck := range checkAll(objects) {
+	checks, err := n.checkAll(ctx, objects)
+	if err != nil {
+		return nil, fmt.Errorf("node: checking %d objects: %w", len(objects), err)
+	}
+	for i, ck := range checks {
 		if ck.err != nil {
 			id, version := identify(objects[i])
 			failed[i] = store.StatusDetail{ID: id, Version: version, Message: message(ck.err)}
@@ -54,6 +58,11 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	// The caller is one of the node's accounts: its objects are recorded
 	// as originated. Partner nodes' deliveries will set from.
 	w := &write{collection: col.ID, puts: valid, at: now}
+	if !n.writer.noLedger {
+		if err := w.prepare(n.writer.rand); err != nil {
+			return nil, err
+		}
+	}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),
@@ -114,22 +123,41 @@ type checked struct {
 // SQLite writes on one core, so the others are free.
 const parallelCheck = 256
 
+// checkChunk is how many objects a checker handles per turn of the
+// checking semaphore.
+const checkChunk = 32
+
 // checkAll checks every object of an envelope, in parallel when the
-// envelope is large.
-func checkAll(objects []json.RawMessage) []checked {
+// envelope is large. Checking is CPU-bound: a turn of n.checking is held
+// for each chunk of objects, so that however many envelopes arrive at once,
+// no more checkers run than there are processors, and the writer, which
+// they feed, is not starved of CPU by them. It fails only if ctx ends.
+func (n *Node) checkAll(ctx context.Context, objects []json.RawMessage) ([]checked, error) {
 	out := make([]checked, len(objects))
 	workers := min(runtime.GOMAXPROCS(0), len(objects)/parallelCheck+1)
+	chunks := (len(objects) + checkChunk - 1) / checkChunk
 	var wg sync.WaitGroup
+	errs := make([]error, workers)
 	for w := range workers {
 		wg.Go(func() {
-			// Interleaved, so that a run of costly objects is shared.
-			for i := w; i < len(objects); i += workers {
-				out[i].put, out[i].err = check(objects[i])
+			// Interleaved by chunk, so that a run of costly objects is
+			// shared.
+			for c := w; c < chunks; c += workers {
+				select {
+				case n.checking <- struct{}{}:
+				case <-ctx.Done():
+					errs[w] = ctx.Err()
+					return
+				}
+				for i := c * checkChunk; i < min((c+1)*checkChunk, len(objects)); i++ {
+					out[i].put, out[i].err = check(objects[i])
+				}
+				<-n.checking
 			}
 		})
 	}
 	wg.Wait()
-	return out
+	return out, errors.Join(errs...)
 }
 
 // check parses and validates one object of an envelope, and hashes its

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -100,6 +101,8 @@ type Node struct {
 
 	// writer sequences every envelope's write (group commit).
 	writer *writer
+	// checking holds a token per goroutine checking objects (see checkAll).
+	checking chan struct{}
 
 	// The ledger's checkpoints: see ledger.go.
 	key                *Key
@@ -157,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.checkpointInterval = DefaultCheckpointInterval
 	}
 	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
+	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))
 	return n, nil
 }
 

@@ -63,6 +63,10 @@ type write struct {
 	// posted by one of the node's own accounts (its entries then record
 	// the objects as originated).
 	from string
+	// early holds, for each put, its ledger record made before the
+	// transaction (prepare), valid if the store gives the version it
+	// assumed; nil when not prepared.
+	early []earlyRecord
 
 	done     chan struct{} // closed once result and err are final
 	result   store.Status
@@ -200,6 +204,63 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 	}
 }
 
+// An earlyRecord is an object's ledger record made before its
+// transaction, for the version the object states.
+type earlyRecord struct {
+	version string
+	rec     store.LedgerRecord
+}
+
+// prepare makes the ledger records of w's puts before the transaction, on
+// the caller's goroutine, so that the one writer only stores them: the
+// entry of a versioned object does not depend on the store, except for
+// whether it is new and for its seq, which records fills in.
+func (w *write) prepare(rand io.Reader) error {
+	w.early = make([]earlyRecord, len(w.puts))
+	salts := make([]byte, len(w.puts)*len(ledger.Salt{}))
+	if _, err := io.ReadFull(rand, salts); err != nil {
+		return fmt.Errorf("node: drawing ledger salts: %w", err)
+	}
+	for i, p := range w.puts {
+		v := p.Object.Version()
+		if v == "" {
+			continue // an unversioned object's version is its date_added
+		}
+		r, err := w.record(p, v, nil)
+		if err != nil {
+			return err
+		}
+		copy(r.Salt[:], salts[i*len(r.Salt):])
+		w.early[i] = earlyRecord{version: v, rec: r}
+	}
+	return nil
+}
+
+// record makes the ledger record of one stored version; rand draws its
+// salt, unless nil (the caller sets it).
+func (w *write) record(p store.Put, version string, rand io.Reader) (store.LedgerRecord, error) {
+	ref := ledger.ObjectRef{ID: p.Object.ID, Version: version, Digest: ledger.Digest(p.Hash)}
+	e := ledger.Entry{Time: w.at, Event: ledger.Originated{Object: ref}}
+	var concerns []string
+	if w.from != "" {
+		e.Event = ledger.Received{From: w.from, Object: ref}
+		concerns = []string{w.from}
+	}
+	enc, err := e.Encode()
+	if err != nil {
+		return store.LedgerRecord{}, fmt.Errorf("node: the ledger entry of %s: %w", ref.ID, err)
+	}
+	// The store computes the commitment from the salt and the encoding
+	// (the zero Commitment asks it to).
+	r := store.LedgerRecord{Entry: enc, Concerns: concerns}
+	if rand != nil {
+		if _, err := io.ReadFull(rand, r.Salt[:]); err != nil {
+			return store.LedgerRecord{}, fmt.Errorf("node: drawing a ledger salt: %w", err)
+		}
+	}
+	return r, nil
+}
+
 // records appends to recs one ledger entry for each object version the
 // envelope stored anew (outcomes, one per put): received from w.from, or
 // originated. Duplicates and failures record nothing.
@@ -208,24 +269,17 @@ func (w *write) records(recs []store.LedgerRecord, outcomes []store.AddOutcome, 
 		if out.Err != nil || out.Duplicate {
 			continue
 		}
-		p := w.puts[i]
-		ref := ledger.ObjectRef{ID: p.Object.ID, Version: out.Version, Digest: ledger.Digest(p.Hash)}
-		e := ledger.Entry{Time: w.at, Event: ledger.Originated{Object: ref}}
-		var concerns []string
-		if w.from != "" {
-			e.Event = ledger.Received{From: w.from, Object: ref}
-			concerns = []string{w.from}
+		if w.early != nil && w.early[i].version == out.Version && out.Version != "" {
+			r := w.early[i].rec
+			r.Object = out.Seq
+			recs = append(recs, r)
+			continue
 		}
-		enc, err := e.Encode()
+		r, err := w.record(w.puts[i], out.Version, rand)
 		if err != nil {
-			return nil, fmt.Errorf("node: the ledger entry of %s: %w", ref.ID, err)
+			return nil, err
 		}
-		// The store computes the commitment from the salt and the
-		// encoding (the zero Commitment asks it to).
-		r := store.LedgerRecord{Entry: enc, Concerns: concerns, Object: out.Seq}
-		if _, err := io.ReadFull(rand, r.Salt[:]); err != nil {
-			return nil, fmt.Errorf("node: drawing a ledger salt: %w", err)
-		}
+		r.Object = out.Seq
 		recs = append(recs, r)
 	}
 	return recs, nil

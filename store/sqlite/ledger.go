@@ -14,8 +14,37 @@ import (
 )
 
 // The ledger's tables (migration 0004): ledger_entries (index, salt, entry,
-// concerns, object seq), ledger_hashes (tlog stored hashes by storage
-// index), ledger_state (size) and ledger_checkpoints.
+// the tlog hashes its append stored, concerns, object seq), ledger_state
+// (size) and ledger_checkpoints.
+
+// entriesPerInsert is how many entries one INSERT writes at most.
+const entriesPerInsert = 64
+
+// insertSizes are the sizes of the INSERT statements the store prepares
+// when it opens (a statement prepared during a write would wait for the
+// connection the write holds); a chunk is written by the largest that
+// fits, then the next, and so on.
+var insertSizes = []int{entriesPerInsert, 16, 4, 1}
+
+// insertEntries is the INSERT of n ledger entries.
+func insertEntries(n int) string {
+	return `INSERT INTO ledger_entries (idx, salt, entry, hashes, concerns, object) VALUES (?, ?, ?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?, ?, ?)", n-1)
+}
+
+// insertEntries writes the entries whose columns args holds, six each,
+// with the prepared statements.
+func (t *txn) insertEntries(ctx context.Context, args []any) error {
+	for i, n := range insertSizes {
+		for len(args) >= 6*n {
+			if _, err := t.tx.StmtContext(ctx, t.s.insertEntriesStmts[i]).ExecContext(ctx, args[:6*n]...); err != nil {
+				return err
+			}
+			args = args[6*n:]
+		}
+	}
+	return nil
+}
 
 // AppendLedger implements store.Tx. It reads the size in the transaction
 // (which holds SQLite's write lock, so no other writer of any process can
@@ -31,6 +60,7 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 	if len(recs) == 0 {
 		return size, nil
 	}
+	var err error
 	// The size row and the entries agree unless the file was altered:
 	// appending then would fork the log, so refuse.
 	var last sql.NullInt64
@@ -41,36 +71,37 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 		return 0, fmt.Errorf("sqlite: the ledger's size is %d but its last entry is %d: the database was altered; run entente ledger verify", size, last.Int64)
 	}
 	batch := ledger.NewBatch(size, txHashReader{ctx: ctx, q: tx})
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO ledger_entries (idx, salt, entry, concerns, object) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: appending to the ledger: %w", err)
-	}
-	defer insert.Close()
-	for _, r := range recs {
+	concerns := make([]string, len(recs))
+	for i, r := range recs {
 		c := ledger.CommitEncoded(r.Salt, r.Entry)
 		if r.Commitment != (ledger.Commitment{}) && r.Commitment != c {
 			return 0, fmt.Errorf("sqlite: appending to the ledger: a record's commitment is not that of its salt and entry")
 		}
-		concerns, err := joinConcerns(r.Concerns)
-		if err != nil {
+		if concerns[i], err = joinConcerns(r.Concerns); err != nil {
 			return 0, err
 		}
-		idx, err := batch.Append(c)
-		if err != nil {
+		if _, err := batch.Append(c); err != nil {
 			return 0, fmt.Errorf("sqlite: appending to the ledger: %w", err)
 		}
-		if _, err := insert.ExecContext(ctx, idx, r.Salt[:], r.Entry, concerns, r.Object); err != nil {
-			return 0, fmt.Errorf("sqlite: appending entry %d to the ledger: %w", idx, err)
+	}
+	hashes := batch.Hashes()
+	buf := make([]byte, 0, 32*len(hashes))
+	for _, h := range hashes {
+		buf = append(buf, h[:]...)
+	}
+	// Many rows per statement: a statement costs several times what a
+	// row does.
+	args := make([]any, 0, 6*min(len(recs), entriesPerInsert))
+	for start := 0; start < len(recs); start += entriesPerInsert {
+		part := recs[start:min(start+entriesPerInsert, len(recs))]
+		args = args[:0]
+		for i, r := range part {
+			idx := size + int64(start+i)
+			from, to := tlog.StoredHashIndex(0, idx)-batch.FirstIndex(), tlog.StoredHashIndex(0, idx+1)-batch.FirstIndex()
+			args = append(args, idx, r.Salt[:], r.Entry, buf[32*from:32*to], concerns[start+i], r.Object)
 		}
-	}
-	hashes, err := tx.PrepareContext(ctx, `INSERT INTO ledger_hashes (idx, hash) VALUES (?, ?)`)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: appending to the ledger: %w", err)
-	}
-	defer hashes.Close()
-	for i, h := range batch.Hashes() {
-		if _, err := hashes.ExecContext(ctx, batch.FirstIndex()+int64(i), h[:]); err != nil {
-			return 0, fmt.Errorf("sqlite: storing the ledger's hash %d: %w", batch.FirstIndex()+int64(i), err)
+		if err := t.insertEntries(ctx, args); err != nil {
+			return 0, fmt.Errorf("sqlite: appending entries %d to %d to the ledger: %w", size+int64(start), size+int64(start+len(part))-1, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ledger_state SET size = ? WHERE one = 1`, batch.Size()); err != nil {
@@ -107,25 +138,31 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return readHashes(r.ctx, r.q, indexes)
 }
 
-// readHashes reads stored hashes by storage index, a few hundred per query.
+// readHashes reads stored hashes by storage index, a few hundred entries
+// per query. Hash x was stored by the append of the entry that completed
+// its subtree, at the place of its level among that entry's hashes.
 func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	const chunk = 500
 	for start := 0; start < len(indexes); start += chunk {
 		part := indexes[start:min(start+chunk, len(indexes))]
-		var b strings.Builder
-		b.WriteString(`SELECT idx, hash FROM ledger_hashes WHERE idx IN (?`)
-		b.WriteString(strings.Repeat(", ?", len(part)-1))
-		b.WriteString(`)`)
-		args := make([]any, len(part))
-		for i, x := range part {
-			args[i] = x
+		leaves := make([]any, 0, len(part))
+		seen := make(map[int64]bool, len(part))
+		for _, x := range part {
+			if x < 0 {
+				return nil, fmt.Errorf("sqlite: the ledger's stored hash %d: %w", x, store.ErrNotFound)
+			}
+			level, n := tlog.SplitStoredHashIndex(x)
+			if leaf := (n+1)<<level - 1; !seen[leaf] {
+				seen[leaf] = true
+				leaves = append(leaves, leaf)
+			}
 		}
-		rows, err := q.QueryContext(ctx, b.String(), args...)
+		rows, err := q.QueryContext(ctx, `SELECT idx, hashes FROM ledger_entries WHERE idx IN (?`+strings.Repeat(", ?", len(leaves)-1)+`)`, leaves...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: reading the ledger's hashes: %w", err)
 		}
-		found := make(map[int64][]byte, len(part))
+		found := make(map[int64][]byte, len(leaves))
 		for rows.Next() {
 			var idx int64
 			var h []byte
@@ -140,11 +177,12 @@ func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, e
 			return nil, fmt.Errorf("sqlite: reading the ledger's hashes: %w", err)
 		}
 		for i, x := range part {
-			h, ok := found[x]
-			if !ok || len(h) != tlog.HashSize {
+			level, n := tlog.SplitStoredHashIndex(x)
+			hs := found[(n+1)<<level-1]
+			if len(hs) < (level+1)*tlog.HashSize {
 				return nil, fmt.Errorf("sqlite: the ledger's stored hash %d: %w", x, store.ErrNotFound)
 			}
-			copy(out[start+i][:], h)
+			copy(out[start+i][:], hs[level*tlog.HashSize:])
 		}
 	}
 	return out, nil

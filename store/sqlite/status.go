@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/entente/entente/store"
 )
@@ -60,18 +61,24 @@ func encodeDetails(st store.Status) ([]byte, error) {
 	}
 	var out bytes.Buffer
 	out.WriteByte(detailsCompact)
-	zw, err := flate.NewWriter(&out, flate.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
+	// A flate.Writer carries about a megabyte of tables: reuse them.
+	zw := compressors.Get().(*flate.Writer)
+	defer compressors.Put(zw)
+	zw.Reset(&out)
 	if _, err := zw.Write(body); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
+	zw.Reset(nil)
 	return out.Bytes(), nil
 }
+
+var compressors = sync.Pool{New: func() any {
+	zw, _ := flate.NewWriter(nil, flate.BestSpeed) // fails only for a bad level
+	return zw
+}}
 
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)

@@ -5,25 +5,25 @@
 -- transaction, so one writer sequences the log.
 
 -- One row per entry. The leaf (the commitment) is not stored: it is one
--- SHA-256 of the salt and the entry. concerns lists the party ids that may
--- receive the entry's opening, one per line ('' for none). object is the seq
--- of the object version the entry records (0 for none); it is not a foreign
--- key, since a version may be deleted and its entry must stay.
+-- SHA-256 of the salt and the entry. hashes holds the hashes tlog stores
+-- when the entry is appended (tlog.StoredHashes: the leaf hash, then one
+-- interior hash per subtree the entry completes, at consecutive storage
+-- indexes from tlog.StoredHashIndex(0, idx)), 32 bytes each: one row per
+-- entry rather than one per hash halves the cost of an append. concerns
+-- lists the party ids that may receive the entry's opening, one per line
+-- ('' for none). object is the seq of the object version the entry records
+-- (0 for none); it is not a foreign key, since a version may be deleted and
+-- its entry must stay.
 CREATE TABLE ledger_entries (
 	idx      INTEGER PRIMARY KEY,
 	salt     BLOB    NOT NULL CHECK (length(salt) = 32),
 	entry    BLOB    NOT NULL,
+	hashes   BLOB    NOT NULL,
 	concerns TEXT    NOT NULL,
 	object   INTEGER NOT NULL
 ) STRICT;
 
 CREATE INDEX ledger_entries_object ON ledger_entries (object) WHERE object <> 0;
-
--- tlog's stored hashes, by tlog.StoredHashIndex: about two per entry.
-CREATE TABLE ledger_hashes (
-	idx  INTEGER PRIMARY KEY,
-	hash BLOB    NOT NULL CHECK (length(hash) = 32)
-) STRICT;
 
 -- The log's size, and the last object seq given out before the ledger
 -- existed: versions stored until then have no entry.
