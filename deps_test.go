@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"stix/pattern":    {},
 	"stix":            {"stix/pattern"},
 	"ledger":          {"stix"},
-	"agreement":       {"stix"},
+	"agreement":       {"stix", "ledger"},
 	"policy":          {"stix", "agreement"},
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
@@ -36,7 +36,8 @@ var allowed = map[string][]string{
 	"store/sqlite":    {"store", "stix", "ledger"},
 	"store/postgres":  {"store", "stix", "ledger"},
 	"federation":      {"taxii", "ledger", "agreement", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
+	"ledgerhttp":      {"ledger", "stix"},
+	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
 	"cmd/entente":     {"*"},
 }

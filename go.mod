@@ -3,6 +3,7 @@ module github.com/entente/entente
 go 1.26.0
 
 require (
+	filippo.io/torchwood v0.6.1
 	github.com/dlclark/regexp2/v2 v2.13.0
 	github.com/gaissmai/bart v0.30.0
 	github.com/go-json-experiment/json v1.27.2

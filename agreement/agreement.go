@@ -149,6 +149,37 @@ type Node struct {
 	// Authority is the organisation that operates the node; data sent to the
 	// node is received by that organisation.
 	Authority string `yaml:"authority" json:"authority"`
+	// Log is the name of the node's ledger: the origin line of its
+	// checkpoints (C2SP tlog-checkpoint), a schema-less URL unique in the
+	// agreement ("cti.cert.arcadia.example/ledger").
+	Log string `yaml:"log" json:"log"`
+	// WitnessKey is the key the node cosigns its partners' checkpoints
+	// with, a C2SP tlog-cosignature verifier key (type 0x04) as entente
+	// keygen and entente serve print it.
+	WitnessKey string `yaml:"witness_key" json:"witness_key"`
+	// Witnesses cosign the node's checkpoints.
+	Witnesses []Witness `yaml:"witnesses,omitempty" json:"witnesses,omitempty"`
+	// WitnessThreshold is how many of Witnesses must cosign a checkpoint
+	// before partners rely on it: the policy "k of these n".
+	WitnessThreshold int `yaml:"witness_threshold,omitempty" json:"witness_threshold,omitempty"`
+}
+
+// Witness is a witness of a node's log: another node of the agreement, or
+// a third party (a neutral state, an international organisation) running
+// any C2SP tlog-witness.
+type Witness struct {
+	// Node names a node of the agreement; its witness_key cosigns, and it
+	// answers at its URL's host under /ledger/. Leave Name, Key and URL
+	// empty then.
+	Node string `yaml:"node,omitempty" json:"node,omitempty"`
+	// Name says who runs a third-party witness.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Key is a third-party witness's verifier key: type 0x04
+	// (tlog-cosignature) or an Ed25519 key (type 0x01) it cosigns with.
+	Key string `yaml:"key,omitempty" json:"key,omitempty"`
+	// URL is a third-party witness's https prefix; it answers
+	// add-checkpoint requests at URL + "add-checkpoint".
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 }
 
 // Declarations are what a party declares about its networks.

@@ -59,6 +59,7 @@ func (a *Agreement) validate() []error {
 	for i := range a.Parties {
 		v.party(i, ids, keys)
 	}
+	v.ledgers()
 	v.addressSpaces()
 
 	rules := map[string]string{}

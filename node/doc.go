@@ -9,8 +9,9 @@
 // them to the node's one writer, which stores the envelopes that are ready
 // together in one store transaction (store.Store.Update) with their
 // statuses, and answers each caller only after that commit (group commit).
-// The ledger entries that record receipts will be appended in that same
-// transaction, by that same writer, which is what sequences the log. Every
+// The ledger entries that record each stored version are appended in that
+// same transaction, by that same writer, which is what sequences the log;
+// Run signs the log's checkpoints (see Node.Checkpoint). Every
 // object that leaves goes through one method, release, which is where the
 // agreement's policy decision will apply to partner nodes.
 //

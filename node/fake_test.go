@@ -3,13 +3,18 @@ package node
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/taxii"
 )
 
 // fakeStore is an in-memory store.Store with just enough behaviour for the
@@ -32,6 +37,10 @@ type fakeStore struct {
 	// returns fails the commit.
 	commitHook func() error
 	txMu       sync.Mutex // held by Update
+	// The ledger, kept simply: entries in order and tlog's stored hashes.
+	ledger      []store.LedgerRecord
+	hashes      []tlog.Hash
+	checkpoints []store.StoredCheckpoint
 }
 
 var _ store.Store = (*fakeStore)(nil)
@@ -123,6 +132,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	defer f.txMu.Unlock()
 	f.mu.Lock()
 	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
+	entries, hashes := len(f.ledger), len(f.hashes)
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
@@ -133,6 +143,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	if err != nil {
 		f.mu.Lock()
 		f.objects, f.statuses, f.seq = objects, statuses, seq
+		f.ledger, f.hashes = f.ledger[:entries], f.hashes[:hashes]
 		f.mu.Unlock()
 		return err
 	}
@@ -147,13 +158,18 @@ func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*s
 	}
 	out := make([]store.AddOutcome, len(objs))
 	for i, o := range objs {
+		// An object without a STIX version (an SCO) has one version per
+		// content, named by its date_added, as the store contract says.
 		version := o.Version()
 		j := slices.IndexFunc(f.objects, func(s store.Object) bool {
+			if version == "" {
+				return s.Collection == collection && s.ID == o.ID && bytes.Equal(s.Raw, o.Raw)
+			}
 			return s.Collection == collection && s.ID == o.ID && s.Version == version
 		})
 		if j >= 0 {
 			s := f.objects[j]
-			out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: version}
+			out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: s.Version}
 			if bytes.Equal(s.Raw, o.Raw) {
 				out[i].Duplicate = true
 			} else {
@@ -165,6 +181,10 @@ func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*s
 		s := store.Object{
 			Seq: f.seq, Collection: collection, ID: o.ID, Type: o.Type, Version: version,
 			SpecVersion: o.SpecVersion, DateAdded: time.UnixMicro(f.seq).UTC(), Raw: o.Raw,
+		}
+		if version == "" {
+			version = taxii.FormatTimestamp(s.DateAdded)
+			s.Version = version
 		}
 		f.objects = append(f.objects, s)
 		out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: version}
@@ -366,3 +386,104 @@ func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.
 }
 
 func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }
+
+func (t fakeTx) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int64, error) {
+	f := t.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return 0, f.fail
+	}
+	first := int64(len(f.ledger))
+	b := ledger.NewBatch(first, tlog.HashReaderFunc(f.readHashes))
+	for _, r := range recs {
+		r.Commitment = ledger.CommitEncoded(r.Salt, r.Entry)
+		idx, err := b.Append(r.Commitment)
+		if err != nil {
+			return 0, err
+		}
+		r.Index = idx
+		f.ledger = append(f.ledger, r)
+	}
+	f.hashes = append(f.hashes, b.Hashes()...)
+	return first, nil
+}
+
+func (f *fakeStore) readHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		if x < 0 || x >= int64(len(f.hashes)) {
+			return nil, store.ErrNotFound
+		}
+		out[i] = f.hashes[x]
+	}
+	return out, nil
+}
+
+func (f *fakeStore) LedgerSize(ctx context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(len(f.ledger)), f.fail
+}
+
+func (f *fakeStore) ReadLedgerHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.readHashes(idx)
+}
+
+func (f *fakeStore) LedgerRecords(ctx context.Context, from, to int64) ([]store.LedgerRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	to = min(to, int64(len(f.ledger)))
+	if from >= to {
+		return nil, f.fail
+	}
+	return slices.Clone(f.ledger[from:to]), f.fail
+}
+
+func (f *fakeStore) LedgerRecordOf(ctx context.Context, seq int64) (store.LedgerRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.ledger {
+		if r.Object == seq && seq != 0 {
+			return r, nil
+		}
+	}
+	return store.LedgerRecord{}, store.ErrNotFound
+}
+
+func (f *fakeStore) LedgerObjects(ctx context.Context, after int64, limit int) ([]store.LedgerObject, error) {
+	return nil, errors.ErrUnsupported
+}
+
+func (f *fakeStore) PutCheckpoint(ctx context.Context, c store.StoredCheckpoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.checkpoints); n > 0 && f.checkpoints[n-1].Size >= c.Size || c.Size > int64(len(f.ledger)) {
+		return store.ErrConflict
+	}
+	f.checkpoints = append(f.checkpoints, c)
+	return nil
+}
+
+func (f *fakeStore) LatestCheckpoint(ctx context.Context) (store.StoredCheckpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.checkpoints) == 0 {
+		return store.StoredCheckpoint{}, store.ErrNotFound
+	}
+	return f.checkpoints[len(f.checkpoints)-1], nil
+}
+
+func (f *fakeStore) Checkpoints(ctx context.Context, after int64, limit int) ([]store.StoredCheckpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.StoredCheckpoint
+	for _, c := range f.checkpoints {
+		if c.Size > after && len(out) < limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

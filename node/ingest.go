@@ -57,7 +57,14 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		warnings = append(warnings, ck.warnings)
 	}
 
-	w := &write{collection: col.ID, puts: valid}
+	// The caller is one of the node's accounts: its objects are recorded
+	// as originated. Partner nodes' deliveries will set from.
+	w := &write{collection: col.ID, puts: valid, at: now}
+	if !n.writer.noLedger {
+		if err := w.prepare(n.writer.rand); err != nil {
+			return nil, err
+		}
+	}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),

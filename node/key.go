@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/ledger"
 )
 
 // Key is a node's Ed25519 identity key.
@@ -86,6 +88,30 @@ func (k *Key) Secret(purpose string) []byte {
 	m.Write([]byte("entente node secret\n" + purpose))
 	return m.Sum(nil)
 }
+
+// witnessKeyPurpose derives the node's witness key from its node key.
+const witnessKeyPurpose = "tlog-cosignature/v1"
+
+// Cosigner returns the node's witness key, with which it cosigns its
+// partners' checkpoints (C2SP tlog-cosignature). It is derived from the
+// node key, so the node keeps no other secret, but it is a key of its
+// own, as signed-note asks of each signature type: an Ed25519 key whose
+// seed is Secret("tlog-cosignature/v1"), under the node key's name. now
+// gives the cosignature timestamps; nil means time.Now.
+func (k *Key) Cosigner(now func() time.Time) *ledger.Cosigner {
+	priv := ed25519.NewKeyFromSeed(k.Secret(witnessKeyPurpose))
+	c, err := ledger.NewCosigner(k.Name, priv, now)
+	if err != nil {
+		// ParseKey accepted the name as a signed-note key name, which is
+		// all NewCosigner checks.
+		panic(fmt.Sprintf("node: deriving the witness key: %v", err))
+	}
+	return c
+}
+
+// WitnessVerifierKey is the verifier key of the node's witness key (type
+// 0x04), which the agreement pins as the node's witness_key.
+func (k *Key) WitnessVerifierKey() string { return k.Cosigner(nil).VerifierKey() }
 
 // Validity of self-signed certificates. A node's certificate is pinned by
 // fingerprint, not trusted through a CA, so it never expires (RFC 5280

@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/ed25519"
 	"crypto/tls"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/ledger"
 )
 
 func TestKeyRoundTrip(t *testing.T) {
@@ -131,5 +134,41 @@ func TestPinnedTLSConfig(t *testing.T) {
 		if _, err := PinnedTLSConfig(bad); err == nil {
 			t.Errorf("PinnedTLSConfig(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestWitnessKey checks that the witness key is derived, stable, distinct
+// from the node key and of the cosignature/v1 type, and that what it signs
+// verifies under the verifier key the agreement pins.
+func TestWitnessKey(t *testing.T) {
+	skey, err := GenerateKey("node.example/one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := ParseKey(skey)
+	vkey := k.WitnessVerifierKey()
+	if vkey != k2.WitnessVerifierKey() {
+		t.Error("the witness key is not a function of the node key")
+	}
+	if vkey == k.VerifierKey || strings.HasSuffix(vkey, k.VerifierKey[strings.LastIndexByte(k.VerifierKey, '+'):]) {
+		t.Errorf("witness key %s reuses the node key %s", vkey, k.VerifierKey)
+	}
+	v, err := ledger.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := base64.StdEncoding.DecodeString(strings.SplitN(vkey, "+", 3)[2]); err != nil || raw[0] != 0x04 {
+		t.Errorf("witness key %s is not of type 0x04", vkey)
+	}
+	msg, err := note.Sign(&note.Note{Text: "o\n1\n" + ledger.EmptyTreeHash.String() + "\n"}, k.Cosigner(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+		t.Errorf("a cosignature does not verify under the witness verifier key: %v", err)
 	}
 }

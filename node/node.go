@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,19 @@ type Config struct {
 
 	// Now returns the current time. Nil means time.Now; tests set it.
 	Now func() time.Time
+
+	// Key signs the ledger's checkpoints. Nil: the node records its
+	// ledger but signs no checkpoint.
+	Key *Key
+
+	// LogName is the origin line of the node's checkpoints, the log name
+	// the agreement gives the node. Empty means DefaultLogName(Key).
+	LogName string
+
+	// CheckpointInterval is the least time between two checkpoints: under
+	// load the node signs one per interval, and none while the log does
+	// not grow. Zero means DefaultCheckpointInterval.
+	CheckpointInterval time.Duration
 }
 
 func (c *Config) validate() error {
@@ -62,6 +76,10 @@ func (c *Config) validate() error {
 	if c.StatusRetention < 0 || c.StatusRetention > 0 && c.StatusRetention < 24*time.Hour {
 		return fmt.Errorf("node: Config.StatusRetention is %v; TAXII 2.1 §4.3 asks for at least 24h (zero means %v)",
 			c.StatusRetention, DefaultStatusRetention)
+	}
+	if c.CheckpointInterval < 0 {
+		return fmt.Errorf("node: Config.CheckpointInterval is %v; use a positive duration or zero for %v",
+			c.CheckpointInterval, DefaultCheckpointInterval)
 	}
 	if c.PruneInterval < 0 {
 		return fmt.Errorf("node: Config.PruneInterval is %v; use a positive duration or zero for %v",
@@ -85,6 +103,12 @@ type Node struct {
 	writer *writer
 	// checking holds a token per goroutine checking objects (see checkAll).
 	checking chan struct{}
+
+	// The ledger's checkpoints: see ledger.go.
+	key                *Key
+	logName            string
+	checkpointInterval time.Duration
+	checkpointMu       sync.Mutex // one signer at a time
 
 	// collections caches lookup's results: collectionKey → store.Collection.
 	collections sync.Map
@@ -128,14 +152,28 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.now == nil {
 		n.now = time.Now
 	}
-	n.writer = &writer{store: n.store, log: n.log}
+	n.key, n.logName, n.checkpointInterval = cfg.Key, cfg.LogName, cfg.CheckpointInterval
+	if n.logName == "" && n.key != nil {
+		n.logName = DefaultLogName(n.key)
+	}
+	if n.checkpointInterval == 0 {
+		n.checkpointInterval = DefaultCheckpointInterval
+	}
+	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
 	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))
 	return n, nil
 }
 
-// Run performs the node's background work, pruning expired statuses, until
-// ctx is done. It returns nil then.
+// Run performs the node's background work, pruning expired statuses and
+// signing the ledger's checkpoints, until ctx is done. It signs a last
+// checkpoint then, and returns nil.
 func (n *Node) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.signCheckpoints(ctx)
+	}()
+	defer func() { <-done }()
 	t := time.NewTicker(n.pruneInterval)
 	defer t.Stop()
 	for {

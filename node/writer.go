@@ -3,9 +3,13 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/store"
 )
 
@@ -24,12 +28,22 @@ const (
 // under load many share a commit, and SQLite's single writer is never
 // contended within the process.
 //
-// Each envelope's objects and status commit together, and its outcome is
-// delivered only after that commit. The ledger will append its entries in
-// the same transaction: this writer is the one that sequences the log.
+// Each envelope's objects, status and ledger entries (one per object
+// version it stored) commit together, and its outcome is delivered only
+// after that commit. The store reads the log's size inside the
+// transaction, so this writer, the one that holds it, sequences the log:
+// nothing about the log is kept in memory across transactions, and a
+// failed or interrupted commit leaves no trace to fork from.
 type writer struct {
 	store store.Store
 	log   *slog.Logger
+	// rand draws the entries' salts (crypto/rand.Reader).
+	rand io.Reader
+	// noLedger leaves the ledger out; only benchmarks set it, to measure
+	// what the ledger costs.
+	noLedger bool
+	// grew is signalled after each commit that appended to the ledger.
+	grew chan struct{}
 
 	mu      sync.Mutex
 	queue   []*write
@@ -43,6 +57,16 @@ type write struct {
 	// status makes the envelope's status from the store's outcomes, one
 	// per element of puts; it runs inside the transaction.
 	status func([]store.AddOutcome) store.Status
+	// at is when the node received the envelope: its entries' time.
+	at time.Time
+	// from is the partner party that sent the envelope, "" when it was
+	// posted by one of the node's own accounts (its entries then record
+	// the objects as originated).
+	from string
+	// early holds, for each put, its ledger record made before the
+	// transaction (prepare), valid if the store gives the version it
+	// assumed; nil when not prepared.
+	early []earlyRecord
 
 	done     chan struct{} // closed once result and err are final
 	result   store.Status
@@ -129,7 +153,9 @@ func (wr *writer) take() []*write {
 // tried again alone, so that one envelope's failure is not its
 // neighbours'.
 func (wr *writer) commit(ctx context.Context, batch []*write) {
+	appended := false
 	err := wr.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var recs []store.LedgerRecord
 		for _, w := range batch {
 			var out []store.AddOutcome
 			if len(w.puts) > 0 {
@@ -140,13 +166,23 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 				if len(out) != len(w.puts) {
 					return errOutcomes
 				}
+				if !wr.noLedger {
+					if recs, err = w.records(recs, out, wr.rand); err != nil {
+						return err
+					}
+				}
 			}
 			w.result = w.status(out)
 			if err := tx.PutStatus(ctx, w.result); err != nil {
 				return err
 			}
 		}
-		return nil
+		if len(recs) == 0 {
+			return nil
+		}
+		appended = true
+		_, err := tx.AppendLedger(ctx, recs)
+		return err
 	})
 	if err != nil && len(batch) > 1 {
 		wr.log.WarnContext(ctx, "a group commit failed; writing its envelopes one by one",
@@ -156,10 +192,97 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 		}
 		return
 	}
+	if err == nil && appended && wr.grew != nil {
+		select {
+		case wr.grew <- struct{}{}:
+		default: // a checkpoint is due already
+		}
+	}
 	for _, w := range batch {
 		w.err = err
 		close(w.done)
 	}
+}
+
+// An earlyRecord is an object's ledger record made before its
+// transaction, for the version the object states.
+type earlyRecord struct {
+	version string
+	rec     store.LedgerRecord
+}
+
+// prepare makes the ledger records of w's puts before the transaction, on
+// the caller's goroutine, so that the one writer only stores them: the
+// entry of a versioned object does not depend on the store, except for
+// whether it is new and for its seq, which records fills in.
+func (w *write) prepare(rand io.Reader) error {
+	w.early = make([]earlyRecord, len(w.puts))
+	salts := make([]byte, len(w.puts)*len(ledger.Salt{}))
+	if _, err := io.ReadFull(rand, salts); err != nil {
+		return fmt.Errorf("node: drawing ledger salts: %w", err)
+	}
+	for i, p := range w.puts {
+		v := p.Object.Version()
+		if v == "" {
+			continue // an unversioned object's version is its date_added
+		}
+		r, err := w.record(p, v, nil)
+		if err != nil {
+			return err
+		}
+		copy(r.Salt[:], salts[i*len(r.Salt):])
+		w.early[i] = earlyRecord{version: v, rec: r}
+	}
+	return nil
+}
+
+// record makes the ledger record of one stored version; rand draws its
+// salt, unless nil (the caller sets it).
+func (w *write) record(p store.Put, version string, rand io.Reader) (store.LedgerRecord, error) {
+	ref := ledger.ObjectRef{ID: p.Object.ID, Version: version, Digest: ledger.Digest(p.Hash)}
+	e := ledger.Entry{Time: w.at, Event: ledger.Originated{Object: ref}}
+	var concerns []string
+	if w.from != "" {
+		e.Event = ledger.Received{From: w.from, Object: ref}
+		concerns = []string{w.from}
+	}
+	enc, err := e.Encode()
+	if err != nil {
+		return store.LedgerRecord{}, fmt.Errorf("node: the ledger entry of %s: %w", ref.ID, err)
+	}
+	// The store computes the commitment from the salt and the encoding
+	// (the zero Commitment asks it to).
+	r := store.LedgerRecord{Entry: enc, Concerns: concerns}
+	if rand != nil {
+		if _, err := io.ReadFull(rand, r.Salt[:]); err != nil {
+			return store.LedgerRecord{}, fmt.Errorf("node: drawing a ledger salt: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// records appends to recs one ledger entry for each object version the
+// envelope stored anew (outcomes, one per put): received from w.from, or
+// originated. Duplicates and failures record nothing.
+func (w *write) records(recs []store.LedgerRecord, outcomes []store.AddOutcome, rand io.Reader) ([]store.LedgerRecord, error) {
+	for i, out := range outcomes {
+		if out.Err != nil || out.Duplicate {
+			continue
+		}
+		if w.early != nil && w.early[i].version == out.Version && out.Version != "" {
+			r := w.early[i].rec
+			r.Object = out.Seq
+			recs = append(recs, r)
+			continue
+		}
+		r, err := w.record(w.puts[i], out.Version, rand)
+		if err != nil {
+			return nil, err
+		}
+		r.Object = out.Seq
+		recs = append(recs, r)
+	}
+	return recs, nil
 }
 
 var errOutcomes = errors.New("node: the store reported a different number of outcomes than objects")

@@ -12,8 +12,8 @@
 //
 // Everything one request writes commits in one transaction, through
 // Update, as golang.org/x/mod/sumdb/storage's ReadWrite does: an envelope's
-// objects and its status (and, with the ledger, the entries that record
-// them) are stored together or not at all, so no crash can leave objects
+// objects, its status and the ledger entries that record them are stored
+// together or not at all, so no crash can leave objects
 // without their status or entries. Update takes one function, f, that
 // writes through a Tx:
 //
@@ -41,6 +41,9 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/stix"
 )
 
@@ -124,6 +127,39 @@ type Store interface {
 	// then read before write; none (and no error) for an unknown account.
 	Grants(ctx context.Context, account string) ([]Grant, error)
 
+	// LedgerSize is the number of entries in the node's ledger.
+	LedgerSize(ctx context.Context) (int64, error)
+	// ReadLedgerHashes returns the ledger's stored hashes at the given
+	// tlog storage indexes (tlog.StoredHashIndex), in order: a
+	// tlog.HashReader over the committed log. It fails with ErrNotFound for
+	// an index the log does not hold.
+	ReadLedgerHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+	// LedgerRecords returns the entries with index in [from, to), in
+	// order; fewer when the log is shorter. Commitment is recomputed from
+	// the salt and the entry.
+	LedgerRecords(ctx context.Context, from, to int64) ([]LedgerRecord, error)
+	// LedgerRecordOf returns the entry that records the stored object
+	// version seq (LedgerRecord.Object), or ErrNotFound.
+	LedgerRecordOf(ctx context.Context, seq int64) (LedgerRecord, error)
+	// LedgerObjects lists the object versions stored since the ledger
+	// began, of every collection, with Seq > after in ascending order, at
+	// most limit of them, each with the index of the entry that records
+	// it. Versions stored before the store had a ledger are not listed.
+	LedgerObjects(ctx context.Context, after int64, limit int) ([]LedgerObject, error)
+	// PutCheckpoint stores a signed checkpoint of the node's own log. It
+	// fails with ErrConflict unless c.Size is larger than every stored
+	// checkpoint's (a log never signs a smaller or the same size twice)
+	// and at most LedgerSize.
+	PutCheckpoint(ctx context.Context, c StoredCheckpoint) error
+	// LatestCheckpoint returns the checkpoint of the largest size, or
+	// ErrNotFound if none is stored.
+	LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error)
+	// Checkpoints lists the stored checkpoints with Size > after, by
+	// increasing size, at most limit of them.
+	Checkpoints(ctx context.Context, after int64, limit int) ([]StoredCheckpoint, error)
+
+	Witnessing
+
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
 	// objects are written), and it must count what every process wrote.
@@ -138,6 +174,44 @@ type Store interface {
 type Tx interface {
 	AddObjects(ctx context.Context, collection string, puts []Put) ([]AddOutcome, error)
 	PutStatus(ctx context.Context, s Status) error
+	// AppendLedger appends recs to the ledger, in order, and returns the
+	// index given to the first. It reads the log's size inside the
+	// transaction, so the one writer that holds it sequences the log, and
+	// writes the entries, tlog's stored hashes for the new leaves and the
+	// new size, which commit with the objects or not at all. The records'
+	// Index is ignored (AppendLedger assigns it); a record's Commitment
+	// must be that of its Salt and Entry (ledger.CommitEncoded), or the
+	// zero value to have it computed.
+	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
+}
+
+// LedgerRecord is one stored entry of the node's ledger.
+type LedgerRecord struct {
+	Index      int64             // position in the log
+	Commitment ledger.Commitment // the leaf: ledger.CommitEncoded(Salt, Entry)
+	Salt       ledger.Salt
+	Entry      []byte   // the entry's encoding (ledger.DecodeEntry reads it)
+	Concerns   []string // party ids the entry concerns (who may receive its opening)
+	// Object is the sequence number (Object.Seq) of the stored object
+	// version the entry records, 0 for an entry about no stored version.
+	Object int64
+}
+
+// StoredCheckpoint is a signed checkpoint of the node's own log.
+type StoredCheckpoint struct {
+	Size   int64
+	Note   []byte // the signed note, with any cosignature lines added later
+	Signed time.Time
+}
+
+// LedgerObject is a stored object version and the entry that records it.
+type LedgerObject struct {
+	Seq        int64
+	Collection string // the collection id
+	ID         string
+	Version    string // as Object.Version
+	Raw        []byte
+	Entry      int64 // the recording entry's index, -1 if none does
 }
 
 // A Put is an object version to add, with the SHA-256 of its RFC 8785

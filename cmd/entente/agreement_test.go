@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/node"
 )
 
 func TestKeygen(t *testing.T) {
@@ -31,6 +33,14 @@ func TestKeygen(t *testing.T) {
 	}
 	if sig, err := s.Sign([]byte("msg")); err != nil || !v.Verify([]byte("msg"), sig) {
 		t.Error("the private key does not match the printed public key")
+	}
+	// The node's witness key, derived from the key, for its witness_key.
+	k, err := node.ParseKey(string(skey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "witness key (a node's witness_key in the agreement): "+k.WitnessVerifierKey()+"\n") {
+		t.Errorf("keygen does not print the witness key: %q", stderr)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())

@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/node"
 )
 
 // runKeygen implements "entente keygen [-o FILE] NAME": it creates an
@@ -62,6 +64,13 @@ func runKeygen(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "private key written to %s; keep it secret\n", path)
+	// A node key also gives the node's witness key; the agreement pins
+	// it as the node's witness_key.
+	k, err := node.ParseKey(skey)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "witness key (a node's witness_key in the agreement): %s\n", k.WitnessVerifierKey())
 	fmt.Fprintln(env.Stdout, vkey)
 	return nil
 }

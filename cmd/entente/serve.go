@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
@@ -98,6 +99,14 @@ type serveConfig struct {
 	LogFormat string
 	// LogLevel is the least severe level logged.
 	LogLevel slog.Level
+	// CheckpointInterval is the least time between two ledger
+	// checkpoints (node.Config.CheckpointInterval).
+	CheckpointInterval time.Duration
+	// Agreement is the signed agreement the node works under, and NodeID
+	// the id of this node in it: together they give the ledger's log
+	// name, the partner logs the node witnesses and the witnesses of its
+	// own log. Both or neither.
+	Agreement, NodeID string
 }
 
 func (c *serveConfig) validate() error {
@@ -126,6 +135,12 @@ func (c *serveConfig) validate() error {
 		if !isLoopback(host) {
 			return fmt.Errorf("--plain-http is refused on %q, which is not a loopback address: tokens would cross the network in clear. Serve HTTPS (drop --plain-http) or listen on 127.0.0.1, ::1 or localhost", c.Addr)
 		}
+	}
+	if c.CheckpointInterval <= 0 {
+		return fmt.Errorf("--checkpoint-interval %v: want a positive duration, such as 1s", c.CheckpointInterval)
+	}
+	if (c.Agreement == "") != (c.NodeID == "") {
+		return errors.New("--agreement and --node go together: the agreement file and this node's id in it")
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -163,7 +178,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
@@ -175,6 +190,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", defaultMetricsAddr, "the `host:port` serving Prometheus metrics over plain HTTP without credentials, or \"off\"")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", node.DefaultCheckpointInterval, "the least `duration` between two signed ledger checkpoints")
+	fs.StringVar(&cfg.Agreement, "agreement", "", "the signed agreement `file` (with --node): the ledger's log name and witnesses")
+	fs.StringVar(&cfg.NodeID, "node", "", "this node's `id` in the agreement")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -213,7 +231,15 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			slog.String("api_root", ini.APIRoot), slog.String("collection", ini.CollectionID))
 	}
 
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger})
+	// The log name will come from the agreement; until the node has one,
+	// node.DefaultLogName derives it from the key.
+	setup := &ledgerSetup{}
+	if cfg.Agreement != "" {
+		if setup, err = loadLedgerSetup(cfg.Agreement, cfg.NodeID, key, time.Now()); err != nil {
+			return err
+		}
+	}
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName})
 	if err != nil {
 		return err
 	}
@@ -227,11 +253,38 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		Logger:               logger,
 		Observe:              metrics.observe,
 	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz)
+	// The ledger (tlog-tiles, proofs, openings) and the witness
+	// (tlog-witness) live under /ledger/, a path no API root may take.
+	metrics.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "entente_ledger_alerts_total",
+		Help: "Witness alerts: a partner log forked, was inconsistent or offered a rollback; or a witness refused this node's log.",
+	}, []string{"reason"})
+	metrics.reg.MustRegister(metrics.alerts)
+	transparency, err := node.NewTransparency(n, node.TransparencyConfig{
+		Cosigner: key.Cosigner(nil),
+		Partners: setup.partners,
+		OnAlert:  func(reason string) { metrics.alerts.WithLabelValues(reason).Inc() },
+	})
+	if err != nil {
+		return err
+	}
+	ledgerSrv := ledgerhttp.NewServer(transparency, ledgerhttp.Config{Logger: logger, Observe: metrics.observe})
+	logKey, err := note.NewVerifier(key.VerifierKey)
+	if err != nil {
+		return err
+	}
+	submitter := &ledgerhttp.Submitter{
+		Origin:    n.LogName(),
+		LogKey:    logKey,
+		Log:       transparency,
+		Witnesses: setup.witnesses,
+		Interval:  cfg.CheckpointInterval,
+		Logger:    logger,
+		OnAlert:   func(reason string) { metrics.alerts.WithLabelValues(reason).Inc() },
+	}
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(beside(srv, mux, "/healthz")),
+		Handler:           metrics.countInFlight(route(srv, ledgerSrv)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -294,17 +347,24 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		scheme = "https"
 	}
 
-	fmt.Fprintf(env.Stdout, "url: %s://%s/taxii2/\n", scheme, ln.Addr())
+	// The banner is written at once, so that whoever reads it sees it
+	// whole as soon as it sees the URL.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "url: %s://%s/taxii2/\n", scheme, ln.Addr())
 	if fingerprint != "" {
-		fmt.Fprintf(env.Stdout, "tls certificate sha-256 fingerprint: %s\n", fingerprint)
+		fmt.Fprintf(&banner, "tls certificate sha-256 fingerprint: %s\n", fingerprint)
 	}
 	if mln != nil {
-		fmt.Fprintf(env.Stdout, "metrics: http://%s/metrics\n", mln.Addr())
+		fmt.Fprintf(&banner, "metrics: http://%s/metrics\n", mln.Addr())
 	}
+	fmt.Fprintf(&banner, "ledger: %s://%s%s (log %s)\n", scheme, ln.Addr(), ledgerhttp.Prefix, n.LogName())
+	fmt.Fprintf(&banner, "node key: %s\n", key.VerifierKey)
+	fmt.Fprintf(&banner, "witness key: %s\n", key.WitnessVerifierKey())
 	if ini.AdminToken != "" {
-		fmt.Fprintln(env.Stdout, "admin account created; its token is shown only now:")
-		fmt.Fprintf(env.Stdout, "admin token: %s\n", ini.AdminToken)
+		fmt.Fprintln(&banner, "admin account created; its token is shown only now:")
+		fmt.Fprintf(&banner, "admin token: %s\n", ini.AdminToken)
 	}
+	io.WriteString(env.Stdout, banner.String())
 	logger.InfoContext(ctx, "serving", slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme))
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -342,8 +402,16 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		return errors.Join(hs.Shutdown(sctx), merr)
 	})
 	g.Go(func() error { return n.Run(gctx) })
-	if err := g.Wait(); err != nil {
-		return err
+	g.Go(func() error { return submitter.Run(gctx) })
+	werr := g.Wait()
+	// The servers have stopped: sign a checkpoint for the last writes.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if _, _, err := n.Checkpoint(cctx); err != nil {
+		logger.ErrorContext(cctx, "signing the last ledger checkpoint", slog.Any("error", err))
+	}
+	if werr != nil {
+		return werr
 	}
 	logger.InfoContext(ctx, "stopped")
 	return nil
@@ -356,17 +424,21 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-// beside sends requests for the given paths to mux, and every other
-// request to taxii as it came. A ServeMux in front of the TAXII server
-// would answer an unclean path (/api1/./collections/) with a redirect,
-// even for a POST, where the TAXII server answers a TAXII 404.
-func beside(taxii, mux http.Handler, paths ...string) http.Handler {
+// route sends /healthz to healthz, the ledger's paths (tlog-tiles, proofs,
+// openings, tlog-witness) to ledger, and every other request to taxii as it
+// came. A ServeMux in front of the TAXII server would answer an unclean
+// path (/api1/./collections/) with a redirect, even for a POST, where the
+// TAXII server answers a TAXII 404.
+func route(taxii, ledger http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slices.Contains(paths, r.URL.Path) {
-			mux.ServeHTTP(w, r)
-			return
+		switch {
+		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			healthz(w, r)
+		case strings.HasPrefix(r.URL.Path, ledgerhttp.Prefix):
+			ledger.ServeHTTP(w, r)
+		default:
+			taxii.ServeHTTP(w, r)
 		}
-		taxii.ServeHTTP(w, r)
 	})
 }
 
@@ -507,6 +579,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	alerts   *prometheus.CounterVec
 }
 
 func newMetrics(st store.Store) *metrics {

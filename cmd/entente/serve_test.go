@@ -270,6 +270,8 @@ func TestServeConfigErrors(t *testing.T) {
 		{"log format", []string{"--log-format", "xml"}, "text or json"},
 		{"log level", []string{"--log-level", "loud"}, "log-level"},
 		{"positional argument", []string{"extra"}, "unexpected argument"},
+		{"agreement without node", []string{"--agreement", "a.yaml"}, "--agreement and --node go together"},
+		{"node without agreement", []string{"--node", "n1"}, "--agreement and --node go together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

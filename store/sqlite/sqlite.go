@@ -58,6 +58,12 @@ type Store struct {
 	// collections caches collection id → row key. Collections are never
 	// deleted or renumbered, so an entry never goes stale.
 	collections sync.Map
+
+	// insertEntriesStmts append ledger entries, insertSizes[i] at a time.
+	// They are prepared on the writer connection when the store opens:
+	// preparing one during a write would wait for the connection the
+	// write holds.
+	insertEntriesStmts []*sql.Stmt
 }
 
 // An Option changes how Open configures the store.
@@ -139,6 +145,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	ms, err := loadMigrations(migrationFiles)
 	if err == nil {
 		err = migrate(ctx, w, ms)
+	}
+	for _, n := range insertSizes {
+		if err != nil {
+			break
+		}
+		var st *sql.Stmt
+		if st, err = w.PrepareContext(ctx, insertEntries(n)); err == nil {
+			s.insertEntriesStmts = append(s.insertEntriesStmts, st)
+		}
 	}
 	if err != nil {
 		w.Close()
@@ -229,7 +244,11 @@ func dsn(path string, params url.Values) string {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var errs []error
+	for _, st := range s.insertEntriesStmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // isUniqueViolation reports whether err is SQLite refusing a row that would

@@ -630,3 +630,53 @@ func TestMigrationCountsObjects(t *testing.T) {
 		t.Errorf("Stats after the migration = %+v, %v; want 2 collections, 3 objects", st, err)
 	}
 }
+
+// TestMigrationLedgerStart opens a database whose objects were stored
+// before it had a ledger: they have no entries, and LedgerObjects leaves
+// them out, so verification does not ask for entries that never existed.
+func TestMigrationLedgerStart(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "entente.db")
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_ledger.sql") })
+	if before < 0 {
+		t.Fatal("no ledger migration")
+	}
+	if err := migrate(ctx, db, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO api_roots (pk, path, title, description, max_content_length) VALUES (1, 'api1', 't', '', 1)`,
+		`INSERT INTO collections (pk, id, api_root, title, description, alias, media_types) VALUES (1, 'a', 1, 't', '', '', '[]')`,
+		`INSERT INTO objects (collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
+			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--2', 'x', 'v', 'v1', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	if n, err := s.LedgerSize(ctx); err != nil || n != 0 {
+		t.Errorf("LedgerSize after the migration = %d, %v; want 0", n, err)
+	}
+	if os, err := s.LedgerObjects(ctx, 0, 10); err != nil || len(os) != 0 {
+		t.Errorf("LedgerObjects after the migration = %+v, %v; want none: the versions predate the ledger", os, err)
+	}
+	addIndicators(t, s, "a", 0, 1)
+	if os, err := s.LedgerObjects(ctx, 0, 10); err != nil || len(os) != 1 || os[0].Seq != 3 || os[0].Entry != -1 {
+		t.Errorf("LedgerObjects after a later add = %+v, %v; want seq 3 without entry", os, err)
+	}
+}

@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Grants", testGrants},
 		{"Stats", testStats},
 	}
+	tests = append(tests, ledgerTests...)
+	tests = append(tests, witnessTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/ledger"
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
+)
+
+const ledgerSynopsis = `usage:
+  entente ledger verify --data DIR [--log-name NAME]
+  entente ledger show --data DIR [--from N] [--limit N]
+  entente ledger prove --data DIR [--version V] OBJECT-ID
+  entente ledger check (--agreement FILE --node ID | --key VKEY) [--origin NAME] [--checkpoint FILE] [--proof FILE]`
+
+// runLedger runs "entente ledger verify|show|prove|check". Exit codes: 0
+// when all agree, 1 when something does not match, 2 for a usage or I/O
+// error.
+func runLedger(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, ledgerSynopsis)
+		return usageError("missing subcommand")
+	}
+	switch args[0] {
+	case "verify":
+		return ledgerVerify(ctx, env, args[1:])
+	case "show":
+		return ledgerShow(ctx, env, args[1:])
+	case "prove":
+		return ledgerProve(ctx, env, args[1:])
+	case "check":
+		return ledgerCheck(env, args[1:])
+	}
+	fmt.Fprintln(env.Stderr, ledgerSynopsis)
+	return usageError("unknown subcommand %q; the ones there are: verify, show, prove, check", args[0])
+}
+
+// ioError makes err exit with 2: the command could not do its check.
+func ioError(err error) error { return &exitError{Code: 2, Err: err} }
+
+func ledgerFlags(env *Env, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), synopsis)
+		fmt.Fprintln(fs.Output(), "\n"+about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// openLedger opens a data directory's store and reads its node key.
+func openLedger(ctx context.Context, dir string) (store.Store, *node.Key, error) {
+	data, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, nil, ioError(fmt.Errorf("reading the node key: %w; give the data directory of a node (--data)", err))
+	}
+	key, err := node.ParseKey(string(data))
+	if err != nil {
+		return nil, nil, ioError(fmt.Errorf("%s: %w", filepath.Join(dir, keyFile), err))
+	}
+	st, err := openStore(ctx, dir, false)
+	if err != nil {
+		return nil, nil, ioError(err)
+	}
+	return st, key, nil
+}
+
+func ledgerVerify(ctx context.Context, env *Env, args []string) error {
+	fs := ledgerFlags(env, "verify", "usage: entente ledger verify --data DIR [--log-name NAME]",
+		"Recomputes the node's ledger from its store and checks it against every signed checkpoint\n"+
+			"and every stored object version. Exits 0 when all agree, 1 naming the first entry that\n"+
+			"does not, 2 when the store cannot be read.")
+	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	logName := fs.String("log-name", "", "the log `name` every checkpoint must carry (default: any, as signed by the node key)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	st, key, err := openLedger(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := note.NewVerifier(key.VerifierKey)
+	if err != nil {
+		return ioError(err)
+	}
+	rep, err := node.VerifyLedger(ctx, st, v, *logName)
+	if err != nil {
+		return ioError(fmt.Errorf("reading the ledger: %w", err))
+	}
+	if len(rep.Problems) > 0 {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(env.Stdout, p)
+		}
+		return &exitError{Code: 1, Err: fmt.Errorf("%d problems; the first: %s", len(rep.Problems), rep.Problems[0])}
+	}
+	fmt.Fprintf(env.Stdout, "ok: %d entries, %d checkpoints (latest of size %d) signed by %s, %d object versions with their entries\n",
+		rep.Size, rep.Checkpoints, rep.Latest, key.Name, rep.Objects)
+	return nil
+}
+
+func ledgerShow(ctx context.Context, env *Env, args []string) error {
+	fs := ledgerFlags(env, "show", "usage: entente ledger show --data DIR [--from N] [--limit N]",
+		"Lists the ledger's entries, one per line: index, kind, object, time, the parties it concerns.")
+	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	from := fs.Int64("from", 0, "the first entry `index` to list")
+	limit := fs.Int64("limit", 0, "list at most `N` entries (0: all)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *from < 0 || *limit < 0 {
+		return usageError("--from and --limit must not be negative")
+	}
+	st, _, err := openLedger(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	size, err := st.LedgerSize(ctx)
+	if err != nil {
+		return ioError(err)
+	}
+	end := size
+	if *limit > 0 {
+		end = min(size, *from+*limit)
+	}
+	fmt.Fprintln(env.Stdout, "index\tkind\tobject\ttime\tconcerns")
+	for i := *from; i < end; i += 1000 {
+		recs, err := st.LedgerRecords(ctx, i, min(i+1000, end))
+		if err != nil {
+			return ioError(err)
+		}
+		for _, r := range recs {
+			fmt.Fprintln(env.Stdout, node.DescribeEntry(r))
+		}
+	}
+	return nil
+}
+
+func ledgerProve(ctx context.Context, env *Env, args []string) error {
+	fs := ledgerFlags(env, "prove", "usage: entente ledger prove --data DIR [--version V] OBJECT-ID",
+		"Prints, as a C2SP tlog-proof on stdout, the entry that records the object's latest stored\n"+
+			"version (or --version), its opening and its inclusion proof against the latest checkpoint.\n"+
+			"The entry is described on stderr. 'entente ledger check' verifies the proof offline.")
+	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	version := fs.String("version", "", "the object `version` (its modified timestamp as stored) to prove")
+	pos, err := parseArgs(fs, args, "OBJECT-ID")
+	if err != nil {
+		return err
+	}
+	st, _, err := openLedger(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, op, err := node.ProveObject(ctx, st, pos[0], *version)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, node.ErrNotCheckpointed):
+		return err
+	case err != nil:
+		return ioError(err)
+	}
+	opening, err := op.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	enc := opening[len(op.Salt):] // the opening is the salt, then the entry
+	fmt.Fprintf(env.Stderr, "entry %d: %s\nopening (salt || entry, base64): %s\n", p.Index,
+		node.DescribeEntry(store.LedgerRecord{Index: p.Index, Entry: enc}), base64.StdEncoding.EncodeToString(opening))
+	_, err = env.Stdout.Write(p.Marshal())
+	return err
+}
+
+func ledgerCheck(env *Env, args []string) error {
+	fs := ledgerFlags(env, "check", "usage: entente ledger check (--agreement FILE --node ID | --key VKEY) [--origin NAME] [--checkpoint FILE] [--proof FILE]",
+		"Verifies a proof from 'entente ledger prove' offline, with only the agreement: the node's\n"+
+			"signature on its checkpoint and the entry's inclusion. Exits 0 and prints the entry when\n"+
+			"the proof holds, 1 when it does not, 2 for a usage or I/O error.")
+	agreementFile := fs.String("agreement", "", "the signed agreement `file` that lists the node")
+	nodeID := fs.String("node", "", "the node's `id` in the agreement")
+	vkey := fs.String("key", "", "the node's signed-note verifier `key`, for a node without an agreement")
+	origin := fs.String("origin", "", "the log `name` the checkpoint must carry (default: the one the node signed)")
+	checkpointFile := fs.String("checkpoint", "", "a signed checkpoint `file` you hold; the proof must be against it")
+	proofFile := fs.String("proof", "-", "the proof `file` (- for stdin)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case (*agreementFile == "") == (*vkey == ""):
+		return usageError("give either --agreement FILE with --node ID, or --key VKEY")
+	case *agreementFile != "" && *nodeID == "":
+		return usageError("--agreement needs --node ID: the node whose log the proof is about")
+	}
+	key := *vkey
+	if *agreementFile != "" {
+		k, err := agreementNodeKey(*agreementFile, *nodeID)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		return usageError("the node key %q: %v", key, err)
+	}
+	var text []byte
+	if *proofFile == "-" {
+		text, err = io.ReadAll(env.Stdin)
+	} else {
+		text, err = os.ReadFile(*proofFile)
+	}
+	if err != nil {
+		return ioError(fmt.Errorf("reading the proof: %w", err))
+	}
+	var pinned []byte
+	if *checkpointFile != "" {
+		if pinned, err = os.ReadFile(*checkpointFile); err != nil {
+			return ioError(fmt.Errorf("reading the checkpoint: %w", err))
+		}
+	}
+	// The witness policy will come from the agreement; until it names
+	// witnesses, the node's own signature is what makes a checkpoint.
+	op, cp, err := node.CheckProof(text, v, *origin, ledger.Policy{}, pinned)
+	if err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("the proof does not hold: %w", err)}
+	}
+	enc, err := op.Entry.Encode()
+	if err != nil {
+		return err
+	}
+	p, _ := ledger.ParseProof(text) // VerifyProof parsed it already
+	fmt.Fprintf(env.Stdout, "ok: entry %d of %s at size %d, signed by %s\n%s\n", p.Index, cp.Origin, cp.N, v.Name(),
+		node.DescribeEntry(store.LedgerRecord{Index: p.Index, Entry: enc}))
+	return nil
+}
+
+// agreementNodeKey finds a node's key in an agreement file.
+func agreementNodeKey(file, id string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", ioError(fmt.Errorf("reading the agreement: %w", err))
+	}
+	a, err := agreement.Parse(data)
+	if err != nil {
+		return "", ioError(fmt.Errorf("%s: %w", file, err))
+	}
+	// The key is trusted because the parties signed it.
+	if err := a.VerifySignatures(); err != nil {
+		return "", &exitError{Code: 1, Err: fmt.Errorf("%s: %w", file, err)}
+	}
+	var ids []string
+	for _, p := range a.Parties {
+		for _, n := range p.Nodes {
+			if n.ID == id {
+				return n.Key, nil
+			}
+			ids = append(ids, n.ID)
+		}
+	}
+	return "", usageError("%s lists no node %q; its nodes are %q", file, id, ids)
+}
