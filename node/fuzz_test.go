@@ -2,8 +2,14 @@ package node
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/ledger"
 )
 
 // FuzzCheck feeds arbitrary envelope items to the ingest checks: they must
@@ -71,4 +77,85 @@ func FuzzAuthenticate(f *testing.F) {
 			t.Errorf("Authenticate(%q, %q) let in %+v", user, token, c)
 		}
 	})
+}
+
+// fuzzKey signs the proofs of FuzzCheckProof's seeds; it protects nothing.
+const fuzzKey = "PRIVATE+KEY+fuzz.example+8268fcc7+AdvsHQH0gRmUCr91y0AFci+ZkEpmkI/Sl8O/Z8F2WPYZ"
+
+// fuzzProof returns a valid proof of entry 1 of a three-entry log signed
+// with fuzzKey.
+func fuzzProof(tb testing.TB) (*Key, []byte) {
+	k, err := ParseKey(fuzzKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := ledger.NewBatch(0, nil)
+	var op ledger.Opening
+	for i := range 3 {
+		e := ledger.Entry{Time: time.Unix(int64(1e9+i), 0).UTC(), Event: ledger.Originated{Object: ledger.ObjectRef{ID: "indicator--" + strconv.Itoa(i), Version: "2024-01-01T00:00:00.000Z"}}}
+		o, c, err := ledger.Commit(e, strings.NewReader(strings.Repeat("salt", 8)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if i == 1 {
+			op = o
+		}
+		if _, err := b.Append(c); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	tree, err := b.Tree()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signed, err := ledger.SignCheckpoint(ledger.Checkpoint{Origin: DefaultLogName(k), Tree: tree}, k.Signer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	incl, err := ledger.ProveInclusion(3, 1, b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := ledger.NewProof(op, 1, incl, signed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k, p.Marshal()
+}
+
+// FuzzCheckProof feeds arbitrary proofs to what `entente ledger check`
+// runs: it must never panic, and what it accepts must be signed by the
+// key for the log the key names and open an entry of it.
+func FuzzCheckProof(f *testing.F) {
+	k, valid := fuzzProof(f)
+	f.Add(valid)
+	f.Add([]byte("c2sp.org/tlog-proof@v1\nindex 0\n\nx\n"))
+	v, err := note.NewVerifier(k.VerifierKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		CheckpointOf(text)
+		op, cp, err := CheckProof(text, v, "", ledger.Policy{}, nil)
+		if err != nil {
+			return
+		}
+		if cp.Origin != DefaultLogName(k) {
+			t.Errorf("accepted a checkpoint of %q", cp.Origin)
+		}
+		if _, err := op.Commitment(); err != nil {
+			t.Errorf("accepted an opening that does not commit: %v", err)
+		}
+	})
+}
+
+func TestCheckProofSeed(t *testing.T) {
+	k, valid := fuzzProof(t)
+	v, _ := note.NewVerifier(k.VerifierKey)
+	if _, _, err := CheckProof(valid, v, "", ledger.Policy{}, nil); err != nil {
+		t.Fatalf("the seed proof does not verify: %v", err)
+	}
+	if _, _, err := CheckProof(valid, v, "other/ledger", ledger.Policy{}, nil); err == nil {
+		t.Errorf("the seed proof verified for another log")
+	}
 }

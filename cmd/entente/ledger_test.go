@@ -233,6 +233,14 @@ func TestLedgerShowProveCheck(t *testing.T) {
 			t.Errorf("ledger check, %s: exit %d, want 1: %s", name, code, stderr)
 		}
 	}
+	// With the agreement, the node's key is the one the parties signed:
+	// this node is not arcadia-node-1, so its proof does not hold.
+	if _, stderr, code := execEntenteInput(t, proof, "ledger", "check", "--agreement", exampleAgreementFile, "--node", "arcadia-node-1"); code != 1 || !strings.Contains(stderr, "does not hold") {
+		t.Errorf("ledger check with another node's key from the agreement: exit %d, %q; want 1", code, stderr)
+	}
+	if _, stderr, code := execEntenteInput(t, proof, "ledger", "check", "--agreement", exampleAgreementFile, "--node", "nobody"); code != 2 || !strings.Contains(stderr, "arcadia-node-1") {
+		t.Errorf("ledger check with an unknown node: exit %d, %q; want 2 listing the nodes", code, stderr)
+	}
 	if code, _, _ := runCmd(t, "ledger", "check"); code != 2 {
 		t.Errorf("ledger check without a key: exit %d, want 2", code)
 	}
