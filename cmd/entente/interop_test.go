@@ -146,7 +146,7 @@ func TestThirdPartyWitness(t *testing.T) {
 	}
 
 	// The cosignature is stored with the checkpoint: after a restart the
-	// node serves it again, and does not ask the witness twice.
+	// node serves it again.
 	a.stop(t)
 	a.start(t, file)
 	if c := thirdPartyCosigned(t, a, witnessKey, first.N); c.N != first.N {
