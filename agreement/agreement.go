@@ -178,7 +178,8 @@ type Witness struct {
 	// (tlog-cosignature) or an Ed25519 key (type 0x01) it cosigns with.
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
 	// URL is a third-party witness's https prefix; it answers
-	// add-checkpoint requests at URL + "add-checkpoint".
+	// add-checkpoint requests at URL + "add-checkpoint". Plain http is
+	// accepted to a loopback address only.
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 }
 

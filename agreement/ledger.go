@@ -3,6 +3,7 @@ package agreement
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -99,6 +100,28 @@ func isLogName(s string) bool {
 	return true
 }
 
+// isWitnessURL reports whether s can be a third-party witness's prefix:
+// an https URL ending in "/", without query or fragment. Plain http is
+// accepted to a loopback address only: C2SP tlog-witness does not ask for
+// TLS, and witnesses such as litewitness serve plain HTTP and leave TLS to
+// a terminator in front of them, which may run on the node's own host (a
+// tunnel to the witness). Off the host, the request must be encrypted.
+func isWitnessURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || !strings.HasSuffix(u.Path, "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		return host == "localhost" || ip != nil && ip.IsLoopback()
+	}
+	return false
+}
+
 // cosignatureKeyType returns the signed-note type byte of a verifier key,
 // or 0 if the key is malformed.
 func cosignatureKeyType(vkey string) byte {
@@ -179,8 +202,8 @@ func (v *validator) witnesses(np string, n *Node) {
 				ok = false
 			}
 			if v.required(wp+".url", w.URL) {
-				if u, err := url.Parse(w.URL); err != nil || u.Scheme != "https" || u.Host == "" || !strings.HasSuffix(u.Path, "/") || u.RawQuery != "" || u.Fragment != "" {
-					v.fail(wp+".url", "write the witness's prefix as https://host/path/ (add-checkpoint is appended to it)", "%q is not an https prefix ending in /", w.URL)
+				if !isWitnessURL(w.URL) {
+					v.fail(wp+".url", "write the witness's prefix as https://host/path/ (add-checkpoint is appended to it); plain http only to a loopback address", "%q is not an https prefix ending in /", w.URL)
 					ok = false
 				}
 			} else {

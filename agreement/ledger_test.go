@@ -31,6 +31,29 @@ func TestLedgerFields(t *testing.T) {
 	}
 }
 
+// TestLoopbackWitnessURL accepts plain http to a third-party witness on a
+// loopback address only (a witness such as litewitness serves plain HTTP
+// behind a TLS terminator, which may be a tunnel on the node's host).
+func TestLoopbackWitnessURL(t *testing.T) {
+	doc := readFile(t, "../examples/arcadia-borealis-v2.yaml")
+	for _, u := range []string{"http://127.0.0.1:7380/", "http://[::1]:7380/", "http://localhost:7380/witness/"} {
+		a, err := Parse(bytes.Replace(doc, []byte("https://witness.neutral.example/tlog/"), []byte(u), 1))
+		if err != nil {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		_, n, _ := a.Node("arcadia-node-1")
+		if ws := a.LogWitnesses(n); ws[1].URL != u {
+			t.Errorf("%s resolved to %q", u, ws[1].URL)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1.example/", "http://10.0.0.1/", "ftp://127.0.0.1/", "http://u:p@127.0.0.1/"} {
+		if _, err := Parse(bytes.Replace(doc, []byte("https://witness.neutral.example/tlog/"), []byte(u), 1)); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+}
+
 // TestLedgerFieldsInvalid edits the example's ledger fields into each
 // mistake the validator must name, with the field's path.
 func TestLedgerFieldsInvalid(t *testing.T) {
@@ -55,6 +78,8 @@ func TestLedgerFieldsInvalid(t *testing.T) {
 		{"self witness", "- node: borealis-node-1", "- node: arcadia-node-1", "parties[0].nodes[0].witnesses[0].node", "its own log"},
 		{"node and key", "- node: borealis-node-1", "- node: borealis-node-1\n            key: x", "parties[0].nodes[0].witnesses[0]", "also gives name, key or url"},
 		{"plain http witness", "https://witness.neutral.example/tlog/", "http://witness.neutral.example/tlog/", "parties[0].nodes[0].witnesses[1].url", "not an https prefix"},
+		{"plain http witness, not loopback", "https://witness.neutral.example/tlog/", "http://192.0.2.7:7380/", "parties[0].nodes[0].witnesses[1].url", "not an https prefix"},
+		{"witness url with a query", "https://witness.neutral.example/tlog/", "https://witness.neutral.example/tlog/?a=b", "parties[0].nodes[0].witnesses[1].url", "not an https prefix"},
 		{"witness url without slash", "https://witness.neutral.example/tlog/", "https://witness.neutral.example/tlog", "parties[0].nodes[0].witnesses[1].url", "not an https prefix"},
 		{"third party without key", "            key: witness.neutral.example", "            kez: witness.neutral.example", "parties[0].nodes[0].witnesses[1].kez", "unknown key"},
 		{"threshold above n", "witness_threshold: 2 # both", "witness_threshold: 3 # both", "parties[0].nodes[0].witness_threshold", "not between 1 and the 2 witnesses"},

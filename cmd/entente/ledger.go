@@ -22,7 +22,7 @@ const ledgerSynopsis = `usage:
   entente ledger verify --data DIR [--log-name NAME]
   entente ledger show --data DIR [--from N] [--limit N]
   entente ledger prove --data DIR [--version V] OBJECT-ID
-  entente ledger check (--agreement FILE --node ID | --key VKEY) [--origin NAME] [--checkpoint FILE] [--proof FILE]`
+  entente ledger check (--agreement FILE --node ID | --key VKEY [--origin NAME]) [--checkpoint FILE] [--proof FILE]`
 
 // runLedger runs "entente ledger verify|show|prove|check". Exit codes: 0
 // when all agree, 1 when something does not match, 2 for a usage or I/O
@@ -184,14 +184,17 @@ func ledgerProve(ctx context.Context, env *Env, args []string) error {
 }
 
 func ledgerCheck(env *Env, args []string) error {
-	fs := ledgerFlags(env, "check", "usage: entente ledger check (--agreement FILE --node ID | --key VKEY) [--origin NAME] [--checkpoint FILE] [--proof FILE]",
+	fs := ledgerFlags(env, "check", "usage: entente ledger check (--agreement FILE --node ID | --key VKEY [--origin NAME]) [--checkpoint FILE] [--proof FILE]",
 		"Verifies a proof from 'entente ledger prove' offline, with only the agreement: the node's\n"+
-			"signature on its checkpoint and the entry's inclusion. Exits 0 and prints the entry when\n"+
-			"the proof holds, 1 when it does not, 2 for a usage or I/O error.")
-	agreementFile := fs.String("agreement", "", "the signed agreement `file` that lists the node")
+			"signature on its checkpoint for the log the agreement names, the cosignatures of as many of\n"+
+			"the node's witnesses as the agreement asks for (witness_threshold), and the entry's\n"+
+			"inclusion. Without an agreement (--key), the node's signature alone makes the checkpoint.\n"+
+			"Exits 0 and prints the entry when the proof holds, 1 when it does not, 2 for a usage or\n"+
+			"I/O error.")
+	agreementFile := fs.String("agreement", "", "the signed agreement `file` that lists the node: its key, log name and witness policy")
 	nodeID := fs.String("node", "", "the node's `id` in the agreement")
 	vkey := fs.String("key", "", "the node's signed-note verifier `key`, for a node without an agreement")
-	origin := fs.String("origin", "", "the log `name` the checkpoint must carry (default: the one the node signed)")
+	origin := fs.String("origin", "", "with --key, the log `name` the checkpoint must carry (default: the one the node signed)")
 	checkpointFile := fs.String("checkpoint", "", "a signed checkpoint `file` you hold; the proof must be against it")
 	proofFile := fs.String("proof", "-", "the proof `file` (- for stdin)")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -202,14 +205,19 @@ func ledgerCheck(env *Env, args []string) error {
 		return usageError("give either --agreement FILE with --node ID, or --key VKEY")
 	case *agreementFile != "" && *nodeID == "":
 		return usageError("--agreement needs --node ID: the node whose log the proof is about")
+	case *agreementFile != "" && *origin != "":
+		return usageError("--origin goes with --key; with --agreement the log name is the node's log in the agreement")
 	}
-	key := *vkey
+	key, logName := *vkey, *origin
+	// Without an agreement there are no witnesses: the node's own
+	// signature is what makes a checkpoint.
+	var policy ledger.Policy
 	if *agreementFile != "" {
-		k, err := agreementNodeKey(*agreementFile, *nodeID)
+		n, p, err := agreementNode(*agreementFile, *nodeID)
 		if err != nil {
 			return err
 		}
-		key = k
+		key, logName, policy = n.Key, n.Log, p
 	}
 	v, err := note.NewVerifier(key)
 	if err != nil {
@@ -230,9 +238,11 @@ func ledgerCheck(env *Env, args []string) error {
 			return ioError(fmt.Errorf("reading the checkpoint: %w", err))
 		}
 	}
-	// The witness policy will come from the agreement; until it names
-	// witnesses, the node's own signature is what makes a checkpoint.
-	op, cp, err := node.CheckProof(text, v, *origin, ledger.Policy{}, pinned)
+	op, cp, err := node.CheckProof(text, v, logName, policy, pinned)
+	if errors.Is(err, ledger.ErrNotFinal) {
+		return &exitError{Code: 1, Err: fmt.Errorf("the proof does not hold: %w: the agreement asks for %d of the node's %d witnesses; ask the node for a proof once its checkpoint is cosigned",
+			err, policy.Threshold, len(policy.Witnesses))}
+	}
 	if err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("the proof does not hold: %w", err)}
 	}
@@ -241,33 +251,44 @@ func ledgerCheck(env *Env, args []string) error {
 		return err
 	}
 	p, _ := ledger.ParseProof(text) // VerifyProof parsed it already
-	fmt.Fprintf(env.Stdout, "ok: entry %d of %s at size %d, signed by %s\n%s\n", p.Index, cp.Origin, cp.N, v.Name(),
+	cosigned := ""
+	if policy.Threshold > 0 {
+		cosigned = fmt.Sprintf(", cosigned by at least %d of its %d witnesses", policy.Threshold, len(policy.Witnesses))
+	}
+	fmt.Fprintf(env.Stdout, "ok: entry %d of %s at size %d, signed by %s%s\n%s\n", p.Index, cp.Origin, cp.N, v.Name(), cosigned,
 		node.DescribeEntry(store.LedgerRecord{Index: p.Index, Entry: enc}))
 	return nil
 }
 
-// agreementNodeKey finds a node's key in an agreement file.
-func agreementNodeKey(file, id string) (string, error) {
+// agreementNode finds a node in an agreement file the parties signed, and
+// the witness policy that makes its checkpoints final.
+func agreementNode(file, id string) (*agreement.Node, ledger.Policy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return "", ioError(fmt.Errorf("reading the agreement: %w", err))
+		return nil, ledger.Policy{}, ioError(fmt.Errorf("reading the agreement: %w", err))
 	}
 	a, err := agreement.Parse(data)
 	if err != nil {
-		return "", ioError(fmt.Errorf("%s: %w", file, err))
+		return nil, ledger.Policy{}, ioError(fmt.Errorf("%s: %w", file, err))
 	}
-	// The key is trusted because the parties signed it.
+	// The key, log name and witnesses are trusted because the parties
+	// signed them.
 	if err := a.VerifySignatures(); err != nil {
-		return "", &exitError{Code: 1, Err: fmt.Errorf("%s: %w", file, err)}
+		return nil, ledger.Policy{}, &exitError{Code: 1, Err: fmt.Errorf("%s: %w", file, err)}
 	}
-	var ids []string
-	for _, p := range a.Parties {
-		for _, n := range p.Nodes {
-			if n.ID == id {
-				return n.Key, nil
+	_, n, ok := a.Node(id)
+	if !ok {
+		var ids []string
+		for _, p := range a.Parties {
+			for _, n := range p.Nodes {
+				ids = append(ids, n.ID)
 			}
-			ids = append(ids, n.ID)
 		}
+		return nil, ledger.Policy{}, usageError("%s lists no node %q; its nodes are %q", file, id, ids)
 	}
-	return "", usageError("%s lists no node %q; its nodes are %q", file, id, ids)
+	policy, err := a.WitnessPolicy(n)
+	if err != nil {
+		return nil, ledger.Policy{}, ioError(fmt.Errorf("%s: %w", file, err))
+	}
+	return n, policy, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/taxii"
 )
@@ -246,5 +247,75 @@ func TestLedgerShowProveCheck(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, "ledger", "prove", "--data", dir, "malware--00000000-0000-4000-8000-000000000000"); code != 1 || !strings.Contains(stderr, "no stored object") {
 		t.Errorf("ledger prove of an unknown object: exit %d, %q", code, stderr)
+	}
+}
+
+// TestLedgerCheckWitnessPolicy checks proofs with the agreement's witness
+// policy: a's checkpoints are final only once its witness b cosigned
+// them, while --key, for a node without an agreement, needs only a's
+// signature.
+func TestLedgerCheckWitnessPolicy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two nodes")
+	}
+	a := newPartnerNode(t, "arcadia-node-1", "arcadia", "cti.cert.arcadia.example/ledger")
+	b := newPartnerNode(t, "borealis-node-1", "borealis", "taxii.cyber.borealis.example/ledger")
+	file := witnessAgreement(t, a, b)
+	a.start(t, file)
+	a.add(t, 0, 3)
+	prove := func() string {
+		t.Helper()
+		var proof string
+		waitFor(t, "a proof of the indicator", func() bool {
+			var code int
+			code, proof, _ = runCmd(t, "ledger", "prove", "--data", a.dir, indicatorID(2))
+			return code == 0
+		})
+		return proof
+	}
+	byAgreement := []string{"ledger", "check", "--agreement", file, "--node", a.id}
+
+	// b does not run yet: a's checkpoint carries no cosignature.
+	proof := prove()
+	if _, stderr, code := execEntenteInput(t, proof, byAgreement...); code != 1 || !strings.Contains(stderr, "0 of the 1 witness cosignatures needed") {
+		t.Errorf("ledger check of an uncosigned proof with the agreement: exit %d, %q; want 1, not final", code, stderr)
+	}
+	if stdout, stderr, code := execEntenteInput(t, proof, "ledger", "check", "--key", a.key.VerifierKey, "--origin", a.origin); code != 0 || !strings.Contains(stdout, indicatorID(2)) {
+		t.Errorf("ledger check --key of an uncosigned proof: exit %d, %s%s; want 0", code, stdout, stderr)
+	}
+
+	b.start(t, file)
+	a.cosignedBy(t, b, 3)
+	proof = prove()
+	stdout, stderr, code := execEntenteInput(t, proof, byAgreement...)
+	if code != 0 || !strings.Contains(stdout, "ok: entry ") || !strings.Contains(stdout, " of "+a.origin+" at size ") ||
+		!strings.Contains(stdout, "cosigned by at least 1 of its 1 witnesses") || !strings.Contains(stdout, indicatorID(2)) {
+		t.Fatalf("ledger check of a cosigned proof with the agreement: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// Without b's cosignature line, the same proof is not final.
+	wKey, err := ledger.NewCosignatureVerifier(b.key.WitnessVerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stripped []string
+	for _, l := range strings.SplitAfter(proof, "\n") {
+		if !strings.HasPrefix(l, "— "+wKey.Name()+" ") {
+			stripped = append(stripped, l)
+		}
+	}
+	if strings.Join(stripped, "") == proof {
+		t.Fatalf("the proof holds no cosignature of %s:\n%s", wKey.Name(), proof)
+	}
+	if _, stderr, code := execEntenteInput(t, strings.Join(stripped, ""), byAgreement...); code != 1 || !strings.Contains(stderr, "not final") && !strings.Contains(stderr, "cosignatures needed") {
+		t.Errorf("ledger check without the witness's cosignature: exit %d, %q; want 1", code, stderr)
+	}
+	// The log name is the agreement's: --origin goes with --key only, and
+	// another node's log does not hold the proof.
+	if _, stderr, code := execEntenteInput(t, proof, append(byAgreement, "--origin", a.origin)...); code != 2 || !strings.Contains(stderr, "--origin goes with --key") {
+		t.Errorf("ledger check --agreement --origin: exit %d, %q; want 2", code, stderr)
+	}
+	if _, stderr, code := execEntenteInput(t, proof, "ledger", "check", "--agreement", file, "--node", b.id); code != 1 || !strings.Contains(stderr, "does not hold") {
+		t.Errorf("ledger check against the other node: exit %d, %q; want 1", code, stderr)
 	}
 }

@@ -67,6 +67,13 @@ func newPartnerNode(t *testing.T, id, party, origin string) *partnerNode {
 // by fresh party keys.
 func witnessAgreement(t *testing.T, a, b *partnerNode) string {
 	t.Helper()
+	return editedAgreement(t, a, b, nil)
+}
+
+// editedAgreement is witnessAgreement with the text passed through edit,
+// when not nil, before the parties sign it.
+func editedAgreement(t *testing.T, a, b *partnerNode, edit func(string) string) string {
+	t.Helper()
 	doc, err := os.ReadFile("../../examples/arcadia-borealis.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +107,9 @@ func witnessAgreement(t *testing.T, a, b *partnerNode) string {
 			}
 			text = strings.Replace(text, old, new, 1)
 		}
+	}
+	if edit != nil {
+		text = edit(text)
 	}
 	signed := []byte(text)
 	for _, s := range signers {
