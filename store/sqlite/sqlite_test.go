@@ -540,28 +540,8 @@ func mustAdd(t *testing.T, s *Store) {
 // accounts survive the rebuild that drops it and start without grants.
 func TestMigrationKeepsAccounts(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "entente.db")
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, ms[:1]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO accounts (name, role, token_hash, created) VALUES ('rita', 'reader', x'0102', 7)`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
-	defer s.Close()
+	s := openBefore(t, "_grants.sql",
+		`INSERT INTO accounts (name, role, token_hash, created) VALUES ('rita', 'reader', x'0102', 7)`)
 	a, err := s.AccountByTokenHash(ctx, []byte{1, 2})
 	if err != nil || a.Name != "rita" || a.Role != store.RoleReader || a.Created.UnixMicro() != 7 {
 		t.Errorf("account after the migration = %+v, %v", a, err)
@@ -587,9 +567,12 @@ func TestStatsReadsNoObjects(t *testing.T) {
 	}
 }
 
-// TestMigrationCountsObjects opens a database whose objects were stored
-// before collections counted them.
-func TestMigrationCountsObjects(t *testing.T) {
+// openBefore migrates a new database up to, not including, the migration
+// whose file name ends in suffix, runs the statements to put data in it as
+// that schema had it, and opens it as a Store, which runs the remaining
+// migrations.
+func openBefore(t *testing.T, suffix string, stmts ...string) *Store {
+	t.Helper()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "entente.db")
 	ms, err := loadMigrations(migrationFiles)
@@ -600,33 +583,37 @@ func TestMigrationCountsObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every migration before the one that adds the counts.
-	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_object_counts.sql") })
+	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, suffix) })
 	if before < 0 {
-		t.Fatal("no object_counts migration")
+		t.Fatalf("no migration named *%s", suffix)
 	}
 	if err := migrate(ctx, db, ms[:before]); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`INSERT INTO api_roots (pk, path, title, description, max_content_length) VALUES (1, 'api1', 't', '', 1)`,
-		`INSERT INTO collections (pk, id, api_root, title, description, alias, media_types) VALUES (1, 'a', 1, 't', '', '', '[]'), (2, 'b', 1, 't', '', '', '[]')`,
-		`INSERT INTO objects (collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
-			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--1', 'x', 'v', 'v2', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d'),
-			       (2, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d')`,
-	} {
+	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
-
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("migrating: %v", err)
 	}
-	defer s.Close()
-	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestMigrationCountsObjects opens a database whose objects were stored
+// before collections counted them.
+func TestMigrationCountsObjects(t *testing.T) {
+	s := openBefore(t, "_object_counts.sql",
+		`INSERT INTO api_roots (pk, path, title, description, max_content_length) VALUES (1, 'api1', 't', '', 1)`,
+		`INSERT INTO collections (pk, id, api_root, title, description, alias, media_types) VALUES (1, 'a', 1, 't', '', '', '[]'), (2, 'b', 1, 't', '', '', '[]')`,
+		`INSERT INTO objects (collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
+			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--1', 'x', 'v', 'v2', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d'),
+			       (2, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d')`)
+	if st, err := s.Stats(t.Context()); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
 		t.Errorf("Stats after the migration = %+v, %v; want 2 collections, 3 objects", st, err)
 	}
 }
@@ -636,39 +623,11 @@ func TestMigrationCountsObjects(t *testing.T) {
 // them out, so verification does not ask for entries that never existed.
 func TestMigrationLedgerStart(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "entente.db")
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"foreign_keys(ON)"}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_ledger.sql") })
-	if before < 0 {
-		t.Fatal("no ledger migration")
-	}
-	if err := migrate(ctx, db, ms[:before]); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	s := openBefore(t, "_ledger.sql",
 		`INSERT INTO api_roots (pk, path, title, description, max_content_length) VALUES (1, 'api1', 't', '', 1)`,
 		`INSERT INTO collections (pk, id, api_root, title, description, alias, media_types) VALUES (1, 'a', 1, 't', '', '', '[]')`,
 		`INSERT INTO objects (collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
-			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--2', 'x', 'v', 'v1', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d')`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
-	defer s.Close()
+			VALUES (1, 'x--1', 'x', 'v', 'v1', 1, '2.1', 1, x'00', 1, 1, 1, x'7b7d'), (1, 'x--2', 'x', 'v', 'v1', 1, '2.1', 2, x'00', 1, 1, 1, x'7b7d')`)
 	if n, err := s.LedgerSize(ctx); err != nil || n != 0 {
 		t.Errorf("LedgerSize after the migration = %d, %v; want 0", n, err)
 	}
