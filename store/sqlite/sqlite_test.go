@@ -581,7 +581,7 @@ func TestMigrationCountsObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every migration before the one that adds the counts.
-	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_object_counts.sql") })
+	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.Name, "_object_counts.sql") })
 	if before < 0 {
 		t.Fatal("no object_counts migration")
 	}
