@@ -211,7 +211,7 @@ func (s *Store) collectionKey(ctx context.Context, q querier, id string) (int64,
 // store.ErrNotFound if the API root does not exist.
 func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
 	// Encoding needs no lock: do it before taking it.
-	details, err := encodeDetails(st)
+	details, err := store.EncodeStatusDetails(st)
 	if err != nil {
 		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
@@ -222,7 +222,7 @@ func (s *Store) PutStatus(ctx context.Context, st store.Status) error {
 
 // PutStatus implements store.Tx.
 func (t *txn) PutStatus(ctx context.Context, st store.Status) error {
-	details, err := encodeDetails(st)
+	details, err := store.EncodeStatusDetails(st)
 	if err != nil {
 		return fmt.Errorf("sqlite: status %s: %w", st.ID, err)
 	}
@@ -274,7 +274,7 @@ func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, e
 		return store.Status{}, fmt.Errorf("sqlite: reading status %s: %w", id, err)
 	}
 	st.RequestTimestamp = fromMicros(requested)
-	if err := decodeDetails(details, &st); err != nil {
+	if err := store.DecodeStatusDetails(details, &st); err != nil {
 		return store.Status{}, fmt.Errorf("sqlite: status %s: stored details: %w", id, err)
 	}
 	return st, nil

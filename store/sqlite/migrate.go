@@ -6,52 +6,17 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"regexp"
-	"strconv"
+
+	"github.com/entente/entente/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// A migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string // the file name, for error messages
-	sql     string
-}
+type migration = store.Migration
 
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads migrations/*.sql from fsys. The files must be named
-// NNNN_description.sql and numbered 1, 2, 3, … without gaps or repeats, so
-// that every database applies the same changes in the same order.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries { // ReadDir sorts by name, and names start with the number
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() {
-			return nil, fmt.Errorf("migrations/%s: want a file named NNNN_description.sql (four digits, then lower-case letters, digits or _)", e.Name())
-		}
-		v, _ := strconv.Atoi(m[1]) // four digits always parse
-		if want := len(ms) + 1; v != want {
-			return nil, fmt.Errorf("migrations/%s: numbered %d, want %d: migrations are numbered from 1 without gaps or repeats", e.Name(), v, want)
-		}
-		b, err := fs.ReadFile(fsys, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	if len(ms) == 0 {
-		return nil, fmt.Errorf("migrations: no NNNN_description.sql files")
-	}
-	return ms, nil
-}
+// loadMigrations reads migrations/*.sql from fsys; see store.LoadMigrations.
+func loadMigrations(fsys fs.FS) ([]migration, error) { return store.LoadMigrations(fsys) }
 
 // migrate applies the migrations db has not recorded yet, in one write
 // transaction: a process that opens the database at the same time waits for
@@ -80,11 +45,11 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (err error) {
 		return fmt.Errorf("the database has schema version %d but this program knows only %d; hint: run a newer entente on it", current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

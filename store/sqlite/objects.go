@@ -10,27 +10,15 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 )
 
-// versionKeyLayout writes an instant as fixed-width text, so that text order
-// is time order (for years 0000–9999) and "…:00Z" equals "…:00.000Z".
-const versionKeyLayout = "2006-01-02T15:04:05.000000000Z"
-
 // taxiiTimestampLayout is a TAXII 2.1 timestamp: microseconds, always.
 const taxiiTimestampLayout = "2006-01-02T15:04:05.000000Z"
-
-func versionKey(t time.Time) string { return t.UTC().Format(versionKeyLayout) }
-
-// defaultSpecVersion is stored for objects without spec_version. Only SCOs
-// may omit it in STIX 2.1, and for them it means 2.1 (STIX 2.1 §3.1).
-const defaultSpecVersion = "2.1"
 
 // incoming is an object to add, with what can be computed before taking
 // the write lock.
@@ -77,7 +65,7 @@ func prepare(p store.Put) incoming {
 	if o == nil {
 		return incoming{err: fmt.Errorf("sqlite: nil object")}
 	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, defaultSpecVersion), hash: p.Hash[:]}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:]}
 	if o.ID == "" || o.Type == "" {
 		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
 		return in
@@ -88,7 +76,7 @@ func prepare(p store.Put) incoming {
 			in.err = fmt.Errorf("sqlite: object %s: version: %w", o.ID, err)
 			return in
 		}
-		in.versioned, in.version, in.key = true, v, versionKey(t)
+		in.versioned, in.version, in.key = true, v, store.VersionKey(t)
 	}
 	return in
 }
@@ -127,43 +115,16 @@ func scanVersions(rows *sql.Rows, err error) ([]storedVersion, error) {
 	return vs, rows.Err()
 }
 
-// computeFlags sets newFirst, newLast and newTop on every version: the first
-// and last version within each spec_version, and the latest spec_version.
+// computeFlags sets newFirst, newLast and newTop on every version of one
+// object, as store.MarkVersions says.
 func computeFlags(vs []storedVersion) {
-	top := ""
-	first, last := map[string]string{}, map[string]string{}
-	for _, v := range vs {
-		if top == "" || compareSpecVersions(v.spec, top) > 0 {
-			top = v.spec
-		}
-		if f, ok := first[v.spec]; !ok || v.key < f {
-			first[v.spec] = v.key
-		}
-		if l, ok := last[v.spec]; !ok || v.key > l {
-			last[v.spec] = v.key
-		}
+	keys := make([]store.StoredVersion, len(vs))
+	for i, v := range vs {
+		keys[i] = store.StoredVersion{Spec: v.spec, Key: v.key}
 	}
-	for i := range vs {
-		v := &vs[i]
-		v.newFirst, v.newLast, v.newTop = v.key == first[v.spec], v.key == last[v.spec], v.spec == top
+	for i, m := range store.MarkVersions(keys) {
+		vs[i].newFirst, vs[i].newLast, vs[i].newTop = m.First, m.Last, m.LatestSpec
 	}
-}
-
-// compareSpecVersions orders spec_version values numerically part by part
-// ("2.0" < "2.1" < "2.10"), falling back to text order for other forms.
-func compareSpecVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < min(len(as), len(bs)); i++ {
-		x, errx := strconv.Atoi(as[i])
-		y, erry := strconv.Atoi(bs[i])
-		if errx != nil || erry != nil {
-			return strings.Compare(a, b)
-		}
-		if c := cmp.Compare(x, y); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(as), len(bs))
 }
 
 // updateFlags writes the flags computeFlags changed.
@@ -266,7 +227,7 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		dateAdded := max(micros(s.now()), lastAdded+1)
 		if !in.versioned {
 			t := fromMicros(dateAdded)
-			in.version, in.key = t.Format(taxiiTimestampLayout), versionKey(t)
+			in.version, in.key = t.Format(taxiiTimestampLayout), store.VersionKey(t)
 			if slices.ContainsFunc(vs, func(v storedVersion) bool { return v.key == in.key }) {
 				// A versioned copy claims this instant already.
 				out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
@@ -403,7 +364,7 @@ func whereVersions(b *strings.Builder, args []any, vf store.VersionFilter, specV
 		}
 		keys := make([]string, len(vf.Exact))
 		for i, t := range vf.Exact {
-			keys[i] = versionKey(t)
+			keys[i] = store.VersionKey(t)
 		}
 		args = inSet(b, args, "version_key", keys)
 	}

@@ -239,26 +239,6 @@ func TestClosedStore(t *testing.T) {
 	}
 }
 
-func TestCompareSpecVersions(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"2.0", "2.1", -1},
-		{"2.1", "2.1", 0},
-		{"2.10", "2.9", 1},
-		{"2", "2.0", -1},
-		{"x", "2.1", 1},
-	} {
-		if got := compareSpecVersions(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareSpecVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-		if got := compareSpecVersions(tc.b, tc.a); got != -tc.want {
-			t.Errorf("compareSpecVersions(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
-		}
-	}
-}
-
 const testCollection = "c6a4a3e2-6bd1-4c1c-9d41-8e1e1b0c0a11"
 
 func setupCollection(t testing.TB, s *Store) string {
@@ -583,7 +563,7 @@ func openBefore(t *testing.T, suffix string, stmts ...string) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, suffix) })
+	before := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.Name, suffix) })
 	if before < 0 {
 		t.Fatalf("no migration named *%s", suffix)
 	}
@@ -637,5 +617,44 @@ func TestMigrationLedgerStart(t *testing.T) {
 	addIndicators(t, s, "a", 0, 1)
 	if os, err := s.LedgerObjects(ctx, 0, 10); err != nil || len(os) != 1 || os[0].Seq != 3 || os[0].Entry != -1 {
 		t.Errorf("LedgerObjects after a later add = %+v, %v; want seq 3 without entry", os, err)
+	}
+}
+
+// TestLatestSpecVersionOrderFree stores two versions whose spec_version
+// values name the same number ("2.1", "02.1") in both orders. The store
+// once called such values equal, so the latest spec_version was whichever
+// came first.
+func TestLatestSpecVersionOrderFree(t *testing.T) {
+	obj := func(spec, modified string) *stix.Object {
+		o, err := stix.Parse(fmt.Appendf(nil, `{"type":"note","spec_version":%q,"id":"note--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",`+
+			`"created":"2024-01-01T00:00:00.000Z","modified":%q,"content":"x","object_refs":["note--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]}`, spec, modified))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	for _, order := range [][]*stix.Object{
+		{obj("2.1", "2024-01-02T00:00:00.000Z"), obj("02.1", "2024-01-03T00:00:00.000Z")},
+		{obj("02.1", "2024-01-03T00:00:00.000Z"), obj("2.1", "2024-01-02T00:00:00.000Z")},
+	} {
+		s, _ := openTemp(t)
+		col := setupCollection(t, s)
+		for _, o := range order {
+			if out, err := s.AddObjects(t.Context(), col, []*stix.Object{o}); err != nil || out[0].Err != nil {
+				t.Fatalf("AddObjects: %v, %+v", err, out)
+			}
+		}
+		p, err := s.Objects(t.Context(), store.Query{Collection: col, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var specs []string
+		for _, o := range p.Objects {
+			specs = append(specs, o.SpecVersion)
+		}
+		if len(specs) != 1 || specs[0] != "2.1" {
+			t.Errorf("stored %s first: served versions of spec_version %q, want one of 2.1", order[0].SpecVersion, specs)
+		}
+		s.Close()
 	}
 }

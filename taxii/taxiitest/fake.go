@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
 
@@ -296,27 +297,17 @@ func (col *collection) selected(flt *taxii.Filter) []*version {
 	}
 	keep := make(map[*version]bool)
 	for _, vs := range byID {
-		if len(flt.SpecVersions) > 0 {
-			vs = slices.DeleteFunc(vs, func(v *version) bool { return !slices.Contains(flt.SpecVersions, v.specVersion) })
-		} else {
-			// Without the filter, only each object's latest spec version.
-			latest := slices.MaxFunc(vs, func(a, b *version) int { return compareSpecVersions(a.specVersion, b.specVersion) }).specVersion
-			vs = slices.DeleteFunc(vs, func(v *version) bool { return v.specVersion != latest })
+		keys := make([]store.StoredVersion, len(vs))
+		for i, v := range vs {
+			keys[i] = store.StoredVersion{Spec: v.specVersion, Key: store.VersionKey(v.versionTime)}
 		}
-		if len(vs) == 0 {
-			continue
-		}
-		byTime := func(a, b *version) int { return a.versionTime.Compare(b.versionTime) }
-		m := flt.Versions
-		if !m.All && !m.First && !m.Last && len(m.Exact) == 0 {
-			m.Last = true
-		}
-		for _, v := range vs {
-			switch {
-			case m.All,
-				m.First && v == slices.MinFunc(vs, byTime),
-				m.Last && v == slices.MaxFunc(vs, byTime),
-				slices.ContainsFunc(m.Exact, v.versionTime.Equal):
+		m := store.VersionFilter(flt.Versions)
+		for i, mark := range store.MarkVersions(keys) {
+			v := vs[i]
+			if len(flt.SpecVersions) > 0 && !slices.Contains(flt.SpecVersions, v.specVersion) || len(flt.SpecVersions) == 0 && !mark.LatestSpec {
+				continue
+			}
+			if m.Selects(mark, v.versionTime) {
 				keep[v] = true
 			}
 		}
@@ -328,13 +319,6 @@ func (col *collection) selected(flt *taxii.Filter) []*version {
 		}
 	}
 	return out
-}
-
-func compareSpecVersions(a, b string) int {
-	amaj, amin, _ := strings.Cut(a, ".")
-	bmaj, bmin, _ := strings.Cut(b, ".")
-	num := func(s string) string { return fmt.Sprintf("%20s", s) }
-	return cmp.Or(cmp.Compare(num(amaj), num(bmaj)), cmp.Compare(num(amin), num(bmin)))
 }
 
 // AddObjects implements taxii.Backend. An object fails alone when it lacks
@@ -422,7 +406,7 @@ func parseVersion(raw json.RawMessage) (*version, error) {
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return v, fmt.Errorf("not a STIX object: %v", err)
 	}
-	v.id, v.typ, v.specVersion = o.ID, o.Type, cmp.Or(o.SpecVersion, "2.1")
+	v.id, v.typ, v.specVersion = o.ID, o.Type, cmp.Or(o.SpecVersion, store.DefaultSpecVersion)
 	v.version = cmp.Or(o.Modified, o.Created)
 	if o.Type == "" || !strings.HasPrefix(o.ID, o.Type+"--") {
 		return v, fmt.Errorf("id %q does not start with its type %q and \"--\"", o.ID, o.Type)

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"bufio"
@@ -10,12 +10,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
-
-	"github.com/entente/entente/store"
 )
 
-// A status's per-object lists (TAXII 2.1 §4.3.1) are stored in the details
-// column in a compact form: a large envelope reports thousands of objects,
+// A status's per-object lists (TAXII 2.1 §4.3.1) are stored (by every
+// store, in its details column) in a compact form: a large envelope reports thousands of objects,
 // most with one of a few messages, and a status is kept for two days.
 //
 //	details = 0x01 DEFLATE(body)
@@ -25,21 +23,22 @@ import (
 //
 // The lists are successes, failures and pendings; each detail names its
 // message by its place in messages, so that a message shared by many
-// objects is stored once. Rows written before this form hold JSON
+// objects is stored once. SQLite rows written before this form hold JSON
 // ({"successes":[...],...}), which is still read.
 const detailsCompact = 0x01
 
 // maxDetailsBytes bounds what decoding a details column may inflate to.
 const maxDetailsBytes = 256 << 20
 
-// encodeDetails encodes a status's per-object lists for the details column.
-func encodeDetails(st store.Status) ([]byte, error) {
+// EncodeStatusDetails encodes a status's per-object lists (Successes,
+// Failures, Pendings) in the compact form above, for a store to keep.
+func EncodeStatusDetails(st Status) ([]byte, error) {
 	var (
 		body     []byte
 		messages []string
 		index    = map[string]uint64{}
 	)
-	for _, list := range [][]store.StatusDetail{st.Successes, st.Failures, st.Pendings} {
+	for _, list := range [][]StatusDetail{st.Successes, st.Failures, st.Pendings} {
 		for _, d := range list {
 			if _, ok := index[d.Message]; !ok {
 				index[d.Message] = uint64(len(messages))
@@ -51,7 +50,7 @@ func encodeDetails(st store.Status) ([]byte, error) {
 	for _, m := range messages {
 		body = appendString(body, m)
 	}
-	for _, list := range [][]store.StatusDetail{st.Successes, st.Failures, st.Pendings} {
+	for _, list := range [][]StatusDetail{st.Successes, st.Failures, st.Pendings} {
 		body = binary.AppendUvarint(body, uint64(len(list)))
 		for _, d := range list {
 			body = appendString(body, d.ID)
@@ -86,8 +85,9 @@ func appendString(b []byte, s string) []byte {
 
 var errDetails = errors.New("malformed status details")
 
-// decodeDetails decodes a details column into the status's lists.
-func decodeDetails(data []byte, st *store.Status) error {
+// DecodeStatusDetails decodes what EncodeStatusDetails made, or the older
+// JSON form, into st's lists.
+func DecodeStatusDetails(data []byte, st *Status) error {
 	if len(data) > 0 && data[0] == '{' {
 		return decodeJSONDetails(data, st)
 	}
@@ -125,14 +125,14 @@ func decodeDetails(data []byte, st *store.Status) error {
 		}
 		messages = append(messages, m)
 	}
-	for _, list := range []*[]store.StatusDetail{&st.Successes, &st.Failures, &st.Pendings} {
+	for _, list := range []*[]StatusDetail{&st.Successes, &st.Failures, &st.Pendings} {
 		n, err := count()
 		if err != nil {
 			return err
 		}
-		var ds []store.StatusDetail
+		var ds []StatusDetail
 		for range n {
-			var d store.StatusDetail
+			var d StatusDetail
 			if d.ID, err = str(); err != nil {
 				return err
 			}
@@ -157,12 +157,12 @@ func decodeDetails(data []byte, st *store.Status) error {
 // statusDetails is how rows written before the compact form hold a
 // status's per-object lists.
 type statusDetails struct {
-	Successes []store.StatusDetail `json:"successes,omitempty"`
-	Failures  []store.StatusDetail `json:"failures,omitempty"`
-	Pendings  []store.StatusDetail `json:"pendings,omitempty"`
+	Successes []StatusDetail `json:"successes,omitempty"`
+	Failures  []StatusDetail `json:"failures,omitempty"`
+	Pendings  []StatusDetail `json:"pendings,omitempty"`
 }
 
-func decodeJSONDetails(data []byte, st *store.Status) error {
+func decodeJSONDetails(data []byte, st *Status) error {
 	var d statusDetails
 	if err := json.Unmarshal(data, &d); err != nil {
 		return fmt.Errorf("%w: %v", errDetails, err)
