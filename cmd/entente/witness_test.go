@@ -293,14 +293,18 @@ func TestWitnessEachOther(t *testing.T) {
 	}
 
 	// The operator resumes the log; the witness still holds size 7, so
-	// the rolled-back history stays refused.
+	// the rolled-back history stays refused. a stops first: its own
+	// submitter would otherwise offer that history again right after the
+	// resume, and b would be suspended anew before the request below.
+	rolledBack := addBody(t, a, 7)
+	a.stop(t)
 	if code, out, stderr := runCmd(t, "witness", "resume", "--data", b.dir, a.origin); code != 0 {
 		t.Fatalf("witness resume: %d %s %s", code, out, stderr)
 	}
 	if code, out, _ := runCmd(t, "witness", "list", "--data", b.dir); code != 0 || out != "" {
 		t.Errorf("witness list after resume: %d %q", code, out)
 	}
-	if _, code := postAdd(t, b, a, 7); code != http.StatusUnprocessableEntity {
+	if _, code := postBody(t, b, rolledBack); code != http.StatusUnprocessableEntity {
 		t.Errorf("the rolled-back history after resume: %d, want 422", code)
 	}
 }
@@ -317,6 +321,13 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // postAdd sends a's latest checkpoint to b's witness from old, as a's
 // submitter would.
 func postAdd(t *testing.T, b, a *partnerNode, old int64) ([]byte, int) {
+	t.Helper()
+	return postBody(t, b, addBody(t, a, old))
+}
+
+// addBody is the add-checkpoint request a's submitter would send with a's
+// latest checkpoint, from old.
+func addBody(t *testing.T, a *partnerNode, old int64) string {
 	t.Helper()
 	_, msg := a.ledgerGet(t, "checkpoint")
 	c, err := node.CheckpointOf(msg)
@@ -339,7 +350,12 @@ func postAdd(t *testing.T, b, a *partnerNode, old int64) ([]byte, int) {
 	for _, h := range proof {
 		body += h + "\n"
 	}
-	body += "\n" + string(own)
+	return body + "\n" + string(own)
+}
+
+// postBody sends an add-checkpoint request to b's witness.
+func postBody(t *testing.T, b *partnerNode, body string) ([]byte, int) {
+	t.Helper()
 	resp, err := b.run.client.Post(b.run.base+ledgerhttp.Prefix+"add-checkpoint", "text/plain", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
