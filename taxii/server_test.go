@@ -427,17 +427,7 @@ func TestMaxInFlight(t *testing.T) {
 	req, err := http.NewRequest("GET", w.srv.URL+objectsPath(collID), nil)
 	must(t, err)
 	req.Header.Set("Authorization", "Bearer admin-token")
-	done := make(chan int)
-	go func() {
-		// Not w.do: it may call t.Fatal, which only the test's goroutine may.
-		resp, err := w.srv.Client().Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
+	done := w.send(req)
 	<-entered
 	r := w.do(t, request{method: "GET", path: "/taxii2/"})
 	checkTAXIIError(t, r, http.StatusServiceUnavailable)
@@ -514,16 +504,7 @@ func TestMaxInFlightBodyBytes(t *testing.T) {
 	must(t, err)
 	req.Header.Set("Authorization", "Bearer admin-token")
 	req.Header.Set("Content-Type", taxii.MediaType)
-	done := make(chan int)
-	go func() {
-		resp, err := w.srv.Client().Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
+	done := w.send(req)
 	<-entered
 	r := w.do(t, request{method: "POST", path: objectsPath(collID), body: body})
 	checkTAXIIError(t, r, http.StatusServiceUnavailable)
@@ -607,4 +588,21 @@ func TestListsHaveLength(t *testing.T) {
 			t.Errorf("GET %s: %d, Content-Length %q for %d bytes", path, r.status, r.header.Get("Content-Length"), len(r.body))
 		}
 	}
+}
+
+// send sends req on a goroutine of its own and delivers its status code, 0
+// if it failed. (Not w.do: that may call t.Fatal, which only the test's
+// goroutine may.)
+func (w *world) send(req *http.Request) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	return done
 }

@@ -103,7 +103,7 @@ func benchmarkIngest(b *testing.B, objs [][]byte, clients int) {
 					break
 				}
 				env := envelope(objs[from:min(from+benchEnvelope, len(objs))])
-				wg.Go(func() { postEnvelope(b, n, env) })
+				wg.Go(func() { postEnvelope(b, n, n.client, env, benchEnvelope) })
 			}
 			wg.Wait()
 			nodeTime += time.Since(t)
@@ -144,9 +144,10 @@ func envelope(objs [][]byte) []byte {
 	return buf.Bytes()
 }
 
-// postEnvelope posts one envelope and checks that every object was stored.
-// It may run on any goroutine, so it reports failures with Error.
-func postEnvelope(b *testing.B, n *runningNode, env []byte) {
+// postEnvelope posts one envelope of want objects through client and checks
+// that every object was stored. It may run on any goroutine, so it reports
+// failures with Error.
+func postEnvelope(b *testing.B, n *runningNode, client *http.Client, env []byte, want int) {
 	req, err := http.NewRequest(http.MethodPost, n.base+"/api1/collections/default/objects/", bytes.NewReader(env))
 	if err != nil {
 		b.Error(err)
@@ -155,14 +156,14 @@ func postEnvelope(b *testing.B, n *runningNode, env []byte) {
 	req.Header.Set("Accept", taxii.MediaType)
 	req.Header.Set("Content-Type", taxii.MediaType)
 	req.Header.Set("Authorization", "Bearer "+n.adminToken)
-	resp, err := n.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		b.Error(err)
 		return
 	}
 	defer resp.Body.Close()
 	var s taxii.Status
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusAccepted || s.SuccessCount != benchEnvelope {
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusAccepted || s.SuccessCount != want {
 		b.Errorf("POST: %d, %d successes, %v", resp.StatusCode, s.SuccessCount, err)
 	}
 }
@@ -560,26 +561,6 @@ func BenchmarkWriters(b *testing.B) {
 		}
 		return envs
 	}
-	post := func(n *runningNode, client *http.Client, env []byte) {
-		req, err := http.NewRequest(http.MethodPost, n.base+"/api1/collections/default/objects/", bytes.NewReader(env))
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		req.Header.Set("Accept", taxii.MediaType)
-		req.Header.Set("Content-Type", taxii.MediaType)
-		req.Header.Set("Authorization", "Bearer "+n.adminToken)
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer resp.Body.Close()
-		var s taxii.Status
-		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusAccepted || s.SuccessCount != perEnvelope {
-			b.Errorf("POST: %d, %d successes, %v", resp.StatusCode, s.SuccessCount, err)
-		}
-	}
 	// The two phases alternate, iteration by iteration, and their totals
 	// are compared, so that whatever else the machine does weighs on both.
 	var (
@@ -597,7 +578,7 @@ func BenchmarkWriters(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		for _, env := range one {
-			post(n, n.client, env)
+			postEnvelope(b, n, n.client, env, perEnvelope)
 		}
 		time1 += time.Since(start)
 		b.StopTimer()
@@ -623,7 +604,7 @@ func BenchmarkWriters(b *testing.B) {
 			wg.Go(func() {
 				for _, env := range many[c] {
 					t := time.Now()
-					post(n, conns[c], env)
+					postEnvelope(b, n, conns[c], env, perEnvelope)
 					d := time.Since(t)
 					mu.Lock()
 					latencies = append(latencies, d)
