@@ -119,14 +119,6 @@ func (s *scanner) intProp(rec *Record, p Property) error {
 // 0–65535.
 func isPort(p Property) bool { return p == SrcPort || p == DstPort }
 
-// stringList records a string, or each string of an array, as p.
-func (s *scanner) stringList(rec *Record, p Property) error {
-	if !s.at('[') {
-		return s.stringProp(rec, p)
-	}
-	return s.array(func() error { return s.stringProp(rec, p) })
-}
-
 // eveDNS reads every layout Suricata 5 to 8 writes a DNS transaction in,
 // for dns events and the dns object of alerts alike:
 //
@@ -205,7 +197,8 @@ func (s *scanner) onceProp(rec *Record, p Property) error {
 	return err
 }
 
-// onceList is stringList for repeated DNS values.
+// onceList records a string, or each string of an array, as p, once per
+// record: DNS names and addresses repeat between answers and grouped.
 func (s *scanner) onceList(rec *Record, p Property) error {
 	if !s.at('[') {
 		return s.onceProp(rec, p)

@@ -79,8 +79,3 @@ func (l *lazyPatterns) get(n uint32) *pattern.Pattern {
 	l.trees[i].CompareAndSwap(nil, p)
 	return l.trees[i].Load()
 }
-
-// bytes reports the memory held, without the trees parsed so far.
-func (l *lazyPatterns) bytes() int {
-	return len(l.inds)*4 + len(l.ends)*4 + len(l.text) + len(l.trees)*8
-}
