@@ -332,10 +332,19 @@ func DescribeEntry(r store.LedgerRecord) string {
 // checkpoint; the node signs one within its checkpoint interval.
 var ErrNotCheckpointed = errors.New("node: the entry is not in a signed checkpoint yet")
 
+// ErrNotFinal means no stored checkpoint that covers an entry is final
+// yet: the witnesses the agreement names have not cosigned one. They do
+// within seconds when they are reachable; `entente witness list` shows why
+// they are not.
+var ErrNotFinal = errors.New("node: no checkpoint covering the entry is cosigned by enough witnesses yet")
+
 // ProveObject returns the C2SP tlog-proof of the entry that records a
 // stored version of the object id (the given version, or the latest
-// stored), against the latest checkpoint, and the entry's opening.
-func ProveObject(ctx context.Context, st store.Store, id, version string) (ledger.Proof, ledger.Opening, error) {
+// stored), and the entry's opening. The proof is against the newest
+// checkpoint that final accepts (the agreement's witness policy: a partner
+// relies only on a cosigned checkpoint), or, when final is nil, against the
+// newest checkpoint.
+func ProveObject(ctx context.Context, st store.Store, id, version string, final func(note []byte) bool) (ledger.Proof, ledger.Opening, error) {
 	var (
 		found []store.Object
 		roots []store.APIRoot
@@ -382,12 +391,9 @@ func ProveObject(ctx context.Context, st store.Store, id, version string) (ledge
 	if err != nil {
 		return ledger.Proof{}, ledger.Opening{}, fmt.Errorf("node: entry %d: %w", rec.Index, err)
 	}
-	cp, err := st.LatestCheckpoint(ctx)
-	if errors.Is(err, store.ErrNotFound) || err == nil && cp.Size <= rec.Index {
-		return ledger.Proof{}, ledger.Opening{}, fmt.Errorf("node: entry %d of %s: %w", rec.Index, o.ID, ErrNotCheckpointed)
-	}
+	cp, err := provingCheckpoint(ctx, st, rec.Index, final)
 	if err != nil {
-		return ledger.Proof{}, ledger.Opening{}, err
+		return ledger.Proof{}, ledger.Opening{}, fmt.Errorf("node: entry %d of %s: %w", rec.Index, o.ID, err)
 	}
 	incl, err := ledger.ProveInclusion(cp.Size, rec.Index, HashReader(ctx, st))
 	if err != nil {
@@ -396,6 +402,54 @@ func ProveObject(ctx context.Context, st store.Store, id, version string) (ledge
 	op := ledger.Opening{Entry: e, Salt: rec.Salt}
 	p, err := ledger.NewProof(op, rec.Index, incl, cp.Note)
 	return p, op, err
+}
+
+// provingCheckpoint returns the newest stored checkpoint that covers entry
+// index and that final accepts (any, when final is nil). Cosignatures
+// arrive seconds after a checkpoint is signed, so the one sought is near
+// the end: it looks back over windows of sizes that double, and reads
+// every checkpoint only when none is final.
+func provingCheckpoint(ctx context.Context, st store.Store, index int64, final func([]byte) bool) (store.StoredCheckpoint, error) {
+	latest, err := st.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && latest.Size <= index:
+		return store.StoredCheckpoint{}, ErrNotCheckpointed
+	case err != nil:
+		return store.StoredCheckpoint{}, err
+	case final == nil || final(latest.Note):
+		return latest, nil
+	}
+	const page = 256
+	hi := latest.Size // the window is the sizes in (lo, hi]
+	for span := int64(64); ; span *= 2 {
+		lo := max(hi-span, index)
+		var (
+			best  store.StoredCheckpoint
+			found bool
+		)
+		for after := lo; after < hi; {
+			cps, err := st.Checkpoints(ctx, after, page)
+			if err != nil {
+				return store.StoredCheckpoint{}, err
+			}
+			for _, c := range cps {
+				if c.Size <= hi && final(c.Note) {
+					best, found = c, true
+				}
+			}
+			if len(cps) < page {
+				break
+			}
+			after = cps[len(cps)-1].Size
+		}
+		if found {
+			return best, nil
+		}
+		if lo == index {
+			return store.StoredCheckpoint{}, ErrNotFinal
+		}
+		hi = lo
+	}
 }
 
 // CheckProof verifies a C2SP tlog-proof offline, as an arbiter does: the

@@ -150,24 +150,46 @@ func ledgerShow(ctx context.Context, env *Env, args []string) error {
 }
 
 func ledgerProve(ctx context.Context, env *Env, args []string) error {
-	fs := ledgerFlags(env, "prove", "usage: entente ledger prove --data DIR [--version V] OBJECT-ID",
+	fs := ledgerFlags(env, "prove", "usage: entente ledger prove --data DIR [--agreement FILE --node ID] [--version V] OBJECT-ID",
 		"Prints, as a C2SP tlog-proof on stdout, the entry that records the object's latest stored\n"+
-			"version (or --version), its opening and its inclusion proof against the latest checkpoint.\n"+
+			"version (or --version), its opening and its inclusion proof. With --agreement and --node,\n"+
+			"the proof is against the newest checkpoint cosigned as the agreement's witness policy asks,\n"+
+			"the one a partner relies on; without them, against the newest checkpoint.\n"+
 			"The entry is described on stderr. 'entente ledger check' verifies the proof offline.")
 	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
 	version := fs.String("version", "", "the object `version` (its modified timestamp as stored) to prove")
+	agreementFile := fs.String("agreement", "", "the signed agreement `file`: prove against a checkpoint its witness policy accepts")
+	nodeID := fs.String("node", "", "this node's `id` in the agreement")
 	pos, err := parseArgs(fs, args, "OBJECT-ID")
 	if err != nil {
 		return err
+	}
+	if (*agreementFile == "") != (*nodeID == "") {
+		return usageError("--agreement and --node go together: the agreement, and this node's id in it")
+	}
+	var final func([]byte) bool
+	if *agreementFile != "" {
+		n, policy, err := agreementNode(*agreementFile, *nodeID)
+		if err != nil {
+			return err
+		}
+		v, err := note.NewVerifier(n.Key)
+		if err != nil {
+			return usageError("%s: node %s: key %q: %v", *agreementFile, n.ID, n.Key, err)
+		}
+		final = func(msg []byte) bool {
+			_, err := policy.Final(msg, n.Log, v)
+			return err == nil
+		}
 	}
 	st, _, err := openLedger(ctx, *dir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	p, op, err := node.ProveObject(ctx, st, pos[0], *version)
+	p, op, err := node.ProveObject(ctx, st, pos[0], *version, final)
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, node.ErrNotCheckpointed):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, node.ErrNotCheckpointed), errors.Is(err, node.ErrNotFinal):
 		return err
 	case err != nil:
 		return ioError(err)

@@ -284,6 +284,13 @@ func TestLedgerCheckWitnessPolicy(t *testing.T) {
 		t.Errorf("ledger check --key of an uncosigned proof: exit %d, %s%s; want 0", code, stdout, stderr)
 	}
 
+	// Asked for a proof a partner relies on, a refuses while no
+	// checkpoint is cosigned.
+	proveFinal := []string{"ledger", "prove", "--data", a.dir, "--agreement", file, "--node", a.id, indicatorID(2)}
+	if code, _, stderr := runCmd(t, proveFinal...); code != 1 || !strings.Contains(stderr, "cosigned by enough witnesses") {
+		t.Errorf("ledger prove --agreement before any cosignature: exit %d, %q; want 1, not cosigned", code, stderr)
+	}
+
 	b.start(t, file)
 	a.cosignedBy(t, b, 3)
 	proof = prove()
@@ -291,6 +298,31 @@ func TestLedgerCheckWitnessPolicy(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "ok: entry ") || !strings.Contains(stdout, " of "+a.origin+" at size ") ||
 		!strings.Contains(stdout, "cosigned by at least 1 of its 1 witnesses") || !strings.Contains(stdout, indicatorID(2)) {
 		t.Fatalf("ledger check of a cosigned proof with the agreement: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// Once b is gone, a's newer checkpoints go uncosigned; a proof for a
+	// partner is still against the newest cosigned one.
+	b.stop(t)
+	a.add(t, 3, 2)
+	waitFor(t, "a checkpoint of size 5", func() bool {
+		code, out, _ := runCmd(t, "ledger", "verify", "--data", a.dir)
+		return code == 0 && strings.Contains(out, "size 5")
+	})
+	if code, _, _ := runCmd(t, "ledger", "prove", "--data", a.dir, indicatorID(4)); code != 0 {
+		t.Fatalf("ledger prove of the newest indicator: exit %d", code)
+	}
+	if _, stderr, code := execEntenteInput(t, prove(), byAgreement...); code != 1 {
+		t.Errorf("ledger check of a proof against the newest, uncosigned checkpoint: exit %d, %q; want 1", code, stderr)
+	}
+	code, final, stderr := runCmd(t, proveFinal...)
+	if code != 0 {
+		t.Fatalf("ledger prove --agreement with a cosigned checkpoint of size 3: exit %d, %s", code, stderr)
+	}
+	if stdout, stderr, code := execEntenteInput(t, final, byAgreement...); code != 0 || !strings.Contains(stdout, " at size 3") {
+		t.Errorf("ledger check of the proof against the cosigned checkpoint: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCmd(t, "ledger", "prove", "--data", a.dir, "--agreement", file, "--node", a.id, indicatorID(4)); code != 1 || !strings.Contains(stderr, "cosigned by enough witnesses") {
+		t.Errorf("ledger prove --agreement of an entry past the cosigned checkpoint: exit %d, %q; want 1", code, stderr)
 	}
 
 	// Without b's cosignature line, the same proof is not final.
