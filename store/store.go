@@ -160,6 +160,8 @@ type Store interface {
 
 	Witnessing
 
+	Federating
+
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
 	// objects are written), and it must count what every process wrote.
