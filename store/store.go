@@ -159,6 +159,7 @@ type Store interface {
 	Checkpoints(ctx context.Context, after int64, limit int) ([]StoredCheckpoint, error)
 
 	Witnessing
+	Sharing
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
@@ -185,6 +186,8 @@ type Tx interface {
 	// record names (Object) gets the record's index as its LedgerIndex,
 	// unless an earlier entry recorded it.
 	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
+
+	DisclosureTx
 }
 
 // LedgerRecord is one stored entry of the node's ledger.
