@@ -265,6 +265,9 @@ type Object struct {
 	SpecVersion string
 	DateAdded   time.Time // microsecond precision, UTC
 	Raw         []byte    // the object's JSON as received; nil when Query.WithoutContent
+	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
+	// zero when Query.WithoutContent.
+	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.

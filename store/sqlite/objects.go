@@ -424,7 +424,7 @@ const maxMergedTypes = 100
 func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added"
 	if !q.WithoutContent {
-		cols += ", raw"
+		cols += ", raw, content_hash"
 	}
 	var (
 		b    strings.Builder
@@ -527,14 +527,16 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		var (
 			o         = store.Object{Collection: q.Collection}
 			dateAdded int64
+			hash      sql.RawBytes
 		)
 		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded)
 		if !q.WithoutContent {
-			dest = append(dest, &o.Raw)
+			dest = append(dest, &o.Raw, &hash)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
 		}
+		copy(o.Hash[:], hash)
 		o.DateAdded = fromMicros(dateAdded)
 		page.Objects = append(page.Objects, o)
 	}
