@@ -114,6 +114,11 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
 	s := w.result
+	if rs := revocations(col, valid, w.outcomes); len(rs) > 0 {
+		// After the commit, and not on the request's time: the pushes
+		// are retried by the links.
+		go n.pushRevocations(context.WithoutCancel(ctx), rs)
+	}
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),
 		slog.Int("total", s.TotalCount), slog.Int("succeeded", s.SuccessCount), slog.Int("failed", s.FailureCount))

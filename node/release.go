@@ -27,11 +27,12 @@ func isPartner(c *taxii.Caller) bool { return c != nil && c.Role == taxii.RolePa
 // item is a stored version as it leaves the node.
 func item(o *store.Object) taxii.Item {
 	return taxii.Item{
-		ID:        o.ID,
-		Version:   o.Version,
-		DateAdded: o.DateAdded,
-		MediaType: taxii.STIXMediaType,
-		Object:    o.Raw,
+		ID:         o.ID,
+		Version:    o.Version,
+		DateAdded:  o.DateAdded,
+		MediaType:  taxii.STIXMediaType,
+		Object:     o.Raw,
+		Provenance: o.Provenance,
 	}
 }
 
@@ -251,9 +252,8 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 }
 
 // receivedFrom is the party a stored version was received from, "" when
-// this node's party originated it. The store does not record receipts
-// yet, so every stored version counts as originated here.
-func receivedFrom(*store.Object) string { return "" }
+// this node's party originated it.
+func receivedFrom(o *store.Object) string { return o.FromParty }
 
 // refProps are the properties through which objects reference the objects
 // they are about (policy's closed references).
