@@ -186,7 +186,7 @@ func TestLinkFromALyingPartner(t *testing.T) {
 	}
 	forger, _ := node.ParseKey(other)
 	b.originate(t, nil, indicators(0, 3)...)
-	b.originate(t, forger, indicatorRaw(3))                         // forged origin signature
+	b.originate(t, forger, indicatorRaw(3))                      // forged origin signature
 	b.originate(t, nil, sdo("attack-pattern", 4, `,"name":"x"`)) // outside borealis's rule
 	b.originate(t, nil, indicators(5, 6)...)
 
@@ -249,4 +249,3 @@ func TestLinkRefusesAPartnerWithoutShares(t *testing.T) {
 		t.Errorf("arcadia holds %d versions of an unshared collection", n)
 	}
 }
-
