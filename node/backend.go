@@ -192,6 +192,8 @@ func (n *Node) release(c *taxii.Caller, p store.Page) *taxii.Page {
 			DateAdded: o.DateAdded,
 			MediaType: taxii.STIXMediaType,
 			Object:    o.Raw,
+			// The origin signature travels beside the object.
+			Provenance: o.Provenance,
 		})
 	}
 	if len(p.Objects) > 0 {

@@ -181,6 +181,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		n.fed.Store(f)
 	}
+	if n.key != nil {
+		if err := checkOriginID(n.key, n.originID()); err != nil {
+			return nil, err
+		}
+	}
 	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
 	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))
 	return n, nil
