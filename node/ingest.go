@@ -58,9 +58,12 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		warnings = append(warnings, ck.warnings)
 	}
 
-	// The caller is one of the node's accounts: its objects are recorded
-	// as originated. Partner nodes' deliveries will set from.
+	// From one of the node's accounts, objects are recorded as
+	// originated; from a partner node, as received from its party.
 	w := &write{collection: col.ID, puts: valid, at: now}
+	if isPartner(c) {
+		w.from = c.Party
+	}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return nil, err

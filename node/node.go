@@ -127,6 +127,8 @@ type Node struct {
 
 	// fed is the agreement and what it says about partners; nil without.
 	fed atomic.Pointer[federation]
+	// cache spares partners' repeated reads (see releaseCache).
+	cache releaseCache
 }
 
 // New returns a node serving what cfg.Store holds. The store must have been

@@ -239,7 +239,8 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			return err
 		}
 	}
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName})
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName,
+		Agreement: setup.agreement, Self: cfg.NodeID})
 	if err != nil {
 		return err
 	}
@@ -343,6 +344,12 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			// first byte, rather than ones of one packet for the first
 			// 128 KiB of each connection, which cost a write each.
 			DynamicRecordSizingDisabled: true,
+		}
+		if setup.agreement != nil {
+			// Partner nodes present their node key's certificate; the
+			// handshake refuses a key the agreement does not pin.
+			// Accounts connect without one, as before.
+			n.ServerTLSConfig(hs.TLSConfig)
 		}
 		scheme = "https"
 	}
