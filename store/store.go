@@ -265,9 +265,6 @@ type Object struct {
 	SpecVersion string
 	DateAdded   time.Time // microsecond precision, UTC
 	Raw         []byte    // the object's JSON as received; nil when Query.WithoutContent
-	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash),
-	// when Query.WithHash asked for it; zero otherwise.
-	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.
@@ -306,9 +303,6 @@ type Query struct {
 	SpecVersions   []string
 	Limit          int  // > 0
 	WithoutContent bool // leave Object.Raw nil (manifests, versions)
-	// WithHash asks for Object.Hash with the content. A store may leave
-	// it zero; the caller then computes it from Raw.
-	WithHash bool
 }
 
 // Page is one page of a listing.

@@ -425,9 +425,6 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added"
 	if !q.WithoutContent {
 		cols += ", raw"
-		if q.WithHash {
-			cols += ", content_hash"
-		}
 	}
 	var (
 		b    strings.Builder
@@ -522,7 +519,6 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	var page store.Page
 	page.Objects = make([]store.Object, 0, min(q.Limit, 1024))
 	dest := make([]any, 0, 7)
-	var hash sql.RawBytes // valid until the next Scan
 	for rows.Next() {
 		if len(page.Objects) == q.Limit {
 			page.More = true
@@ -535,15 +531,9 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded)
 		if !q.WithoutContent {
 			dest = append(dest, &o.Raw)
-			if q.WithHash {
-				dest = append(dest, &hash)
-			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
-		}
-		if q.WithHash {
-			copy(o.Hash[:], hash)
 		}
 		o.DateAdded = fromMicros(dateAdded)
 		page.Objects = append(page.Objects, o)
