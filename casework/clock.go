@@ -241,44 +241,49 @@ type Alarm struct {
 
 // Alarms returns every alarm of the case's pending duties, past and future,
 // ordered by time: for each duty a reminder when three quarters of its time
-// have gone, a breach at the deadline, and for acknowledgement and answer
-// duties one alarm per escalation level not yet reached.
+// have gone and a breach at the deadline (for preserved data, an expiry);
+// and, from the earliest breached acknowledgement or answer deadline, one
+// alarm per escalation level the case has not reached, as Step allows them.
 func Alarms(c Case, a *agreement.Agreement) []Alarm {
 	var out []Alarm
+	var first Duty
 	for _, d := range Deadlines(c, a) {
-		out = c.alarms(out, d, a)
+		out = c.alarms(out, d)
+		if d.Kind.escalates() && (first.Kind == 0 || d.Due.Before(first.Due)) {
+			first = d
+		}
+	}
+	if first.Kind != 0 {
+		for i := c.Level; i < len(a.Escalation); i++ {
+			s := a.Escalation[i]
+			out = append(out, Alarm{Kind: AlarmEscalate, At: first.Due.Add(time.Duration(s.AfterHours) * time.Hour),
+				Case: c.ID, Duty: first, Party: first.Owner, Owed: c.other(first.Owner), Level: s.Level,
+				Key: c.ID + "|escalate|" + s.Level + "|" + first.Due.Format(time.RFC3339Nano)})
+		}
 	}
 	sortAlarms(out)
 	return out
 }
 
-func (c *Case) alarms(out []Alarm, d Duty, a *agreement.Agreement) []Alarm {
+func (c *Case) alarms(out []Alarm, d Duty) []Alarm {
 	owed := c.other(d.Owner)
 	if d.Owner == "" {
 		owed = ""
 	}
-	mk := func(k AlarmKind, at time.Time, level string) Alarm {
-		key := c.ID + "|" + d.Kind.String() + "|" + d.Owner + "|" + strconv.Itoa(d.Item) + "|" + k.String() + "|" + level + "|" + d.Due.Format(time.RFC3339Nano)
-		return Alarm{Kind: k, At: at, Case: c.ID, Duty: d, Party: d.Owner, Owed: owed, Level: level, Key: key}
+	mk := func(k AlarmKind, at time.Time) Alarm {
+		key := c.ID + "|" + d.Kind.String() + "|" + d.Owner + "|" + strconv.Itoa(d.Item) + "|" + k.String() + "|" + d.Due.Format(time.RFC3339Nano)
+		return Alarm{Kind: k, At: at, Case: c.ID, Duty: d, Party: d.Owner, Owed: owed, Key: key}
 	}
 	if window := d.Due.Sub(d.Start); window > 0 {
-		out = append(out, mk(AlarmRemind, d.Start.Add(window*3/4), ""))
+		out = append(out, mk(AlarmRemind, d.Start.Add(window*3/4)))
 	}
 	switch d.Kind {
 	case DutyPreservation:
-		out = append(out, mk(AlarmExpire, d.Due, ""))
-		return out
+		return append(out, mk(AlarmExpire, d.Due))
 	case DutyMeeting:
 		return out
 	}
-	out = append(out, mk(AlarmBreach, d.Due, ""))
-	if d.Kind.escalates() {
-		for i := c.Level; i < len(a.Escalation); i++ {
-			s := a.Escalation[i]
-			out = append(out, mk(AlarmEscalate, d.Due.Add(time.Duration(s.AfterHours)*time.Hour), s.Level))
-		}
-	}
-	return out
+	return append(out, mk(AlarmBreach, d.Due))
 }
 
 // Fired is the set of alarm keys a scheduler has fired. It is plain data

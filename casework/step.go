@@ -74,6 +74,10 @@ var (
 	errNoLadder      = &RuleError{"escalation", "the agreement has no escalation ladder"}
 )
 
+// maxBatch is how far a step may come before the case's last one and
+// still be taken, a millisecond after it, as part of one batch.
+const maxBatch = time.Second
+
 // Step decides one step of a case: whether event e may happen to c under
 // agreement a at time now, and if so the case it leads to. It is the only
 // function that changes a case. On error the case is returned unchanged
@@ -126,11 +130,13 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		return c, errNoFields
 	}
 	now = stamp(now)
-	if now.Before(c.Modified) {
-		return c, errTimeOrder
-	}
 	if !now.After(c.Modified) {
-		// Versions are told apart by their modified time.
+		// Versions are told apart by their modified time: steps taken in
+		// one batch at one instant get consecutive milliseconds. A step
+		// further back than that is time running backwards.
+		if c.Modified.Sub(now) > maxBatch {
+			return c, errTimeOrder
+		}
 		now = c.Modified.Add(time.Millisecond)
 	}
 

@@ -50,7 +50,7 @@ func TestStepRules(t *testing.T) {
 		{"other agreement", other, Event{Kind: EventSend, Actor: "arcadia"}, t0.Add(time.Hour), "agreement"},
 		{"unknown event", sentInc, Event{Kind: 200, Actor: "borealis"}, sentInc.Modified.Add(time.Hour), "event"},
 		{"event of another workflow", sentInc, Event{Kind: EventPreserve, Actor: "borealis"}, sentInc.Modified.Add(time.Hour), "event"},
-		{"time runs back", sentInc, Event{Kind: EventAcknowledge, Actor: "borealis"}, sentInc.Modified.Add(-time.Hour), "time-order"},
+		{"time runs back", sentInc, Event{Kind: EventAcknowledge, Actor: "borealis"}, sentInc.Modified.Add(-2 * time.Second), "time-order"},
 		{"refusal without ground", asst, Event{Kind: EventDecline, Actor: "borealis"}, asst.Modified.Add(time.Hour), "refusal-ground"},
 		{"ground the party does not list", asst, Event{Kind: EventDecline, Actor: "borealis", Ground: "double-jeopardy"}, asst.Modified.Add(time.Hour), "refusal-ground"},
 		{"ground outside any list", pres, Event{Kind: EventRefuse, Actor: "borealis", Ground: "destabilizing-content"}, pres.Modified.Add(time.Hour), "refusal-ground"},
