@@ -30,6 +30,8 @@ type Case struct {
 	// and Actor the party that changed it.
 	Created, Modified time.Time
 	Actor             string
+	// Event is the step that made this version; zero for a new draft.
+	Event EventKind
 	// TLP is the TLP 2.0 label of the case object.
 	TLP stix.TLP
 

@@ -78,7 +78,7 @@ var stateKeys = [numTypes][]string{
 
 var commonKeys = []string{"type", "spec_version", "id", "created", "modified", "extensions", "object_marking_refs",
 	"agreement", "initiator", "recipient", "actor", "state", "sent", "acknowledged", "answered",
-	"escalation_level", "refusal_ground", "note"}
+	"escalation_level", "refusal_ground", "note", "event"}
 
 // Encode returns the case as a STIX 2.1 object: the version of the case's
 // SDO whose modified time is c.Modified and whose actor is the party that
@@ -126,6 +126,9 @@ func Encode(c Case) (*stix.Object, error) {
 	}
 	str("refusal_ground", c.Ground)
 	str("note", c.Note)
+	if c.Event != 0 {
+		m["event"] = c.Event.String()
+	}
 	if c.Partial {
 		m["partial"] = true
 	}
@@ -298,6 +301,13 @@ func Decode(o *stix.Object) (Case, error) {
 	c.Sent, c.Acknowledged, c.Answered = d.time("sent", false), d.time("acknowledged", false), d.time("answered", false)
 	c.Level = d.int("escalation_level", 1, 3)
 	c.Ground, c.Note = d.str("refusal_ground", false), d.str("note", false)
+	if ev := d.str("event", false); ev != "" {
+		k, ok := ParseEvent(ev)
+		if !ok || !contains(machines[t].Events, k) {
+			d.fail("event", "not an event of "+t.String())
+		}
+		c.Event = k
+	}
 	if slices.Contains(stateKeys[t], "partial") {
 		c.Partial = d.bool("partial")
 	}

@@ -1,6 +1,9 @@
 package casework
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -280,7 +283,7 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		}
 		next.Level++
 	}
-	next.Modified, next.Actor, next.Note = now, e.Actor, e.Note
+	next.Modified, next.Actor, next.Note, next.Event = now, e.Actor, e.Note, e.Kind
 	next.Flags = next.base
 	if e.Note != "" {
 		next.Flags |= Screen(e.Note)
@@ -376,6 +379,54 @@ func escalation(c *Case, actor string, a *agreement.Agreement, now time.Time) er
 	}
 	if now.Before(breach.Add(time.Duration(a.Escalation[c.Level].AfterHours) * time.Hour)) {
 		return errNotYet
+	}
+	return nil
+}
+
+// ErrNotAStep is wrapped by Verify's errors: the received version does not
+// follow from the previous one by any step the agreement allows.
+var ErrNotAStep = errors.New("casework: the version does not follow from the previous one")
+
+// Verify checks that next, a version received from the other party (or
+// read back from storage), follows from prev by the step it names: it
+// rebuilds the event from next, takes it with Step at next's time, and
+// compares the result with next. Both parties thereby decide every step
+// with the same function.
+func Verify(prev, next Case, a *agreement.Agreement) error {
+	if next.ID != prev.ID || next.Type != prev.Type {
+		return fmt.Errorf("%w: it is another case", ErrNotAStep)
+	}
+	e := Event{Kind: next.Event, Actor: next.Actor, Note: next.Note, Ground: next.Ground, Ref: next.Link,
+		At: next.Until, Partial: next.Partial, Pledge: next.Type == TypeDeclaration && next.Event == EventAcknowledge}
+	switch next.Event {
+	case EventAddAction:
+		if len(next.Actions) > 0 {
+			e.Item = next.Actions[len(next.Actions)-1]
+		}
+	case EventCompleteAction:
+		for i := range prev.Actions {
+			if i < len(next.Actions) && prev.Actions[i].Done.IsZero() && !next.Actions[i].Done.IsZero() {
+				e.Index = i
+			}
+		}
+	}
+	if !next.Modified.After(prev.Modified) {
+		return fmt.Errorf("%w: modified %s does not follow %s", ErrNotAStep, next.Modified, prev.Modified)
+	}
+	got, err := Step(prev, e, a, next.Modified)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotAStep, err)
+	}
+	g, err := Canonical(got)
+	if err != nil {
+		return err
+	}
+	n, err := Canonical(next)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(g, n) {
+		return fmt.Errorf("%w: %s by %s gives another version", ErrNotAStep, next.Event, next.Actor)
 	}
 	return nil
 }
