@@ -3,6 +3,7 @@ package casework
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -146,26 +147,33 @@ func Compile(p Period, ledgers ...Ledger) Report {
 }
 
 // Compiler computes a compliance record from entries added one at a time.
+// It keeps, per step and per case, small values without pointers, so that
+// a record over millions of cases costs the garbage collector little.
 type Compiler struct {
 	p       Period
 	ledgers []string
-	steps   map[string]*stepSeen
-	cases   map[string]*caseAcc
+	steps   map[[16]byte]stepSeen
+	cases   map[[16]byte]caseAcc
+	names   []string // parties and types, interned
+	index   map[string]uint16
 	rows    map[[2]string]*rowAcc
 	viol    map[[2]string]int
 	clash   int
+	buf     []byte
 }
 
 type stepSeen struct {
-	digest  [32]byte
+	digest  [16]byte
 	ledgers uint64 // bit i: ledgers[i] holds it
 }
 
+// caseAcc is what the record needs of a case; times are Unix nanoseconds,
+// 0 when absent, and names are indexes into Compiler.names.
 type caseAcc struct {
-	typ, from, to     string
-	ackDue, answerDue time.Time
-	acked, answered   time.Time
-	withdrawn         time.Time
+	typ, from, to     uint16
+	ackDue, answerDue int64
+	acked, answered   int64
+	withdrawn         int64
 }
 
 type rowAcc struct {
@@ -175,8 +183,20 @@ type rowAcc struct {
 
 // NewCompiler starts a compliance record of the period.
 func NewCompiler(p Period) *Compiler {
-	return &Compiler{p: p, steps: map[string]*stepSeen{}, cases: map[string]*caseAcc{},
-		rows: map[[2]string]*rowAcc{}, viol: map[[2]string]int{}}
+	return &Compiler{p: p, steps: map[[16]byte]stepSeen{}, cases: map[[16]byte]caseAcc{},
+		index: map[string]uint16{}, rows: map[[2]string]*rowAcc{}, viol: map[[2]string]int{}}
+}
+
+func (c *Compiler) intern(s string) uint16 {
+	if i, ok := c.index[s]; ok {
+		return i
+	}
+	if len(c.names) == 1<<16-1 {
+		return 0
+	}
+	c.names = append(c.names, s)
+	c.index[s] = uint16(len(c.names) - 1)
+	return uint16(len(c.names) - 1)
 }
 
 // Add reads one entry of the ledger of party ledgerParty.
@@ -197,16 +217,16 @@ func (c *Compiler) Add(ledgerParty string, e ledger.Entry) {
 		c.ledgers = append(c.ledgers, ledgerParty)
 		li = len(c.ledgers) - 1
 	}
-	key := t.Case + "\x00" + t.Attrs["at"] + "\x00" + t.Attrs["event"] + "\x00" + t.Workflow
-	d := stepDigest(&t)
+	key, d := c.stepKey(&t)
 	if s, ok := c.steps[key]; ok {
 		s.ledgers |= 1 << li
 		if s.digest != d {
 			c.clash++
 		}
+		c.steps[key] = s
 		return // counted once, whichever ledger came first
 	}
-	c.steps[key] = &stepSeen{digest: d, ledgers: 1 << li}
+	c.steps[key] = stepSeen{digest: d, ledgers: 1 << li}
 	inPeriod := !at.Before(c.p.Start)
 	if t.Workflow == ViolationWorkflow {
 		if inPeriod {
@@ -217,73 +237,88 @@ func (c *Compiler) Add(ledgerParty string, e ledger.Entry) {
 	if _, known := ParseType(t.Workflow); !known {
 		return
 	}
-	ca := c.cases[t.Case]
-	if ca == nil {
-		ca = &caseAcc{typ: t.Workflow, from: t.Attrs["initiator"], to: t.Attrs["recipient"]}
-		c.cases[t.Case] = ca
+	ck := sha256.Sum256([]byte(t.Case))
+	id := [16]byte(ck[:16])
+	ca, ok := c.cases[id]
+	if !ok {
+		ca = caseAcc{typ: c.intern(t.Workflow), from: c.intern(t.Attrs["initiator"]), to: c.intern(t.Attrs["recipient"])}
 	}
+	typ, from, to := c.names[ca.typ], c.names[ca.from], c.names[ca.to]
 	switch t.Attrs["event"] {
 	case "send":
-		ca.ackDue = parseAttrTime(t.Attrs["ack_due"])
-		ca.answerDue = parseAttrTime(t.Attrs["answer_due"])
+		ca.ackDue = attrTime(t.Attrs["ack_due"])
+		ca.answerDue = attrTime(t.Attrs["answer_due"])
 		if inPeriod {
-			c.row(ca.from, ca.typ).Opened++
-			c.row(ca.to, ca.typ).Received++
+			c.row(from, typ).Opened++
+			c.row(to, typ).Received++
 			if t.Attrs["ci"] == "1" {
-				c.row(ca.from, ca.typ).CINotified++
-				c.row(ca.to, ca.typ).CIReceived++
+				c.row(from, typ).CINotified++
+				c.row(to, typ).CIReceived++
 			}
 		}
 	case "withdraw":
-		ca.withdrawn = at
+		ca.withdrawn = at.UnixNano()
 	case "escalate":
 		if inPeriod {
-			actor := t.Attrs["actor"]
-			other := ca.from
-			if actor == ca.from {
-				other = ca.to
+			other := from
+			if t.Attrs["actor"] == from {
+				other = to
 			}
-			c.row(other, ca.typ).Escalated++
+			c.row(other, typ).Escalated++
 		}
 	}
-	if t.Attrs["ack"] == "1" && ca.acked.IsZero() {
-		ca.acked = at
+	if t.Attrs["ack"] == "1" && ca.acked == 0 {
+		ca.acked = at.UnixNano()
 	}
-	if t.Attrs["answer"] == "1" && ca.answered.IsZero() {
-		ca.answered = at
+	if t.Attrs["answer"] == "1" && ca.answered == 0 {
+		ca.answered = at.UnixNano()
 	}
 	if g := t.Attrs["ground"]; g != "" && inPeriod {
-		r := c.row(t.Attrs["actor"], ca.typ)
+		r := c.row(t.Attrs["actor"], typ)
 		if r.grounds == nil {
 			r.grounds = map[string]int{}
 		}
 		r.grounds[g]++
 	}
+	c.cases[id] = ca
 }
 
-func parseAttrTime(s string) time.Time {
+func attrTime(s string) int64 {
 	if s == "" {
-		return time.Time{}
+		return 0
 	}
-	t, _ := stix.ParseTime(s)
-	return t
+	t, err := stix.ParseTime(s)
+	if err != nil {
+		return 0
+	}
+	return t.UnixNano()
 }
 
-// stepDigest hashes what both ledgers must agree on about a step:
-// everything but the counterparty, which each ledger names from its side.
-func stepDigest(t *ledger.Transition) [32]byte {
-	h := sha256.New()
-	for _, s := range []string{t.Workflow, t.Case, t.From, t.To} {
-		io.WriteString(h, strconv.Itoa(len(s)))
-		io.WriteString(h, ":")
-		io.WriteString(h, s)
+// stepKey names a step (its case, time, event and workflow) and digests
+// what both ledgers must agree on about it: everything but the
+// counterparty, which each ledger names from its side. Both are SHA-256,
+// truncated to 128 bits: deterministic, so that every party computes the
+// same record, and collision-resistant.
+func (c *Compiler) stepKey(t *ledger.Transition) (key, digest [16]byte) {
+	b := c.buf[:0]
+	for _, s := range []string{t.Case, t.Attrs["at"], t.Attrs["event"], t.Workflow} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.Attrs)) {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(t.Attrs[k]), t.Attrs[k])
+	k := sha256.Sum256(b)
+	for _, s := range []string{t.From, t.To} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	var d [32]byte
-	h.Sum(d[:0])
-	return d
+	for _, name := range slices.Sorted(maps.Keys(t.Attrs)) {
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = binary.AppendUvarint(b, uint64(len(t.Attrs[name])))
+		b = append(b, t.Attrs[name]...)
+	}
+	d := sha256.Sum256(b)
+	c.buf = b
+	return [16]byte(k[:16]), [16]byte(d[:16])
 }
 
 func (c *Compiler) row(party, typ string) *rowAcc {
@@ -297,19 +332,19 @@ func (c *Compiler) row(party, typ string) *rowAcc {
 }
 
 // timely scores one deadline owed: due in the period, met when, and
-// whether the case was withdrawn first.
-func (c *Compiler) timely(t *Timeliness, due, met, withdrawn time.Time) {
-	if due.IsZero() || due.Before(c.p.Start) || !due.Before(c.p.End) {
+// whether the case was withdrawn first (Unix nanoseconds, 0 for never).
+func (c *Compiler) timely(t *Timeliness, due, met, withdrawn int64) {
+	if due == 0 || due < c.p.Start.UnixNano() || due >= c.p.End.UnixNano() {
 		return
 	}
-	if !withdrawn.IsZero() && !withdrawn.After(due) && (met.IsZero() || met.After(withdrawn)) {
+	if withdrawn != 0 && withdrawn <= due && (met == 0 || met > withdrawn) {
 		return
 	}
 	t.Due++
 	switch {
-	case met.IsZero():
+	case met == 0:
 		t.Overdue++
-	case !met.After(due):
+	case met <= due:
 		t.OnTime++
 	default:
 		t.Late++
@@ -319,10 +354,10 @@ func (c *Compiler) timely(t *Timeliness, due, met, withdrawn time.Time) {
 // Report returns the record of what has been added.
 func (c *Compiler) Report() Report {
 	for _, ca := range c.cases {
-		if ca.ackDue.IsZero() && ca.answerDue.IsZero() {
+		if ca.ackDue == 0 && ca.answerDue == 0 {
 			continue
 		}
-		r := c.row(ca.to, ca.typ)
+		r := c.row(c.names[ca.to], c.names[ca.typ])
 		c.timely(&r.Acknowledgements, ca.ackDue, ca.acked, ca.withdrawn)
 		c.timely(&r.Answers, ca.answerDue, ca.answered, ca.withdrawn)
 	}
