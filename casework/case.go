@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/entente/entente/agreement"
@@ -457,10 +458,10 @@ func required(field, v string) error {
 
 func oneOf(field, v string, list []string) error {
 	if v == "" {
-		return &FieldError{field, "is required; use one of " + joinList(list)}
+		return &FieldError{field, "is required; use one of " + strings.Join(list, ", ")}
 	}
 	if !slices.Contains(list, v) {
-		return &FieldError{field, fmt.Sprintf("%q is not one of %s", v, joinList(list))}
+		return &FieldError{field, fmt.Sprintf("%q is not one of %s", v, strings.Join(list, ", "))}
 	}
 	return nil
 }
@@ -472,17 +473,6 @@ func allOf(field string, vs []string, list []string) error {
 		}
 	}
 	return nil
-}
-
-func joinList(list []string) string {
-	out := ""
-	for i, s := range list {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }
 
 func refs(field string, ids []string) error {
