@@ -141,8 +141,8 @@ func reachAll(t testing.TB, a *agreement.Agreement, typ Type) map[State]Case {
 				if err != nil {
 					continue
 				}
-				if _, ok := found[next.State]; !ok {
-					found[next.State] = next
+				if prev, ok := found[next.State]; !ok || openActions(next) > openActions(prev) {
+					found[next.State] = next // prefer a case with an open action item to complete
 				}
 				if sh := shapeOf(next); !seen[sh] && len(next.Actions) < 2 {
 					seen[sh] = true
@@ -152,4 +152,14 @@ func reachAll(t testing.TB, a *agreement.Agreement, typ Type) map[State]Case {
 		}
 	}
 	return found
+}
+
+func openActions(c Case) int {
+	n := 0
+	for _, it := range c.Actions {
+		if it.Done.IsZero() {
+			n++
+		}
+	}
+	return n
 }
