@@ -3,12 +3,14 @@ package casework
 import "strings"
 
 // Arc is one allowed step of a workflow: in state From, event Event by By
-// leads to To.
+// leads to To, or to Or when the step completes what the state waits for
+// (the second approval of a consultation's minutes).
 type Arc struct {
 	From  State
 	Event EventKind
 	By    Role
 	To    State
+	Or    State
 }
 
 // Machine is one workflow's state machine, as data: its states, its events,
@@ -36,7 +38,7 @@ func (m *Machine) Terminal(s State) bool {
 func arcs(from []State, ev EventKind, by Role, to State) []Arc {
 	as := make([]Arc, len(from))
 	for i, f := range from {
-		as[i] = Arc{f, ev, by, to}
+		as[i] = Arc{From: f, Event: ev, By: by, To: to}
 		if to == 0 {
 			as[i].To = f // a step that keeps the state
 		}
@@ -45,6 +47,13 @@ func arcs(from []State, ev EventKind, by Role, to State) []Arc {
 }
 
 func s(states ...State) []State { return states }
+
+func orElse(as []Arc, or State) []Arc {
+	for i := range as {
+		as[i].Or = or
+	}
+	return as
+}
 
 func join(groups ...[]Arc) []Arc {
 	var out []Arc
@@ -124,7 +133,7 @@ var machines = [numTypes]Machine{
 			arcs(s(StateScheduled), EventPropose, Either, StateProposed),
 			arcs(s(StateRequested, StateProposed), EventDecline, Counter, StateDeclined),
 			arcs(s(StateScheduled), EventHold, Either, StateMet),
-			arcs(s(StateMet), EventApprove, Either, same), // the second approval moves to minutes-approved
+			orElse(arcs(s(StateMet), EventApprove, Either, same), StateApproved),
 			arcs(s(StateApproved), EventAddAction, Either, same),
 			arcs(s(StateApproved), EventCompleteAction, Owner, same),
 			arcs(s(StateApproved), EventClose, Either, StateClosed),
@@ -179,7 +188,7 @@ func MachineOf(t Type) (*Machine, bool) {
 // refused step allocates nothing.
 type cell struct {
 	ok         bool
-	to         State
+	to, or     State
 	by         Role
 	refused    *RuleError // the event is not allowed in this state
 	wrongParty *RuleError // the actor does not have the role
@@ -192,7 +201,7 @@ func buildTable() *[numTypes][numStates][numEvents]cell {
 	for _, ty := range Types {
 		m := &machines[ty]
 		for _, a := range m.Arcs {
-			t[ty][a.From][a.Event] = cell{ok: true, to: a.To, by: a.By, wrongParty: &RuleError{
+			t[ty][a.From][a.Event] = cell{ok: true, to: a.To, or: a.Or, by: a.By, wrongParty: &RuleError{
 				Rule: "role",
 				Msg:  ty.String() + ": only " + a.By.String() + " may " + a.Event.String() + " in state " + a.From.String(),
 			}}

@@ -246,7 +246,7 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		}
 		next.Approvals |= bit
 		if next.Approvals == 3 {
-			next.State = StateApproved
+			next.State = cl.or
 		}
 	case EventAddAction:
 		it := e.Item
