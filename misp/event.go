@@ -362,6 +362,3 @@ func parseSeen(s string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-
-// seenLayout is how MISP writes first_seen and last_seen.
-const seenLayout = "2006-01-02T15:04:05.000000Z07:00"

@@ -278,7 +278,7 @@ func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 			m := base("indicator")
 			m["pattern_type"] = "stix"
 			m["pattern_version"] = "2.1"
-			m["pattern"] = pattern(t.paths, values)
+			m["pattern"] = writePattern(t.paths, values)
 			m["kill_chain_phases"] = []any{map[string]any{"kill_chain_name": "misp-category", "phase_name": a.Category}}
 			if a.Category == "" {
 				delete(m, "kill_chain_phases")
@@ -389,10 +389,10 @@ func partValue(p path, part string) (v any, same bool, err error) {
 	return int64(n), strconv.FormatUint(n, 10) == part, nil
 }
 
-// pattern writes the indicator pattern of an observable attribute: each
+// writePattern writes the indicator pattern of an observable attribute: each
 // path compared with its value, and for network traffic the type of the
 // referenced address, as misp-stix does.
-func pattern(paths []path, values []any) string {
+func writePattern(paths []path, values []any) string {
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, p := range paths {
@@ -523,7 +523,9 @@ func asList(v any) []any {
 // without any ID contributing property (an email message known only by
 // its recipient) gets a UUIDv4 as §2.9 recommends, but one drawn from the
 // attribute's uuid rather than at random, so that a re-import finds it
-// again.
+// again. So does a domain name that resolves to an address: its
+// resolves_to_refs does not contribute to its id, so the deterministic id
+// would be that of the bare domain name with other content.
 func scoID(m map[string]any, origin string) string {
 	id, err := stix.SCOID(m)
 	if err != nil {
@@ -531,7 +533,7 @@ func scoID(m map[string]any, origin string) string {
 		panic("misp: " + err.Error())
 	}
 	typ := m["type"].(string)
-	if u, err := uuid.Parse(strings.TrimPrefix(id, typ+"--")); err == nil && u.Version() == 4 {
+	if u, err := uuid.Parse(strings.TrimPrefix(id, typ+"--")); err == nil && (u.Version() == 4 || m["resolves_to_refs"] != nil) {
 		d := uuid.NewSHA1(Namespace, []byte(typ+"/"+strings.ToLower(origin)))
 		d[6] = d[6]&0x0f | 0x40 // version 4
 		return typ + "--" + d.String()
