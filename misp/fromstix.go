@@ -700,4 +700,3 @@ func seenText(ts string) string {
 
 // seenOut writes UTC as +00:00, as MISP does.
 const seenOut = "2006-01-02T15:04:05.000000-07:00"
-
