@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is a MISP event as the MISP core format writes it. Fields that MISP
@@ -158,6 +159,10 @@ func DecodeEvents(data []byte) ([]Event, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, &DecodeError{Msg: "empty document; want a MISP event in JSON"}
+	}
+	if !utf8.Valid(data) {
+		// encoding/json would replace the bytes, changing values.
+		return nil, &DecodeError{Msg: fmt.Sprintf("invalid UTF-8 at byte %d; MISP writes UTF-8", invalidAt(data))}
 	}
 	var wrapped []struct {
 		Event *json.RawMessage `json:"Event"`
@@ -361,4 +366,15 @@ func parseSeen(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+func invalidAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

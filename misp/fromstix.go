@@ -72,7 +72,7 @@ type exporter struct {
 }
 
 func (x *exporter) skip(o *stix.Object, reason string) {
-	x.skipped = append(x.skipped, Skip{Event: x.event0, Attribute: o.ID, Type: o.Type, Reason: reason})
+	x.skipped = append(x.skipped, Skip{Event: x.event0, Attribute: o.ID, Type: o.Type, Rule: "no-misp-form", Reason: reason})
 }
 
 // event builds the event of a report.

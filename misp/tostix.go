@@ -55,8 +55,13 @@ type Result struct {
 type Skip struct {
 	Event     string // the event's uuid
 	Attribute string // the attribute's (or cluster's) uuid
-	Type      string // the attribute's type, or "galaxy cluster"
-	Reason    string
+	Type      string // the attribute's type, "galaxy cluster" or "event"
+	// Rule names the kind of reason, from a small fixed set, so that
+	// skips can be counted by kind: unmapped-type, deleted, no-observable,
+	// bad-value, unmapped-galaxy, empty-event; and, from FromSTIX,
+	// no-misp-form.
+	Rule   string
+	Reason string
 }
 
 func (s Skip) String() string {
@@ -133,7 +138,7 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 		for j := range o.Attributes {
 			if o.Deleted {
 				c.res.Attributes++
-				c.skip(o.Attributes[j].UUID, o.Attributes[j].Type, "its MISP object "+o.UUID+" is deleted")
+				c.skip(o.Attributes[j].UUID, o.Attributes[j].Type, "deleted", "its MISP object "+o.UUID+" is deleted")
 				continue
 			}
 			c.attribute(&o.Attributes[j], o, level)
@@ -144,8 +149,8 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 	return c.res, nil
 }
 
-func (c *converter) skip(uuid, typ, reason string) {
-	c.res.Skipped = append(c.res.Skipped, Skip{Event: c.e.UUID, Attribute: uuid, Type: typ, Reason: reason})
+func (c *converter) skip(uuid, typ, rule, reason string) {
+	c.res.Skipped = append(c.res.Skipped, Skip{Event: c.e.UUID, Attribute: uuid, Type: typ, Rule: rule, Reason: reason})
 }
 
 // add encodes one object, unless an object with its id was added already
@@ -189,16 +194,16 @@ func (c *converter) common(typ, id string, created, modified time.Time, level st
 func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 	c.res.Attributes++
 	if a.Deleted {
-		c.skip(a.UUID, a.Type, "deleted in MISP")
+		c.skip(a.UUID, a.Type, "deleted", "deleted in MISP")
 		return
 	}
 	t := typeByName[a.Type]
 	if t == nil {
-		c.skip(a.UUID, a.Type, fmt.Sprintf("MISP attribute type %q has no STIX 2.1 mapping", a.Type))
+		c.skip(a.UUID, a.Type, "unmapped-type", fmt.Sprintf("MISP attribute type %q has no STIX 2.1 mapping", a.Type))
 		return
 	}
 	if a.Value == "" {
-		c.skip(a.UUID, a.Type, "the value is empty")
+		c.skip(a.UUID, a.Type, "bad-value", "the value is empty")
 		return
 	}
 	level = max(level, levelOf(a.Distribution, a.Tags))
@@ -261,7 +266,7 @@ func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 	default:
 		parts := strings.Split(a.Value, "|")
 		if len(parts) != len(t.paths) {
-			c.skip(a.UUID, a.Type, fmt.Sprintf("the value %q has %d parts separated by |; type %s has %d", a.Value, len(parts), a.Type, len(t.paths)))
+			c.skip(a.UUID, a.Type, "bad-value", fmt.Sprintf("the value %q has %d parts separated by |; type %s has %d", a.Value, len(parts), a.Type, len(t.paths)))
 			return
 		}
 		values := make([]any, len(parts))
@@ -269,7 +274,7 @@ func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 		for i, p := range parts {
 			v, same, err := partValue(t.paths[i], p)
 			if err != nil {
-				c.skip(a.UUID, a.Type, err.Error())
+				c.skip(a.UUID, a.Type, "bad-value", err.Error())
 				return
 			}
 			values[i], exact = v, exact && same
@@ -291,7 +296,7 @@ func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 			break
 		}
 		if t.patternOnly {
-			c.skip(a.UUID, a.Type, fmt.Sprintf("STIX 2.1 has no cyber-observable for a %s alone; such attributes map only when to_ids is set, as indicators", a.Type))
+			c.skip(a.UUID, a.Type, "no-observable", fmt.Sprintf("STIX 2.1 has no cyber-observable for a %s alone; such attributes map only when to_ids is set, as indicators", a.Type))
 			return
 		}
 		scos := observables(t.paths, values, a.UUID)
@@ -571,11 +576,11 @@ var galaxyTypes = map[string]string{
 func (c *converter) cluster(g Galaxy, cl Cluster, level stix.TLP) string {
 	typ := galaxyTypes[g.Type]
 	if typ == "" {
-		c.skip(cl.UUID, "galaxy cluster", fmt.Sprintf("galaxy type %q has no STIX 2.1 mapping", g.Type))
+		c.skip(cl.UUID, "galaxy cluster", "unmapped-galaxy", fmt.Sprintf("galaxy type %q has no STIX 2.1 mapping", g.Type))
 		return ""
 	}
 	if cl.UUID == "" || cl.Value == "" {
-		c.skip(cl.UUID, "galaxy cluster", "a galaxy cluster needs a uuid and a value")
+		c.skip(cl.UUID, "galaxy cluster", "unmapped-galaxy", "a galaxy cluster needs a uuid and a value")
 		return ""
 	}
 	if id, ok := c.clusters[cl.UUID]; ok {
@@ -643,7 +648,7 @@ func metaStrings(v any) []string {
 func (c *converter) report() {
 	e := c.e
 	if len(c.refs) == 0 {
-		c.skip(e.UUID, "event", "no attribute or galaxy cluster of the event maps to STIX, and a report needs object_refs")
+		c.skip(e.UUID, "event", "empty-event", "no attribute or galaxy cluster of the event maps to STIX, and a report needs object_refs")
 		return
 	}
 	modified := later(e.Timestamp.unix(), c.created)
