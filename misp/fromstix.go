@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -54,6 +55,7 @@ func FromSTIX(objs []*stix.Object, opts ExportOptions) ([]Event, []Skip) {
 		if len(loose) > 0 {
 			e := opts.Loose
 			x.fill(&e, loose, stix.TLPNone)
+			looseHeader(&e)
 			events = append(events, e)
 		}
 	}
@@ -700,3 +702,31 @@ func seenText(ts string) string {
 
 // seenOut writes UTC as +00:00, as MISP does.
 const seenOut = "2006-01-02T15:04:05.000000-07:00"
+
+// looseHeader completes the event that collects objects no report refers
+// to: its time is its latest attribute's, and its distribution the least
+// restrictive of its attributes' (each of which carries its own).
+func looseHeader(e *Event) {
+	var latest int64
+	least := stix.TLPRed
+	for _, a := range allAttributesOf(e) {
+		if n, err := strconv.ParseInt(string(a.Timestamp), 10, 64); err == nil && n > latest {
+			latest = n
+		}
+		for _, t := range a.Tags {
+			if l, ok := tagTLP(t.Name); ok {
+				least = min(least, l)
+			}
+		}
+	}
+	if e.Timestamp == "" && latest > 0 {
+		e.Timestamp = Text(strconv.FormatInt(latest, 10))
+	}
+	if e.Date == "" && latest > 0 {
+		e.Date = time.Unix(latest, 0).UTC().Format(time.DateOnly)
+	}
+	e.Distribution = tlpDistribution(least)
+	e.ThreatLevelID = cmp.Or(e.ThreatLevelID, "4")
+	e.Analysis = cmp.Or(e.Analysis, "2")
+	e.Published = true
+}
