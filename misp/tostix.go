@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -453,8 +454,13 @@ func simpleKey(k string) bool {
 
 // quote writes a STIX pattern string literal (§9.4: \' and \\ escaped).
 func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	if !strings.ContainsAny(s, `'\`) {
+		return "'" + s + "'"
+	}
+	return "'" + quoter.Replace(s) + "'"
 }
+
+var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // observables builds the cyber-observables of an attribute, the root first
 // and those it references after it, each with its deterministic id
@@ -684,23 +690,34 @@ func (c *converter) report() {
 // prependMarkings puts the TLP 2.0 marking definitions used, and the
 // extension definition they use, before everything else.
 func (c *converter) prependMarkings() {
-	var objs []json.RawMessage
-	var ids, origin []string
-	add := func(o *stix.Object) {
-		objs = append(objs, o.Raw)
-		ids = append(ids, o.ID)
-		origin = append(origin, "")
-	}
-	add(stix.TLP2ExtensionDefinition())
-	for _, o := range stix.TLPMarkingDefinitions() {
-		if t, ok := stix.TLPOf(o.ID); ok && c.markings[t] && stix.TLP2ID(t) == o.ID {
-			add(o)
+	pub := published()
+	objs := []json.RawMessage{pub.extension.Raw}
+	ids := []string{pub.extension.ID}
+	for _, o := range pub.markings {
+		if t, _ := stix.TLPOf(o.ID); c.markings[t] {
+			objs = append(objs, o.Raw)
+			ids = append(ids, o.ID)
 		}
 	}
 	c.res.Objects = slices.Concat(objs, c.res.Objects)
 	c.res.IDs = slices.Concat(ids, c.res.IDs)
-	c.res.Origin = slices.Concat(origin, c.res.Origin)
+	c.res.Origin = slices.Concat(make([]string, len(ids)), c.res.Origin)
 }
+
+// published holds the TLP 2.0 marking definitions and their extension
+// definition, parsed once.
+var published = sync.OnceValue(func() (p struct {
+	extension *stix.Object
+	markings  []*stix.Object
+}) {
+	p.extension = stix.TLP2ExtensionDefinition()
+	for _, o := range stix.TLPMarkingDefinitions() {
+		if t, ok := stix.TLPOf(o.ID); ok && stix.TLP2ID(t) == o.ID {
+			p.markings = append(p.markings, o)
+		}
+	}
+	return p
+})
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
