@@ -1,6 +1,8 @@
 package misp
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,6 +64,24 @@ func FuzzManifest(f *testing.F) {
 			if !validFeedName(u) {
 				t.Fatalf("accepted %q", u)
 			}
+		}
+	})
+}
+
+// FuzzAppendString checks the hand-written JSON string encoder against
+// encoding/json.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a\"b\\c", "\x00\x1f\n\t\r", "<tag>&", "\u2028\u2029é", "\xff\xfe", "C:\\Temp"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		want := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
 }

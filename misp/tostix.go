@@ -1,7 +1,6 @@
 package misp
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -88,9 +87,6 @@ type converter struct {
 	// clusters holds the galaxy clusters mapped so far, by cluster uuid:
 	// the id of their SDO.
 	clusters map[string]string
-	// enc writes objects as they are, without HTML escaping ("<" stays).
-	enc *json.Encoder
-	buf bytes.Buffer
 }
 
 // ToSTIX maps one MISP event to STIX 2.1. It fails only on an event that
@@ -101,8 +97,6 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 		return nil, &DecodeError{Path: "Event.uuid", Msg: "missing; every MISP event has a uuid"}
 	}
 	c := &converter{e: e, res: &Result{}, seen: map[string]bool{}, markings: map[stix.TLP]bool{}, clusters: map[string]string{}}
-	c.enc = json.NewEncoder(&c.buf)
-	c.enc.SetEscapeHTML(false)
 	def := opts.DefaultTLP
 	if def == stix.TLPNone {
 		def = stix.TLPAmber
@@ -161,12 +155,7 @@ func (c *converter) add(origin string, props map[string]any) string {
 	if c.seen[id] {
 		return id
 	}
-	c.buf.Reset()
-	if err := c.enc.Encode(props); err != nil {
-		// The properties are strings, numbers, booleans, lists and maps.
-		panic("misp: encoding a STIX object: " + err.Error())
-	}
-	raw := bytes.Clone(bytes.TrimSuffix(c.buf.Bytes(), []byte("\n")))
+	raw := appendJSON(make([]byte, 0, 512), props)
 	c.seen[id] = true
 	c.res.Objects = append(c.res.Objects, raw)
 	c.res.IDs = append(c.res.IDs, id)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
 	"github.com/entente/entente/misp"
@@ -162,6 +163,7 @@ type mispImport struct {
 	origin, eventOf map[string]string
 	broken          []error // events that could not be read
 	batch           []json.RawMessage
+	send            func([]json.RawMessage) error // to the goroutine that stores
 }
 
 // source lists the event documents of a SOURCE and reads each.
@@ -186,21 +188,45 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(m.env.Stderr) }),
 		)
 	}
-	for i, name := range s.names {
-		data, err := s.read(ctx, i)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			m.broken = append(m.broken, fmt.Errorf("%s: %w", name, err))
-		} else if err := m.document(name, data); err != nil {
-			return err
-		}
-		if bar != nil {
-			bar.Add(1)
+	// Events are read and mapped while the node stores the previous
+	// batch: the two take about as long, on different cores.
+	batches := make(chan []json.RawMessage, 2)
+	m.send = func(b []json.RawMessage) error {
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	if err := m.flush(); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(batches)
+		for i, name := range s.names {
+			data, err := s.read(gctx, i)
+			if err != nil {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				m.broken = append(m.broken, fmt.Errorf("%s: %w", name, err))
+			} else if err := m.document(name, data); err != nil {
+				return err
+			}
+			if bar != nil {
+				bar.Add(1)
+			}
+		}
+		return m.flush()
+	})
+	g.Go(func() error {
+		for b := range batches {
+			if err := m.in.add(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if bar != nil {
@@ -242,10 +268,14 @@ func (m *mispImport) document(name string, data []byte) error {
 	return nil
 }
 
+// flush sends the queued objects to the node.
 func (m *mispImport) flush() error {
-	err := m.in.add(m.batch)
-	m.batch = m.batch[:0]
-	return err
+	if len(m.batch) == 0 {
+		return nil
+	}
+	b := m.batch
+	m.batch = nil
+	return m.send(b)
 }
 
 // report prints what was imported and what was not, and why.
