@@ -226,10 +226,14 @@ func (x *exporter) attributes(o *stix.Object, eventLevel stix.TLP) []Attribute {
 		Comment:   str(o.Props["description"]),
 		Timestamp: unixText(o.Version()),
 	}
-	if level := o.TLP(); level != eventLevel && level != stix.TLPNone {
+	switch level := o.TLP(); {
+	case level != eventLevel && level != stix.TLPNone:
 		base.Distribution = tlpDistribution(level)
 		base.Tags = append(base.Tags, Tag{Name: tlpTag(level)})
-	} else {
+	case level == stix.TLPNone && eventLevel == stix.TLPNone:
+		// Nothing says it may go further: this organisation only.
+		base.Distribution = tlpDistribution(stix.TLPNone)
+	default:
 		base.Distribution = "5"
 	}
 	for _, l := range o.Labels() {
@@ -712,6 +716,9 @@ func looseHeader(e *Event) {
 	for _, a := range allAttributesOf(e) {
 		if n, err := strconv.ParseInt(string(a.Timestamp), 10, 64); err == nil && n > latest {
 			latest = n
+		}
+		if l := distributionTLP(a.Distribution); l != stix.TLPNone {
+			least = min(least, l)
 		}
 		for _, t := range a.Tags {
 			if l, ok := tagTLP(t.Name); ok {
