@@ -123,16 +123,18 @@ type ingester struct {
 	refused map[string]string
 }
 
-// add stores objects and counts the outcomes.
-func (in *ingester) add(objs []json.RawMessage) error {
+// add stores objects, counts the outcomes, and returns the ids of those
+// the node refused.
+func (in *ingester) add(objs []json.RawMessage) ([]string, error) {
 	if len(objs) == 0 {
-		return nil
+		return nil, nil
 	}
 	caller := &taxii.Caller{Name: importAccount, Role: string(store.RoleAdmin)}
 	s, err := in.n.AddObjects(in.ctx, caller, in.root, in.collection, objs)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var refused []string
 	for _, d := range s.Successes {
 		if strings.HasPrefix(d.Message, "already stored") {
 			in.duplicates++
@@ -145,8 +147,9 @@ func (in *ingester) add(objs []json.RawMessage) error {
 			in.refused = map[string]string{}
 		}
 		in.refused[d.ID] = d.Message
+		refused = append(refused, d.ID)
 	}
-	return nil
+	return refused, nil
 }
 
 // mispImport is one run of entente import misp.
@@ -158,13 +161,22 @@ type mispImport struct {
 
 	events, attributes, mapped int
 	skips                      []misp.Skip
-	// origin maps each object id to the attribute it came from, and
-	// eventOf to its event, so that a refusal names them.
-	origin, eventOf map[string]string
-	broken          []error // events that could not be read
-	batch           []json.RawMessage
-	send            func([]json.RawMessage) error // to the goroutine that stores
+	broken                     []error // events that could not be read
+	batch                      batch
+	send                       func(batch) error // to the goroutine that stores
+	// refusedFrom names the attribute and event each object the node
+	// refused came from; the storing goroutine fills it.
+	refusedFrom map[string]origin
 }
+
+// batch is objects on their way to the node, with where each came from,
+// so that a refusal names the attribute.
+type batch struct {
+	objs   []json.RawMessage
+	origin map[string]origin // by object id
+}
+
+type origin struct{ attribute, event string }
 
 // source lists the event documents of a SOURCE and reads each.
 type source struct {
@@ -177,7 +189,7 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 	if err != nil {
 		return err
 	}
-	m.origin, m.eventOf = map[string]string{}, map[string]string{}
+	m.refusedFrom = map[string]origin{}
 	var bar *progressbar.ProgressBar
 	if m.showProgress {
 		bar = progressbar.NewOptions(len(s.names),
@@ -190,8 +202,8 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 	}
 	// Events are read and mapped while the node stores the previous
 	// batch: the two take about as long, on different cores.
-	batches := make(chan []json.RawMessage, 2)
-	m.send = func(b []json.RawMessage) error {
+	batches := make(chan batch, 2)
+	m.send = func(b batch) error {
 		select {
 		case batches <- b:
 			return nil
@@ -220,8 +232,12 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 	})
 	g.Go(func() error {
 		for b := range batches {
-			if err := m.in.add(b); err != nil {
+			refused, err := m.in.add(b.objs)
+			if err != nil {
 				return err
+			}
+			for _, id := range refused {
+				m.refusedFrom[id] = b.origin[id]
 			}
 		}
 		return nil
@@ -252,14 +268,16 @@ func (m *mispImport) document(name string, data []byte) error {
 		m.attributes += res.Attributes
 		m.mapped += res.Mapped
 		m.skips = append(m.skips, res.Skipped...)
+		if m.batch.origin == nil {
+			m.batch.origin = map[string]origin{}
+		}
 		for j, id := range res.IDs {
 			if res.Origin[j] != "" {
-				m.origin[id] = res.Origin[j]
-				m.eventOf[id] = events[i].UUID
+				m.batch.origin[id] = origin{res.Origin[j], events[i].UUID}
 			}
 		}
-		m.batch = append(m.batch, res.Objects...)
-		if len(m.batch) >= importBatch {
+		m.batch.objs = append(m.batch.objs, res.Objects...)
+		if len(m.batch.objs) >= importBatch {
 			if err := m.flush(); err != nil {
 				return err
 			}
@@ -270,11 +288,11 @@ func (m *mispImport) document(name string, data []byte) error {
 
 // flush sends the queued objects to the node.
 func (m *mispImport) flush() error {
-	if len(m.batch) == 0 {
+	if len(m.batch.objs) == 0 {
 		return nil
 	}
 	b := m.batch
-	m.batch = nil
+	m.batch = batch{}
 	return m.send(b)
 }
 
@@ -289,7 +307,8 @@ func (m *mispImport) report(skippedFile string) error {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		a := m.origin[id]
+		from := m.refusedFrom[id]
+		a := from.attribute
 		if a == "" {
 			m.skips = append(m.skips, misp.Skip{Attribute: id, Type: "object", Rule: "refused", Reason: "the node refused " + id + ": " + m.in.refused[id]})
 			continue
@@ -299,7 +318,7 @@ func (m *mispImport) report(skippedFile string) error {
 		}
 		refusedAttr[a] = true
 		m.mapped--
-		m.skips = append(m.skips, misp.Skip{Event: m.eventOf[id], Attribute: a, Type: "attribute", Rule: "refused", Reason: "the node refused " + id + ": " + m.in.refused[id]})
+		m.skips = append(m.skips, misp.Skip{Event: from.event, Attribute: a, Type: "attribute", Rule: "refused", Reason: "the node refused " + id + ": " + m.in.refused[id]})
 	}
 	w := m.env.Stdout
 	fmt.Fprintf(w, "events: %d read, %d unreadable\n", m.events, len(m.broken))
@@ -477,7 +496,7 @@ func importSTIX20(env *Env, in *ingester, path string, skipInvalid bool) error {
 	}
 	for len(objs) > 0 {
 		k := min(len(objs), importBatch)
-		if err := in.add(objs[:k]); err != nil {
+		if _, err := in.add(objs[:k]); err != nil {
 			return err
 		}
 		objs = objs[k:]

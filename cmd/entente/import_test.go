@@ -198,7 +198,21 @@ func TestImportErrors(t *testing.T) {
 			}
 		}
 	}
-	code, _, stderr := runCmd(t, "import", "misp", "--data", n.dir, "--collection", "nosuch", bad)
+	// A value the node refuses: the attribute is skipped with the node's
+	// reason, the rest of the event is stored.
+	refused := filepath.Join(t.TempDir(), "refused.json")
+	os.WriteFile(refused, []byte(`{"Event":{"uuid":"e2","date":"2024-01-01","Attribute":[`+
+		`{"uuid":"b1","type":"md5","value":"not-a-hash","to_ids":false,"timestamp":"1704067200"},`+
+		`{"uuid":"b2","type":"domain","value":"fine.example","to_ids":true,"timestamp":"1704067200"}]}}`), 0o644)
+	skips := filepath.Join(t.TempDir(), "s.jsonl")
+	code, stdout, stderr := runCmd(t, "import", "misp", "--data", n.dir, "--collection", "default", "--skipped", skips, refused)
+	if code != 0 || !strings.Contains(stdout, "attributes: 2, 1 imported, 1 skipped") || !strings.Contains(stdout, "skipped 1\trefused\tattribute") {
+		t.Errorf("refused value: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if data, _ := os.ReadFile(skips); !strings.Contains(string(data), `"uuid":"b1"`) || !strings.Contains(string(data), "MD5") {
+		t.Errorf("--skipped does not explain the refusal of b1:\n%s", data)
+	}
+	code, _, stderr = runCmd(t, "import", "misp", "--data", n.dir, "--collection", "nosuch", bad)
 	if code != 2 || !strings.Contains(stderr, "nosuch") {
 		t.Errorf("unknown collection: exit %d %s", code, stderr)
 	}
