@@ -36,14 +36,32 @@ func FromSTIX(objs []*stix.Object, opts ExportOptions) ([]Event, []Skip) {
 	for _, o := range objs {
 		x.byID[o.ID] = o
 	}
-	var events []Event
+	// The reports of one MISP event (one per TLP level, see ToSTIX) make
+	// one event again: the least restrictive gives the event's header,
+	// and all give their objects.
+	var groups [][]*stix.Object
+	group := map[string]int{}
 	for _, o := range objs {
 		if o.Type != "report" {
 			continue
 		}
-		refs := stringList(o.Props["object_refs"])
-		e := x.event(o, refs)
-		events = append(events, e)
+		key := cmp.Or(str(o.Props["x_misp_uuid"]), o.ID)
+		i, ok := group[key]
+		if !ok {
+			i = len(groups)
+			group[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], o)
+	}
+	var events []Event
+	for _, g := range groups {
+		slices.SortStableFunc(g, func(a, b *stix.Object) int { return cmp.Compare(a.TLP(), b.TLP()) })
+		var refs []string
+		for _, r := range g {
+			refs = append(refs, stringList(r.Props["object_refs"])...)
+		}
+		events = append(events, x.event(g[0], refs))
 	}
 	if opts.Loose.UUID != "" {
 		var loose []string

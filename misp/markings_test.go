@@ -77,3 +77,34 @@ func TestDistributionRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsReferToTheirLevel checks that no report refers to an object
+// more restrictive than itself: policy releases a report only with
+// everything it refers to, so such a report would keep the whole event
+// from every partner.
+func TestReportsReferToTheirLevel(t *testing.T) {
+	res, err := ToSTIX(loadEvent(t, "golden-event.json"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parseAll(t, res)
+	level := map[string]stix.TLP{}
+	for _, o := range objs {
+		level[o.ID] = o.TLP()
+	}
+	reports := 0
+	for _, o := range objs {
+		if o.Type != "report" {
+			continue
+		}
+		reports++
+		for _, r := range stringList(o.Props["object_refs"]) {
+			if level[r] > o.TLP() {
+				t.Errorf("%s (%v) refers to %s (%v)", o.ID, o.TLP(), r, level[r])
+			}
+		}
+	}
+	if reports != 2 {
+		t.Errorf("%d reports, want 2: one for the AMBER event, one for its RED attributes", reports)
+	}
+}

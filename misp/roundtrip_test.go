@@ -88,8 +88,12 @@ func TestRoundTrip(t *testing.T) {
 	if len(back.Objects) != len(orig.Objects) {
 		t.Errorf("%d MISP objects back, want %d", len(back.Objects), len(orig.Objects))
 	}
-	for i := range min(len(back.Objects), len(orig.Objects)) {
-		b, o := back.Objects[i], orig.Objects[i]
+	backObjects := map[string]Object{}
+	for _, o := range back.Objects {
+		backObjects[o.UUID] = o
+	}
+	for _, o := range orig.Objects {
+		b := backObjects[o.UUID]
 		if b.UUID != o.UUID || b.Name != o.Name || b.MetaCategory != o.MetaCategory || b.Comment != o.Comment ||
 			b.TemplateUUID != o.TemplateUUID || b.Timestamp != o.Timestamp || b.Distribution != o.Distribution {
 			t.Errorf("object %s changed:\n got %s\nwant %s", o.UUID, js(b), js(o))

@@ -87,6 +87,7 @@ type converter struct {
 	// clusters holds the galaxy clusters mapped so far, by cluster uuid:
 	// the id of their SDO.
 	clusters map[string]string
+	levels   map[string]stix.TLP // the level of each object marked
 }
 
 // ToSTIX maps one MISP event to STIX 2.1. It fails only on an event that
@@ -96,7 +97,7 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 	if e.UUID == "" {
 		return nil, &DecodeError{Path: "Event.uuid", Msg: "missing; every MISP event has a uuid"}
 	}
-	c := &converter{e: e, res: &Result{}, seen: map[string]bool{}, markings: map[stix.TLP]bool{}, clusters: map[string]string{}}
+	c := &converter{e: e, res: &Result{}, seen: map[string]bool{}, markings: map[stix.TLP]bool{}, clusters: map[string]string{}, levels: map[string]stix.TLP{}}
 	def := opts.DefaultTLP
 	if def == stix.TLPNone {
 		def = stix.TLPAmber
@@ -174,6 +175,7 @@ func (c *converter) common(typ, id string, created, modified time.Time, level st
 		"object_marking_refs": []string{stix.TLP2ID(level)},
 	}
 	c.markings[level] = true
+	c.levels[id] = level
 	if c.orgRef != "" {
 		m["created_by_ref"] = c.orgRef
 	}
@@ -640,40 +642,61 @@ func metaStrings(v any) []string {
 }
 
 // report adds the event's report, unless nothing of the event was mapped.
+//
+// A report is released only where everything it refers to may be
+// (policy closes references), so an event whose attributes are marked
+// differently gets one report per level, each referring to the objects of
+// its level: a recipient gets the reports of the levels it may read, and
+// the export joins them into one event again. The report of the event's
+// own level has the id derived from the event's uuid; the others' ids
+// derive from the uuid and the level.
 func (c *converter) report() {
 	e := c.e
 	if len(c.refs) == 0 {
 		c.skip(e.UUID, "event", "empty-event", "no attribute or galaxy cluster of the event maps to STIX, and a report needs object_refs")
 		return
 	}
-	modified := later(e.Timestamp.unix(), c.created)
-	m := c.common("report", ID("report", e.UUID), c.created, modified, c.eventTLP)
-	m["name"] = e.Info
-	if e.Info == "" {
-		m["name"] = "MISP event " + e.UUID
+	byLevel := map[stix.TLP][]string{}
+	seen := make(map[string]bool, len(c.refs))
+	for _, r := range c.refs {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		l := c.levels[r]
+		byLevel[l] = append(byLevel[l], r)
 	}
+	modified := later(e.Timestamp.unix(), c.created)
 	published := e.PublishTimestamp.unix()
 	if published.IsZero() {
 		published = modified
 	}
-	m["published"] = stix.FormatTime(published)
-	m["report_types"] = []string{"misp-event"}
-	seen := make(map[string]bool, len(c.refs))
-	refs := c.refs[:0:0]
-	for _, r := range c.refs {
-		if !seen[r] {
-			seen[r] = true
-			refs = append(refs, r)
-		}
-	}
-	m["object_refs"] = refs
-	m["x_misp_uuid"] = e.UUID
 	labels := []string{label("threat_level_id", string(e.ThreatLevelID)), label("analysis", string(e.Analysis)), label("published", strconv.FormatBool(bool(e.Published)))}
 	if e.Date != "" {
 		labels = append(labels, label("date", e.Date))
 	}
-	m["labels"] = append(labels, tagLabels(e.Tags)...)
-	c.add("", m)
+	labels = append(labels, tagLabels(e.Tags)...)
+	for level := stix.TLPNone; level <= stix.TLPRed; level++ {
+		refs := byLevel[level]
+		if len(refs) == 0 {
+			continue
+		}
+		id := ID("report", e.UUID)
+		if level != c.eventTLP {
+			id = ID("report", e.UUID+"/"+tlpTag(level))
+		}
+		m := c.common("report", id, c.created, modified, level)
+		m["name"] = e.Info
+		if e.Info == "" {
+			m["name"] = "MISP event " + e.UUID
+		}
+		m["published"] = stix.FormatTime(published)
+		m["report_types"] = []string{"misp-event"}
+		m["object_refs"] = refs
+		m["x_misp_uuid"] = e.UUID
+		m["labels"] = labels
+		c.add("", m)
+	}
 }
 
 // prependMarkings puts the TLP 2.0 marking definitions used, and the
