@@ -57,9 +57,9 @@ type Skip struct {
 	Attribute string // the attribute's (or cluster's) uuid
 	Type      string // the attribute's type, "galaxy cluster" or "event"
 	// Rule names the kind of reason, from a small fixed set, so that
-	// skips can be counted by kind: unmapped-type, deleted, no-observable,
-	// bad-value, unmapped-galaxy, empty-event; and, from FromSTIX,
-	// no-misp-form.
+	// skips can be counted by kind: unmapped-type, deleted, duplicate,
+	// no-observable, bad-value, unmapped-galaxy, empty-event; and, from
+	// FromSTIX, no-misp-form.
 	Rule   string
 	Reason string
 }
@@ -88,6 +88,7 @@ type converter struct {
 	// the id of their SDO.
 	clusters map[string]string
 	levels   map[string]stix.TLP // the level of each object marked
+	attrs    map[string]bool     // the uuids of the attributes seen
 }
 
 // ToSTIX maps one MISP event to STIX 2.1. It fails only on an event that
@@ -97,7 +98,7 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 	if e.UUID == "" {
 		return nil, &DecodeError{Path: "Event.uuid", Msg: "missing; every MISP event has a uuid"}
 	}
-	c := &converter{e: e, res: &Result{}, seen: map[string]bool{}, markings: map[stix.TLP]bool{}, clusters: map[string]string{}, levels: map[string]stix.TLP{}}
+	c := &converter{e: e, res: &Result{}, seen: map[string]bool{}, markings: map[stix.TLP]bool{}, clusters: map[string]string{}, levels: map[string]stix.TLP{}, attrs: map[string]bool{}}
 	def := opts.DefaultTLP
 	if def == stix.TLPNone {
 		def = stix.TLPAmber
@@ -189,6 +190,11 @@ func (c *converter) attribute(a *Attribute, obj *Object, level stix.TLP) {
 		c.skip(a.UUID, a.Type, "deleted", "deleted in MISP")
 		return
 	}
+	if c.attrs[strings.ToLower(a.UUID)] {
+		c.skip(a.UUID, a.Type, "duplicate", "another attribute of the event has this uuid; the first was imported")
+		return
+	}
+	c.attrs[strings.ToLower(a.UUID)] = true
 	t := typeByName[a.Type]
 	if t == nil {
 		c.skip(a.UUID, a.Type, "unmapped-type", fmt.Sprintf("MISP attribute type %q has no STIX 2.1 mapping", a.Type))

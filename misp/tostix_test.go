@@ -139,3 +139,17 @@ func refsOf(props map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestDuplicateAttributeUUID(t *testing.T) {
+	e := &Event{UUID: "11111111-2222-4333-8444-555555555555", Date: "2024-01-02", Attributes: []Attribute{
+		{UUID: "aaaaaaaa-2222-4333-8444-555555555555", Type: "domain", Value: "a.example", ToIDs: true},
+		{UUID: "AAAAAAAA-2222-4333-8444-555555555555", Type: "domain", Value: "b.example", ToIDs: true},
+	}}
+	res, err := ToSTIX(e, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mapped != 1 || len(res.Skipped) != 1 || res.Skipped[0].Rule != "duplicate" {
+		t.Errorf("mapped %d, skipped %v; want the second attribute skipped as a duplicate", res.Mapped, res.Skipped)
+	}
+}
