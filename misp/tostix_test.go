@@ -153,3 +153,40 @@ func TestDuplicateAttributeUUID(t *testing.T) {
 		t.Errorf("mapped %d, skipped %v; want the second attribute skipped as a duplicate", res.Mapped, res.Skipped)
 	}
 }
+
+// TestChangedAttributeIsNewVersion checks that an attribute changed in
+// MISP (a later timestamp) maps to a new version of the same objects: the
+// same id and created, a later modified.
+func TestChangedAttributeIsNewVersion(t *testing.T) {
+	e := loadEvent(t, "small-event.json")
+	first, err := ToSTIX(e, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Attributes[0].Timestamp = "1709400000"
+	e.Attributes[0].Comment = "seen again"
+	e.Timestamp = "1709400000"
+	second, err := ToSTIX(e, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := parseAll(t, first), parseAll(t, second)
+	if len(a) != len(b) {
+		t.Fatalf("%d objects, then %d", len(a), len(b))
+	}
+	changed := 0
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Created != b[i].Created {
+			t.Errorf("%s (created %s) became %s (created %s)", a[i].ID, a[i].Created, b[i].ID, b[i].Created)
+		}
+		if string(a[i].Raw) != string(b[i].Raw) {
+			changed++
+			if b[i].Modified <= a[i].Modified {
+				t.Errorf("%s changed without a later modified", a[i].ID)
+			}
+		}
+	}
+	if changed != 2 { // the indicator and the report
+		t.Errorf("%d objects changed, want 2", changed)
+	}
+}
