@@ -107,9 +107,13 @@ func ToSTIX(e *Event, opts Options) (*Result, error) {
 	if c.eventTLP == stix.TLPNone {
 		c.eventTLP = def
 	}
+	// created is the event's date, which does not change when the event
+	// does; failing that its timestamp, failing that the Unix epoch.
 	c.created = e.Timestamp.unix()
 	if d, err := time.Parse(time.DateOnly, e.Date); err == nil {
 		c.created = d
+	} else if c.created.IsZero() {
+		c.created = time.Unix(0, 0).UTC()
 	}
 	if e.Orgc != nil && e.Orgc.UUID != "" {
 		c.orgRef = ID("identity", e.Orgc.UUID)
