@@ -85,14 +85,14 @@ func FromSTIX(objs []*stix.Object, opts ExportOptions) ([]Event, []Skip) {
 var attributeTypes = map[string]bool{"indicator": true, "observed-data": true, "vulnerability": true, "campaign": true}
 
 type exporter struct {
-	byID    map[string]*stix.Object
-	used    map[string]bool // objects some report refers to
-	skipped []Skip
-	event0  string // the uuid of the event being built, for skips
+	byID      map[string]*stix.Object
+	used      map[string]bool // objects some report refers to
+	skipped   []Skip
+	eventUUID string // of the event being built, for skips
 }
 
 func (x *exporter) skip(o *stix.Object, reason string) {
-	x.skipped = append(x.skipped, Skip{Event: x.event0, Attribute: o.ID, Type: o.Type, Rule: "no-misp-form", Reason: reason})
+	x.skipped = append(x.skipped, Skip{Event: x.eventUUID, Attribute: o.ID, Type: o.Type, Rule: "no-misp-form", Reason: reason})
 }
 
 // event builds the event of a report.
@@ -132,7 +132,7 @@ func (x *exporter) event(r *stix.Object, refs []string) Event {
 // fill adds to e the attributes, objects and galaxies of the referred
 // objects.
 func (x *exporter) fill(e *Event, refs []string, level stix.TLP) {
-	x.event0 = e.UUID
+	x.eventUUID = e.UUID
 	objIndex := map[string]int{} // MISP object uuid → index in e.Objects
 	galaxies := map[string]int{} // galaxy type → index in e.Galaxies
 	attrOf := map[string][]attrRef{}
