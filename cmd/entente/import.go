@@ -43,7 +43,7 @@ const (
 
 // runImport runs "entente import misp|stix20".
 func runImport(ctx context.Context, env *Env, args []string) error {
-	const synopsis = "usage: entente import misp|stix20 --data DIR --collection ID [--progress] SOURCE"
+	const synopsis = "usage: entente import misp [--progress] [--skipped FILE] [--default-tlp LEVEL] --data DIR --collection ID SOURCE\n       entente import stix20 [--skip-invalid] --data DIR --collection ID FILE"
 	if len(args) == 0 || args[0] != "misp" && args[0] != "stix20" {
 		fmt.Fprintln(env.Stderr, synopsis)
 		if len(args) == 0 {
