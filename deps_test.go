@@ -30,6 +30,9 @@ var allowed = map[string][]string{
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
 	"casework":        {"stix", "agreement", "ledger"}, // ledger: transitions and the compliance record
+	"misp":            {"stix", "stix/pattern"},
+	"misp/misphttp":   {"misp", "stix", "taxii"},
+	"stix/stix20":     {"stix"},
 	"taxii":           {"stix"},
 	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
 	"store":           {"stix", "ledger"},
@@ -45,7 +48,7 @@ var allowed = map[string][]string{
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
-var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "provenance", "match", "match/matchgen", "match/bench", "casework"}
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "provenance", "match", "match/matchgen", "match/bench", "casework", "misp", "stix/stix20"}
 
 var forbiddenInPure = []string{"net/http", "database/sql"}
 

@@ -64,6 +64,7 @@ func commands() []command {
 		{"witness", "list or resume the partner logs the node suspended as their witness", runWitness},
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
 		{"partners", "show the health of the links to partner nodes", runPartners},
+		{"import", "import MISP events and feeds, or STIX 2.0 bundles, into a collection", runImport},
 	}
 }
 

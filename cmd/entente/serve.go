@@ -308,7 +308,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(route(srv, ledgerSrv)),
+		Handler:           metrics.countInFlight(withMISPFeed(route(srv, ledgerSrv), n, logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
