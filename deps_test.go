@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
 	"casework":        {"stix", "agreement"},
+	"signature":       {},
 	"taxii":           {"stix"},
 	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
 	"store":           {"stix", "ledger"},
@@ -37,14 +38,14 @@ var allowed = map[string][]string{
 	"store/postgres":  {"store", "stix", "ledger"},
 	"federation":      {"taxii", "ledger", "agreement", "stix"},
 	"ledgerhttp":      {"ledger", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
+	"node":            {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
 	"cmd/entente":     {"*"},
 }
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
-var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "match/bench", "casework"}
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "match/bench", "casework", "signature"}
 
 var forbiddenInPure = []string{"net/http", "database/sql"}
 
