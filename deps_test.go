@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
 	"casework":        {"stix", "agreement"},
 	"signature":       {},
+	"export":          {"stix", "stix/pattern", "signature"},
 	"taxii":           {"stix"},
 	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
 	"store":           {"stix", "ledger"},
@@ -45,7 +46,7 @@ var allowed = map[string][]string{
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
-var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "match/bench", "casework", "signature"}
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "match/bench", "casework", "signature", "export"}
 
 var forbiddenInPure = []string{"net/http", "database/sql"}
 
