@@ -284,7 +284,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(route(srv, ledgerSrv)),
+		Handler:           metrics.countInFlight(withExports(n, logger, route(srv, ledgerSrv))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
