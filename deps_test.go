@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
+	"match/redis":     {},
 	"casework":        {"stix", "agreement"},
 	"signature":       {},
 	"export":          {"stix", "stix/pattern", "signature"},
