@@ -61,7 +61,8 @@ type Config struct {
 	Consumer string
 	// Batch is the most records handled at once; default 500.
 	Batch int
-	// Block is how long a read waits for records; default 2s.
+	// Block is how long a read waits for records; default 2s, and at most
+	// half of ClaimIdle.
 	Block time.Duration
 	// ClaimIdle is how long a record may stay unacknowledged by a
 	// consumer before another claims it; default 30s.
@@ -134,6 +135,9 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 	if cfg.ClaimIdle <= 0 {
 		cfg.ClaimIdle = 30 * time.Second
 	}
+	// Claims are looked for between reads: a read waits at most half the
+	// claim time.
+	cfg.Block = min(cfg.Block, max(cfg.ClaimIdle/2, time.Millisecond))
 	// A blocking read must not be cut by the client's own read timeout.
 	opts.ReadTimeout = cfg.Block + 10*time.Second
 	f := &Feed{client: goredis.NewClient(opts), key: key, cfg: cfg, Source: "redis://" + u.Host + "/" + key}
