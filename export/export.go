@@ -2,12 +2,15 @@ package export
 
 import (
 	"bufio"
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/entente/entente/signature"
 	"github.com/entente/entente/stix"
@@ -106,6 +109,8 @@ type Writer struct {
 	// scratch
 	ind  indicator
 	line strings.Builder
+	dec  *jsontext.Decoder
+	src  bytes.Reader
 }
 
 // NewWriter returns a Writer writing to w, and writes the format's header.
@@ -152,8 +157,7 @@ type indicator struct {
 // raw JSON is the stored object (stix.Object.Raw).
 func (x *Writer) Add(raw []byte) error {
 	ind := &x.ind
-	*ind = indicator{}
-	if err := json.Unmarshal(raw, ind); err != nil {
+	if err := x.decode(raw); err != nil {
 		return fmt.Errorf("export: reading an object: %w", err)
 	}
 	if ind.Type != "indicator" {
@@ -286,4 +290,73 @@ func oneLine(s string) string {
 		return s
 	}
 	return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s)
+}
+
+// decode reads the top-level properties an export uses into x.ind,
+// skipping the others without decoding them.
+func (x *Writer) decode(raw []byte) error {
+	ind := &x.ind
+	*ind = indicator{}
+	x.src.Reset(raw)
+	if x.dec == nil {
+		x.dec = jsontext.NewDecoder(&x.src)
+	} else {
+		x.dec.Reset(&x.src)
+	}
+	d := x.dec
+	if tok, err := d.ReadToken(); err != nil {
+		return err
+	} else if tok.Kind() != '{' {
+		return fmt.Errorf("not a JSON object")
+	}
+	for d.PeekKind() != '}' {
+		name, err := d.ReadToken()
+		if err != nil {
+			return err
+		}
+		var dst *string
+		switch name.String() {
+		case "type":
+			dst = &ind.Type
+		case "id":
+			dst = &ind.ID
+		case "name":
+			dst = &ind.Name
+		case "pattern":
+			dst = &ind.Pattern
+		case "pattern_type":
+			dst = &ind.PatternType
+		case "valid_until":
+			dst = &ind.ValidUntil
+		case "revoked":
+			v, err := d.ReadToken()
+			if err != nil {
+				return err
+			}
+			ind.Revoked = v.Kind() == 't'
+			continue
+		case "external_references":
+			v, err := d.ReadValue()
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(v, &ind.ExternalRef); err != nil {
+				return err
+			}
+			continue
+		default:
+			if err := d.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := d.ReadToken()
+		if err != nil {
+			return err
+		}
+		if v.Kind() == '"' {
+			*dst = v.String()
+		}
+	}
+	return nil
 }

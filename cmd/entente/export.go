@@ -123,25 +123,46 @@ func exportObjects(w io.Writer, cfg export.Config, objects iter.Seq2[[]byte, err
 }
 
 // storeIndicators yields the latest version of each indicator of a
-// collection, in store order.
+// collection, in store order. The next page is read while the caller works
+// on the current one, so that an export costs little more than the read.
 func storeIndicators(ctx context.Context, st store.Store, collection string) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
-		q := store.Query{Collection: collection, Types: []string{"indicator"}, Limit: 1000}
-		for {
-			page, err := st.Objects(ctx, q)
-			if err != nil {
-				yield(nil, fmt.Errorf("reading collection %s: %w", collection, err))
+		type page struct {
+			objs []store.Object
+			err  error
+		}
+		pages := make(chan page, 1)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			defer close(pages)
+			q := store.Query{Collection: collection, Types: []string{"indicator"}, Limit: 1000}
+			for {
+				p, err := st.Objects(ctx, q)
+				if err != nil {
+					err = fmt.Errorf("reading collection %s: %w", collection, err)
+				}
+				select {
+				case pages <- page{p.Objects, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil || !p.More || len(p.Objects) == 0 {
+					return
+				}
+				q.After = p.Objects[len(p.Objects)-1].Seq
+			}
+		}()
+		for p := range pages {
+			if p.err != nil {
+				yield(nil, p.err)
 				return
 			}
-			for _, o := range page.Objects {
+			for _, o := range p.objs {
 				if !yield(o.Raw, nil) {
 					return
 				}
 			}
-			if !page.More || len(page.Objects) == 0 {
-				return
-			}
-			q.After = page.Objects[len(page.Objects)-1].Seq
 		}
 	}
 }

@@ -153,7 +153,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Redis.URL, "redis", "", "read records from Redis instead of files: redis://HOST[:PORT]/KEY, a list or a stream")
 	fs.StringVar(&c.Redis.Group, "redis-group", "entente", "the consumer group that shares a Redis stream")
 	fs.StringVar(&c.Redis.Consumer, "redis-consumer", "", "this process's name in the group (default: host-pid)")
-	fs.IntVar(&c.Redis.Batch, "redis-batch", 500, "records read, matched and acknowledged together")
+	fs.IntVar(&c.Redis.Batch, "redis-batch", 2000, "records read, matched and acknowledged together")
 	fs.DurationVar(&c.redisClaimIdle, "redis-claim-idle", 30*time.Second, "claim records another consumer left unacknowledged this long")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{Code: 2}

@@ -59,7 +59,7 @@ type Config struct {
 	Group string
 	// Consumer names this process in the group; default host-pid.
 	Consumer string
-	// Batch is the most records handled at once; default 500.
+	// Batch is the most records handled at once; default 2000.
 	Batch int
 	// Block is how long a read waits for records; default 2s, and at most
 	// half of ClaimIdle.
@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 	cfg.Consumer = first(q.Get("consumer"), cfg.Consumer, fmt.Sprintf("%s-%d", host, os.Getpid()))
 	cfg.Field = first(cfg.Field, "eve")
 	if cfg.Batch <= 0 {
-		cfg.Batch = 500
+		cfg.Batch = 2000
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = 2 * time.Second
@@ -215,7 +215,8 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 		bpop, pop = f.client.BLPop, f.client.LPopCount
 	}
 	for ctx.Err() == nil {
-		kv, err := bpop(ctx, f.cfg.Block, f.key).Result()
+		// BLPOP and BRPOP wait whole seconds.
+		kv, err := bpop(ctx, max(f.cfg.Block.Round(time.Second), time.Second), f.key).Result()
 		if errors.Is(err, goredis.Nil) {
 			continue
 		}
@@ -232,6 +233,11 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 		}
 		b := &Batch{Records: len(vals)}
 		var buf bytes.Buffer
+		size := 0
+		for _, v := range vals {
+			size += len(v) + 1
+		}
+		buf.Grow(size)
 		for _, v := range vals {
 			appendLine(&buf, v)
 		}
@@ -249,52 +255,90 @@ func appendLine(buf *bytes.Buffer, v string) {
 }
 
 func (f *Feed) runStream(ctx context.Context, handle func(context.Context, *Batch) error) error {
-	lastClaim := time.Time{}
-	for ctx.Err() == nil {
-		// Entries a dead consumer left go first, in batches of their own.
-		if time.Since(lastClaim) >= f.cfg.ClaimIdle/2 {
-			claimed, err := f.claim(ctx, handle)
-			if err != nil {
-				return err
+	// One goroutine reads ahead while the batch before is handled, so
+	// that the round trips to Redis overlap the matching. The batch read
+	// ahead is pending for this consumer until handled: if the process
+	// stops, the group claims it after ClaimIdle.
+	type fetched struct {
+		msgs    []goredis.XMessage
+		claimed bool
+		err     error
+	}
+	ahead := make(chan fetched, 1)
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(ahead)
+		lastClaim := time.Time{}
+		for readCtx.Err() == nil {
+			var fb fetched
+			// Entries a dead consumer left go first, in batches of their own.
+			if time.Since(lastClaim) >= f.cfg.ClaimIdle/2 {
+				fb.msgs, fb.err = f.claim(readCtx)
+				fb.claimed = true
+				if len(fb.msgs) == 0 {
+					lastClaim = time.Now()
+				}
+			} else {
+				fb.msgs, fb.err = f.read(readCtx)
 			}
-			if !claimed {
-				lastClaim = time.Now()
+			if len(fb.msgs) == 0 && fb.err == nil {
+				continue
 			}
-			continue
-		}
-		streams, err := f.client.XReadGroup(ctx, &goredis.XReadGroupArgs{
-			Group: f.cfg.Group, Consumer: f.cfg.Consumer, Streams: []string{f.key, ">"},
-			Count: int64(f.cfg.Batch), Block: f.cfg.Block,
-		}).Result()
-		if errors.Is(err, goredis.Nil) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("redis: reading %s as %s in group %s: %w", f.Source, f.cfg.Consumer, f.cfg.Group, err)
-		}
-		for _, s := range streams {
-			if err := f.handle(ctx, s.Messages, false, handle); err != nil {
-				return err
+			select {
+			case ahead <- fb:
+			case <-readCtx.Done():
+				return
 			}
+			if fb.err != nil {
+				return
+			}
+		}
+	}()
+	for fb := range ahead {
+		if fb.err != nil {
+			return fb.err
+		}
+		if err := f.handle(ctx, fb.msgs, fb.claimed, handle); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// claim takes one batch of entries idle for ClaimIdle from other consumers
-// and handles it; it reports whether there was one.
-func (f *Feed) claim(ctx context.Context, handle func(context.Context, *Batch) error) (bool, error) {
+// read takes the next batch of new entries for this consumer.
+func (f *Feed) read(ctx context.Context) ([]goredis.XMessage, error) {
+	streams, err := f.client.XReadGroup(ctx, &goredis.XReadGroupArgs{
+		Group: f.cfg.Group, Consumer: f.cfg.Consumer, Streams: []string{f.key, ">"},
+		Count: int64(f.cfg.Batch), Block: f.cfg.Block,
+	}).Result()
+	if errors.Is(err, goredis.Nil) || ctx.Err() != nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: reading %s as %s in group %s: %w", f.Source, f.cfg.Consumer, f.cfg.Group, err)
+	}
+	var msgs []goredis.XMessage
+	for _, s := range streams {
+		msgs = append(msgs, s.Messages...)
+	}
+	return msgs, nil
+}
+
+// claim takes one batch of entries idle for ClaimIdle from other
+// consumers.
+func (f *Feed) claim(ctx context.Context) ([]goredis.XMessage, error) {
 	msgs, _, err := f.client.XAutoClaim(ctx, &goredis.XAutoClaimArgs{
 		Stream: f.key, Group: f.cfg.Group, Consumer: f.cfg.Consumer,
 		MinIdle: f.cfg.ClaimIdle, Start: "0", Count: int64(f.cfg.Batch),
 	}).Result()
+	if ctx.Err() != nil {
+		return nil, nil
+	}
 	if err != nil {
-		return false, fmt.Errorf("redis: claiming idle entries of %s in group %s: %w", f.Source, f.cfg.Group, err)
+		return nil, fmt.Errorf("redis: claiming idle entries of %s in group %s: %w", f.Source, f.cfg.Group, err)
 	}
-	if len(msgs) == 0 {
-		return false, nil
-	}
-	return true, f.handle(ctx, msgs, true, handle)
+	return msgs, nil
 }
 
 func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool, handle func(context.Context, *Batch) error) error {
@@ -303,6 +347,15 @@ func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool
 	}
 	b := &Batch{Claimed: claimed, Key: fmt.Sprintf("%s/%s+%d", f.key, msgs[0].ID, len(msgs))}
 	var buf bytes.Buffer
+	size := 0
+	for _, m := range msgs {
+		for _, v := range m.Values {
+			s, _ := v.(string)
+			size += len(s) + 1
+		}
+	}
+	buf.Grow(size)
+	b.ids = make([]string, 0, len(msgs))
 	for _, m := range msgs {
 		b.ids = append(b.ids, m.ID)
 		v, ok := m.Values[f.cfg.Field]
