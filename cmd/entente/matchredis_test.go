@@ -230,3 +230,29 @@ func lines(path string) int {
 	data, _ := os.ReadFile(path)
 	return bytes.Count(data, []byte("\n"))
 }
+
+func TestMatchRedisUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--output", "bundle"}, "use --output jsonl"},
+		{[]string{"some.log"}, "give no log files (some.log)"},
+		{[]string{"--redis-batch", "0"}, "--redis-batch 0"},
+		{[]string{"--redis-claim-idle", "0s"}, "--redis-claim-idle 0s"},
+	} {
+		args := append([]string{"match", "--indicators", "x.json", "--format", "eve", "--redis", "redis://127.0.0.1:1/k"}, tt.args...)
+		_, stderr, code := execEntente(t, args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+	// A server that is not there: the error names the feed.
+	dir := t.TempDir()
+	ind := filepath.Join(dir, "i.json")
+	os.WriteFile(ind, []byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000001-0000-4000-8000-000000000000","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'a.example']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`), 0o600)
+	_, stderr, code := execEntente(t, "match", "--indicators", ind, "--format", "eve", "--redis", "redis://127.0.0.1:1/k")
+	if code != 2 || !strings.Contains(stderr, "redis://127.0.0.1:1/k") {
+		t.Errorf("no server: exit %d, %q", code, stderr)
+	}
+}
