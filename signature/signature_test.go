@@ -17,6 +17,8 @@ var valid = map[string][]string{
 		"alert ip any any -> any any (msg:\"continued\"; \\\n  sid:7; rev:1;)",
 		`drop udp any any -> 198.51.100.0/24 53 (msg:"x"; dataset:isset,bad-domains,type string,load bad.lst; sid:8;)`,
 		`alert http any any => any any (msg:"transactional"; http.host; content:"x"; sid:9;)`,
+		// PCRE's escapes pass through a pcre value as written.
+		`alert http $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:"ET TROJAN x"; flow:established,to_server; uricontent:"/gate.php?id="; nocase; pcre:"/\/gate\.php\?id=[0-9a-f]{16}$/Ui"; threshold: type limit, track by_src, count 1, seconds 60; reference:url,doc.emergingthreats.net/2008000; classtype:trojan-activity; sid:2008000; rev:5; metadata:created_at 2010_07_30, updated_at 2019_07_26;)`,
 	},
 	"snort": {
 		`alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:"NETBIOS SMB-DS IPC$ share access"; flow:established,to_server; content:"|00|"; depth:1; content:"|FF|SMB|75|"; within:5; distance:3; classtype:protocol-command-decode; sid:2465; rev:7;)`,

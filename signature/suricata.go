@@ -507,8 +507,7 @@ func (k kwKind) check(kw string, o Option) string {
 	v := o.Value
 	switch k {
 	case kwQuoted:
-		_, msg := unquote(v)
-		return msg
+		return checkQuoted(v)
 	case kwContent:
 		s, msg := unquote(strings.TrimSpace(strings.TrimPrefix(v, "!")))
 		if msg != "" {
@@ -516,11 +515,11 @@ func (k kwKind) check(kw string, o Option) string {
 		}
 		return checkContent(s)
 	case kwPCRE:
-		s, msg := unquote(strings.TrimSpace(strings.TrimPrefix(v, "!")))
-		if msg != "" {
+		s := strings.TrimSpace(strings.TrimPrefix(v, "!"))
+		if msg := checkQuoted(s); msg != "" {
 			return msg
 		}
-		return checkPCRE(s)
+		return checkPCRE(s[1 : len(s)-1])
 	case kwUint:
 		if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 && kw == "sid" {
 			return "want a number from 1 to 4294967295"
@@ -588,6 +587,28 @@ func unquote(v string) (string, string) {
 		b.WriteByte(c)
 	}
 	return b.String(), ""
+}
+
+// checkQuoted checks a "…" value whose backslash escapes the engine
+// passes on (msg, and pcre's expression, where \/ and \d are PCRE's): the
+// quotes, no unescaped quote inside, and no backslash at the end.
+func checkQuoted(v string) string {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "want a value in double quotes"
+	}
+	in := v[1 : len(v)-1]
+	for i := 0; i < len(in); i++ {
+		switch in[i] {
+		case '\\':
+			if i+1 == len(in) {
+				return "a backslash ends the quoted value; write \\\\ for a backslash"
+			}
+			i++
+		case '"':
+			return "an unescaped \" inside the quoted value; write \\\""
+		}
+	}
+	return ""
 }
 
 // checkContent checks the |hex| blocks of an unescaped content string.
@@ -689,7 +710,7 @@ var suricata = dialect{
 	keywords: func() map[string]kwKind {
 		m := map[string]kwKind{
 			"msg": kwQuoted, "sid": kwUint, "rev": kwUint, "gid": kwUint, "priority": kwPriority, "classtype": kwWord,
-			"content": kwContent, "pcre": kwPCRE, "flow": kwFlow, "dataset": kwDataset,
+			"content": kwContent, "uricontent": kwContent, "pcre": kwPCRE, "flow": kwFlow, "dataset": kwDataset,
 			"filemd5": kwHash, "filesha1": kwHash, "filesha256": kwHash, "target": kwWord,
 		}
 		kinds(kwNone, commonNone+` startswith endswith prefilter bypass nopcap`, m)
@@ -714,7 +735,7 @@ var suricata = dialect{
 			mqtt.reason_code mqtt.connack.session_present mqtt.connect.flags ike.exchtype ike.chosen_sa_attribute
 			ike.key_exchange_payload_length ike.nonce_payload_length rfb.secresult rfb.sectype snmp.version snmp.pdu_type
 			sip.method sip.stat_code stream_size ftpdata_command tls_cert_notbefore tls_cert_notafter tls_cert_expired
-			tls_cert_valid`, m)
+			tls_cert_valid ssh_proto ssh_software ssh_softwareversion dns_opcode`, m)
 		return m
 	}(),
 	stickyPrefixes: []string{"http.", "http2.", "dns.", "tls.", "ssh.", "smb.", "krb5.", "ja3.", "ja3s.", "ja4.", "file.",
