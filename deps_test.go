@@ -60,6 +60,11 @@ var thirdParty = map[string][]string{
 	"ledger": {"golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note",
 		"github.com/go-json-experiment/json", "github.com/google/uuid", "golang.org/x/text",
 		"github.com/dlclark/regexp2/v2"},
+	// signature: the rule languages' parsers are written here; Sigma's
+	// YAML is read with the YAML decoder the agreement uses.
+	"signature": {"go.yaml.in/yaml/v3"},
+	"export": {"go.yaml.in/yaml/v3", "github.com/go-json-experiment/json", "github.com/google/uuid",
+		"golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 }
 
 type pkg struct {
