@@ -29,10 +29,13 @@ var allowed = map[string][]string{
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
+	"match/redis":     {},
 	"casework":        {"stix", "agreement", "ledger"}, // ledger: transitions and the compliance record
 	"misp":            {"stix", "stix/pattern"},
 	"misp/misphttp":   {"misp", "stix", "taxii"},
 	"stix/stix20":     {"stix"},
+	"signature":       {},
+	"export":          {"stix", "stix/pattern", "signature"},
 	"taxii":           {"stix"},
 	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
 	"store":           {"stix", "ledger"},
@@ -41,14 +44,14 @@ var allowed = map[string][]string{
 	"store/postgres":  {"store", "stix", "ledger"},
 	"federation":      {"taxii", "ledger", "agreement", "stix", "provenance"},
 	"ledgerhttp":      {"ledger", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
+	"node":            {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
 	"cmd/entente":     {"*"},
 }
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
-var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "provenance", "match", "match/matchgen", "match/bench", "casework", "misp", "stix/stix20"}
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "provenance", "match", "match/matchgen", "match/bench", "casework", "misp", "stix/stix20", "signature", "export"}
 
 var forbiddenInPure = []string{"net/http", "database/sql"}
 
@@ -66,6 +69,11 @@ var thirdParty = map[string][]string{
 	// agreement pins them.
 	"provenance": {"golang.org/x/mod/sumdb/note", "golang.org/x/mod/sumdb/tlog", "github.com/go-json-experiment/json",
 		"github.com/google/uuid", "golang.org/x/text", "github.com/dlclark/regexp2/v2"},
+	// signature: the rule languages' parsers are written here; Sigma's
+	// YAML is read with the YAML decoder the agreement uses.
+	"signature": {"go.yaml.in/yaml/v3"},
+	"export": {"go.yaml.in/yaml/v3", "github.com/go-json-experiment/json", "github.com/google/uuid",
+		"golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 }
 
 type pkg struct {

@@ -85,7 +85,12 @@ func (e *UnreadableError) Error() string {
 // returns what it saw of this input. Malformed lines do not stop it, but
 // an input of which no line could be read is an [UnreadableError].
 func (p *Pipeline) Run(ctx context.Context, source string, r io.Reader) (Stats, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	size := 1 << 20
+	if l, ok := r.(interface{ Len() int }); ok {
+		// An input in memory (a batch from Redis) needs no larger buffer.
+		size = min(size, max(l.Len()+1, 4096))
+	}
+	br := bufio.NewReaderSize(r, size)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {

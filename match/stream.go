@@ -122,7 +122,7 @@ func (s *Stream) Run(ctx context.Context, source string, r io.Reader) (Stats, er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	pool := sync.Pool{New: func() any { b := make([]byte, 0, batchSize+maxLine); return &b }}
+	pool := batchPool(batchSize + maxLine)
 	batches := make(chan *batch, workers)
 	results := make(chan *batchResult, workers*2)
 	// inflight bounds the batches between reading and delivery, so that
@@ -131,7 +131,7 @@ func (s *Stream) Run(ctx context.Context, source string, r io.Reader) (Stats, er
 	var readErr error
 	go func() {
 		defer close(batches)
-		readErr = s.read(ctx, r, maxLine, &pool, inflight, batches)
+		readErr = s.read(ctx, r, maxLine, pool, inflight, batches)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -375,4 +375,17 @@ func (s *Stream) work(ctx context.Context, source string, maxLine int, in <-chan
 			return
 		}
 	}
+}
+
+// batchPools holds the batch buffers of each size, shared by the runs of
+// every Stream: a caller that runs many small inputs (batches from Redis)
+// reuses them instead of clearing megabytes for each.
+var batchPools sync.Map // int → *sync.Pool
+
+func batchPool(size int) *sync.Pool {
+	if p, ok := batchPools.Load(size); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := batchPools.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, 0, size); return &b }})
+	return p.(*sync.Pool)
 }

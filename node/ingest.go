@@ -227,6 +227,9 @@ func check(raw json.RawMessage) (store.Put, stix.Warnings, error) {
 	if err != nil {
 		return store.Put{}, nil, err
 	}
+	if err := checkSignature(o); err != nil {
+		return store.Put{}, nil, err
+	}
 	// The store needs the common properties and the bytes only. Dropping
 	// the decoded view keeps an envelope waiting for its commit to about
 	// its own size.

@@ -60,6 +60,7 @@ func commands() []command {
 		{"agreement", "sign and verify agreements", runAgreement},
 		{"policy", "explain what the agreement's policy decides for an object", runPolicy},
 		{"match", "match shared indicators against Suricata, Zeek or JSON logs", runMatch},
+		{"export", "write indicators as Suricata rules, Zeek Intel, Sigma or YARA", runExport},
 		{"ledger", "verify, list and prove the node's ledger; check a proof offline", runLedger},
 		{"witness", "list or resume the partner logs the node suspended as their witness", runWitness},
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},

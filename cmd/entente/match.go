@@ -57,6 +57,10 @@ type matchConfig struct {
 	Timezone string
 	// Logs are the files to read; none or "-" means standard input.
 	Logs []string
+	// Redis, when its URL is set, reads the records from Redis instead of
+	// Logs (matchredis.go).
+	Redis          redisConfig
+	redisClaimIdle time.Duration
 }
 
 func (c *matchConfig) validate() error {
@@ -146,10 +150,20 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	fs.DurationVar(&c.Reload, "reload", 0, "re-read the indicators at this interval, for long runs on stdin (0: once)")
 	fs.StringVar(&c.Timezone, "timezone", "UTC", "read log timestamps written without an offset in this `zone` (IANA name, UTC or Local)")
+	fs.StringVar(&c.Redis.URL, "redis", "", "read records from Redis instead of files: redis://HOST[:PORT]/KEY, a list or a stream")
+	fs.StringVar(&c.Redis.Group, "redis-group", "entente", "the consumer group that shares a Redis stream")
+	fs.StringVar(&c.Redis.Consumer, "redis-consumer", "", "this process's name in the group (default: host-pid)")
+	fs.IntVar(&c.Redis.Batch, "redis-batch", 2000, "records read, matched and acknowledged together")
+	fs.DurationVar(&c.redisClaimIdle, "redis-claim-idle", 30*time.Second, "claim records another consumer left unacknowledged this long")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{Code: 2}
 	}
 	c.Logs = fs.Args()
+	if c.Redis.URL != "" {
+		if err := c.forRedis(fs); err != nil {
+			return usageError("%v", err)
+		}
+	}
 	if err := c.validate(); err != nil {
 		return usageError("%v", err)
 	}
@@ -226,6 +240,7 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		return err
 	}
 	var bundle []*stix.Object // written at the end, for --output bundle
+	ids := &batchIDs{}
 	sink := func(ctx context.Context, objs []*stix.Object) error {
 		if client != nil {
 			if err := postObjects(ctx, client, root, c.Collection, objs); err != nil {
@@ -247,7 +262,7 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 		Matcher:     matcher,
 		Workers:     c.Workers,
 		Location:    loc,
-		Sightings:   match.SightingConfig{Identity: c.Identity, Window: c.Window},
+		Sightings:   match.SightingConfig{Identity: c.Identity, Window: c.Window, NewID: ids.next},
 		Incremental: c.Output == "jsonl",
 		Sink:        sink,
 		OnBadLine: func(b *match.BadLine) {
@@ -262,7 +277,15 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 			}
 		},
 	})
+	if c.Redis.URL != "" {
+		if err := matchRedis(ctx, p, c, ids, stderr); err != nil {
+			return err
+		}
+	}
 	for _, name := range inputs(c.Logs) {
+		if c.Redis.URL != "" {
+			break
+		}
 		if err := matchInput(ctx, p, name, env.Stdin); err != nil {
 			return err
 		}

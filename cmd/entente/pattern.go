@@ -24,10 +24,12 @@ func runPattern(ctx context.Context, env *Env, args []string) error {
 	fset := flag.NewFlagSet("pattern", flag.ContinueOnError)
 	fset.SetOutput(env.Stderr)
 	fset.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: entente pattern check PATTERN")
+		fmt.Fprintln(env.Stderr, "usage: entente pattern check [--type stix|suricata|snort|sigma|yara] PATTERN")
 		fmt.Fprintln(env.Stderr, "       entente pattern match PATTERN FILE")
 		fmt.Fprintln(env.Stderr, "check prints the canonical form of PATTERN and exits 0 if it is a valid")
 		fmt.Fprintln(env.Stderr, "STIX 2.1 pattern; otherwise it shows the error's position and exits 2.")
+		fmt.Fprintln(env.Stderr, "With --type, it checks a Suricata, Snort, Sigma or YARA rule instead ('-' reads")
+		fmt.Fprintln(env.Stderr, "it from stdin) and prints the number of rules.")
 		fmt.Fprintln(env.Stderr, "match evaluates PATTERN against the observed-data in the STIX bundle FILE")
 		fmt.Fprintln(env.Stderr, "('-' for stdin), prints one JSON line, and exits 0 on a match, 1 on none,")
 		fmt.Fprintln(env.Stderr, "2 on an invalid pattern or bundle.")
@@ -42,6 +44,9 @@ func runPattern(ctx context.Context, env *Env, args []string) error {
 	}
 	switch rest[0] {
 	case "check":
+		if len(rest) > 1 && strings.HasPrefix(rest[1], "-") && rest[1] != "-" {
+			return checkSignature(env, rest[1:])
+		}
 		if len(rest) != 2 {
 			return usageError("usage: entente pattern check PATTERN (quote the pattern as one argument)")
 		}

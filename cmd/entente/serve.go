@@ -308,7 +308,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(withMISPFeed(route(srv, ledgerSrv), n, logger)),
+		Handler:           metrics.countInFlight(withExports(n, logger, withMISPFeed(route(srv, ledgerSrv), n, logger))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,

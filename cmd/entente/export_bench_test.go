@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/entente/entente/export"
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store/sqlite"
+)
+
+// exportBenchIndicator is an indicator of one of the shapes feeds carry:
+// an address, a domain name, a URL or a file hash.
+func exportBenchIndicator(n int) []byte {
+	var p string
+	switch n % 4 {
+	case 0:
+		p = fmt.Sprintf("[ipv4-addr:value = '10.%d.%d.%d']", n>>16&0xff, n>>8&0xff, n&0xff)
+	case 1:
+		p = fmt.Sprintf("[domain-name:value = 'host%d.bench.example']", n)
+	case 2:
+		p = fmt.Sprintf("[url:value = 'http://host%d.bench.example/path/%d']", n, n)
+	default:
+		p = fmt.Sprintf("[file:hashes.'SHA-256' = '%064x']", n)
+	}
+	return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-%04x-4000-8000-000000000000",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bench %d",`+
+		`"pattern":%q,"pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`, n, n>>32&0xffff, n, p)
+}
+
+// BenchmarkExport compares exporting a collection's indicators with
+// reading them from the store alone, which any export must do: the issue's
+// goal is an export in less than twice the time of the read. Each round
+// reads, exports as Suricata rules and as Zeek Intel, and reads again, so
+// that the machine's noise weighs on all alike; the ratios are of the
+// rounds' totals, in elapsed time and in processor time. ENTENTE_BENCH_EXPORT sets the number of indicators (default
+// 200,000; the goal speaks of 1,000,000).
+func BenchmarkExport(b *testing.B) {
+	skipUnlessBenchmarking(b)
+	total := 200_000
+	if v := os.Getenv("ENTENTE_BENCH_EXPORT"); v != "" {
+		var err error
+		if total, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), dbFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < total; i += 10_000 {
+		objs := make([]*stix.Object, 0, 10_000)
+		for j := i; j < min(i+10_000, total); j++ {
+			o, err := stix.Parse(exportBenchIndicator(j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, o)
+		}
+		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var read, reread, suricata, zeek time.Duration
+	var cpuRead, cpuSuricata, cpuZeek time.Duration
+	defer func() { b.Logf("reads: first %v, last %v", read, reread) }()
+	readAll := func() time.Duration {
+		start, cpu := time.Now(), processCPU()
+		defer func() { cpuRead += processCPU() - cpu }()
+		n := 0
+		for raw, err := range storeIndicators(ctx, st, ini.CollectionID) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(raw) & 1
+		}
+		return time.Since(start)
+	}
+	for b.Loop() {
+		read += readAll()
+		for _, f := range []export.Format{export.Suricata, export.ZeekIntel} {
+			start, cpu := time.Now(), processCPU()
+			r, err := exportObjects(io.Discard, export.Config{Format: f, Now: time.Now()}, storeIndicators(ctx, st, ini.CollectionID))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r.Exported != total {
+				b.Fatalf("%s: exported %d of %d", f, r.Exported, total)
+			}
+			if f == export.Suricata {
+				suricata += time.Since(start)
+				cpuSuricata += processCPU() - cpu
+			} else {
+				zeek += time.Since(start)
+				cpuZeek += processCPU() - cpu
+			}
+		}
+		reread += readAll()
+	}
+	read = (read + reread) / 2
+	b.ReportMetric(float64(total)/read.Seconds()*float64(b.N), "read-indicators/s")
+	b.ReportMetric(float64(suricata)/float64(read), "suricata/read")
+	b.ReportMetric(float64(zeek)/float64(read), "zeek/read")
+	// Processor time, which other work on the machine disturbs less (the
+	// reads are done twice a round, hence the 2).
+	if cpuRead > 0 {
+		b.ReportMetric(2*float64(cpuSuricata)/float64(cpuRead), "suricata/read-cpu")
+		b.ReportMetric(2*float64(cpuZeek)/float64(cpuRead), "zeek/read-cpu")
+	}
+}
