@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"ledgerhttp":      {"ledger", "stix"},
 	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
+	"examples":        {}, // embedded files only
 	"cmd/entente":     {"*"},
 }
 
