@@ -213,7 +213,11 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DataDir, true)
+	now, err := clockFromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := openServeStore(ctx, cfg.DataDir, now)
 	if err != nil {
 		return err
 	}
@@ -239,7 +243,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			return err
 		}
 	}
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName})
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName, Now: now})
 	if err != nil {
 		return err
 	}
