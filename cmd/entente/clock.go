@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"path/filepath"
-
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
-	"os"
-	"time"
 )
 
 // clockOffsetEnv names a hidden test hook: a duration (such as "-10m")
