@@ -29,6 +29,8 @@ type fakeStore struct {
 	statuses    map[string]store.Status
 	accounts    map[string]store.Account
 	grants      []store.Grant
+	shares      []store.Share
+	disclosures []store.Disclosure
 	seq         int64
 	lastQuery   store.Query
 	fail        error // returned by every method when set
@@ -133,6 +135,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	f.mu.Lock()
 	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
 	entries, hashes := len(f.ledger), len(f.hashes)
+	disclosures := len(f.disclosures)
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
@@ -144,6 +147,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 		f.mu.Lock()
 		f.objects, f.statuses, f.seq = objects, statuses, seq
 		f.ledger, f.hashes = f.ledger[:entries], f.hashes[:hashes]
+		f.disclosures = f.disclosures[:disclosures]
 		f.mu.Unlock()
 		return err
 	}

@@ -159,6 +159,7 @@ type Store interface {
 	Checkpoints(ctx context.Context, after int64, limit int) ([]StoredCheckpoint, error)
 
 	Witnessing
+	Sharing
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
@@ -183,6 +184,8 @@ type Tx interface {
 	// must be that of its Salt and Entry (ledger.CommitEncoded), or the
 	// zero value to have it computed.
 	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
+
+	DisclosureTx
 }
 
 // LedgerRecord is one stored entry of the node's ledger.
