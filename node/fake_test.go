@@ -155,13 +155,24 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 }
 
 func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+	puts := make([]store.Put, len(objs))
+	for i, o := range objs {
+		puts[i] = store.Put{Object: o}
+	}
+	return f.addPuts(collection, puts)
+}
+
+// addPuts stores what a Put carries beside the object, as the store
+// contract says; it does not check the hash.
+func (f *fakeStore) addPuts(collection string, puts []store.Put) ([]store.AddOutcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
 		return nil, f.fail
 	}
-	out := make([]store.AddOutcome, len(objs))
-	for i, o := range objs {
+	out := make([]store.AddOutcome, len(puts))
+	for i, p := range puts {
+		o := p.Object
 		// An object without a STIX version (an SCO) has one version per
 		// content, named by its date_added, as the store contract says.
 		version := o.Version()
@@ -185,6 +196,7 @@ func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*s
 		s := store.Object{
 			Seq: f.seq, Collection: collection, ID: o.ID, Type: o.Type, Version: version,
 			SpecVersion: o.SpecVersion, DateAdded: time.UnixMicro(f.seq).UTC(), Raw: o.Raw,
+			Provenance: p.Provenance, FromParty: p.FromParty, FromNode: p.FromNode, LedgerIndex: -1,
 		}
 		if version == "" {
 			version = taxii.FormatTimestamp(s.DateAdded)
@@ -217,7 +229,7 @@ func (f *fakeStore) Objects(ctx context.Context, q store.Query) (store.Page, err
 			break
 		}
 		if q.WithoutContent {
-			o.Raw = nil
+			o.Raw, o.Provenance = nil, nil
 		}
 		p.Objects = append(p.Objects, o)
 	}
@@ -382,11 +394,7 @@ func (f *fakeStore) updatesSoFar() int {
 type fakeTx struct{ f *fakeStore }
 
 func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
-	objs := make([]*stix.Object, len(puts))
-	for i, p := range puts {
-		objs[i] = p.Object
-	}
-	return t.f.AddObjects(ctx, collection, objs)
+	return t.f.addPuts(collection, puts)
 }
 
 func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }
@@ -408,6 +416,11 @@ func (t fakeTx) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (in
 		}
 		r.Index = idx
 		f.ledger = append(f.ledger, r)
+		for j := range f.objects {
+			if o := &f.objects[j]; r.Object != 0 && o.Seq == r.Object && o.LedgerIndex == -1 {
+				o.LedgerIndex = idx
+			}
+		}
 	}
 	f.hashes = append(f.hashes, b.Hashes()...)
 	return first, nil
