@@ -161,6 +161,8 @@ type Store interface {
 	Witnessing
 	Sharing
 
+	Federating
+
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
 	// objects are written), and it must count what every process wrote.
