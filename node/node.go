@@ -76,6 +76,10 @@ type Config struct {
 	// by their keys. Nil: the node has no partners.
 	Agreement *agreement.Agreement
 	Self      string
+
+	// OnAlert, when set, is called with the kind of each alert the node
+	// raises about a partner (Alert constants, federation's), for metrics.
+	OnAlert func(kind string)
 }
 
 func (c *Config) validate() error {
@@ -127,6 +131,11 @@ type Node struct {
 
 	// fed is the agreement and what it says about partners; nil without.
 	fed atomic.Pointer[federation]
+	// senders caches the agreement compiled for each sending party
+	// (senderKey → *policy.Policy), for Receive.
+	senders sync.Map
+	// onAlert counts alerts about partners (Config.OnAlert).
+	onAlert func(kind string)
 }
 
 // New returns a node serving what cfg.Store holds. The store must have been
@@ -174,6 +183,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.checkpointInterval == 0 {
 		n.checkpointInterval = DefaultCheckpointInterval
 	}
+	n.onAlert = cfg.OnAlert
 	if cfg.Agreement != nil {
 		f, err := newFederation(cfg.Agreement, cfg.Self, cfg.Key)
 		if err != nil {
