@@ -34,6 +34,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	if err != nil {
 		return nil, err
 	}
+	if c.Role == taxii.RolePartner {
+		return n.addFromPartner(ctx, c, col, objects, nil)
+	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 
 	// failed holds the details of the objects that failed their checks, by

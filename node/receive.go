@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +59,6 @@ type refusal struct {
 // incoming is one received item as the checks leave it.
 type incoming struct {
 	put      store.Put
-	prov     []byte // the provenance as received, re-encoded
 	refused  *refusal
 	deferred error // a store outage during the checks: retry the page
 }
@@ -79,6 +79,27 @@ func (n *Node) Receive(ctx context.Context, from federate.Peer, collection strin
 	}
 	res, _, err := n.receive(ctx, from, col, items, "")
 	return res, err
+}
+
+// addFromPartner stores what a partner node pushed into col (an inbox
+// shared with it for writing) through the same checks as Receive;
+// provenances holds the envelope's x_entente_provenance, aligned with
+// objects.
+func (n *Node) addFromPartner(ctx context.Context, c *taxii.Caller, col store.Collection, objects []json.RawMessage, provenances []json.RawMessage) (*taxii.Status, error) {
+	items := make([]federate.Incoming, len(objects))
+	for i, o := range objects {
+		items[i].Object = o
+		if i < len(provenances) {
+			items[i].Provenance = provenances[i]
+		}
+	}
+	res, s, err := n.receive(ctx, federate.Peer{Party: c.Party, Node: c.Node}, col, items, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	n.log.InfoContext(ctx, "partner pushed objects", slog.String("party", c.Party), slog.String("node", c.Node),
+		slog.String("collection", col.ID), slog.Int("stored", res.Stored), slog.Int("refused", res.Refused))
+	return statusResource(s), nil
 }
 
 // receivingCollection is where objects pulled from a partner's
@@ -356,7 +377,8 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 		in.refused = &refusal{kind: AlertSignature, check: "signature", detail: err.Error()}
 		return in
 	}
-	in.put, in.prov = put, enc
+	put.Provenance, put.FromParty, put.FromNode = enc, from.Party, from.Node
+	in.put = put
 	return in
 }
 
@@ -529,4 +551,3 @@ type Peer struct {
 	federate.Peer
 	URL string
 }
-

@@ -81,6 +81,23 @@ type Caller struct {
 	Node  string
 }
 
+// ProvenanceProperty is the name of the envelope's custom property (TAXII
+// 2.1 §7.1) that carries each object's provenance record beside it: a list
+// aligned with "objects", null for an object without one. The objects'
+// bytes are not changed, so a client that does not know the property reads
+// a conformant envelope.
+const ProvenanceProperty = "x_entente_provenance"
+
+// ProvenanceAdder is what a Backend implements to receive the provenance
+// records that a posted envelope carries (ProvenanceProperty). The Server
+// calls AddObjectsWithProvenance instead of AddObjects when the envelope
+// has the property: provenance holds one record per object, nil for an
+// object without one. A Backend without it gets AddObjects, and the
+// records are ignored, as §7.1 allows for a custom property.
+type ProvenanceAdder interface {
+	AddObjectsWithProvenance(ctx context.Context, c *Caller, root, collection string, objects, provenance []json.RawMessage) (*Status, error)
+}
+
 // RolePartner is the Role of a partner node's Caller.
 const RolePartner = "partner"
 
