@@ -22,6 +22,7 @@ import (
 	"github.com/entente/entente/examples"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
 
@@ -118,6 +119,7 @@ func newFederation(t testing.TB) *federation {
 		if n.key, err = node.ParseKey(strings.TrimSpace(string(skey))); err != nil {
 			t.Fatal(err)
 		}
+		n.prepare(t, ex)
 		old := "url: " + en.URL
 		if strings.Count(text, old) != 1 {
 			t.Fatalf("the example holds %q %d times", old, strings.Count(text, old))
@@ -148,6 +150,34 @@ func newFederation(t testing.TB) *federation {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// prepare initializes the node's store, as serve would on its first
+// start, and shares its default collection with each partner party: to
+// read, and as its inbox, to write.
+func (n *fedNode) prepare(t testing.TB, a *agreement.Agreement) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, n.dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.token = ini.AdminToken
+	for _, p := range a.Parties {
+		if p.ID == n.party {
+			continue
+		}
+		for _, right := range []store.Right{store.RightRead, store.RightWrite} {
+			if err := st.AddShare(ctx, store.Share{Party: p.ID, Collection: ini.CollectionID, Right: right}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // url is the node's TAXII discovery URL.
@@ -186,11 +216,10 @@ func (f *federation) start(n *fedNode) {
 		cmd.Wait()
 		close(n.exited)
 	}()
-	first := n.started == 0
 	n.started++
 	deadline := time.After(30 * time.Second)
 	var url string
-	for url == "" || first && n.token == "" {
+	for url == "" {
 		select {
 		case line, ok := <-lines:
 			if !ok {
@@ -198,9 +227,6 @@ func (f *federation) start(n *fedNode) {
 			}
 			if v, ok := strings.CutPrefix(line, "url: "); ok {
 				url = v
-			}
-			if v, ok := strings.CutPrefix(line, "admin token: "); ok {
-				n.token = v
 			}
 		case <-deadline:
 			t.Fatalf("%s printed no URL within 30s:\n%s", n.id, n.stderr.String())
