@@ -111,6 +111,7 @@ const (
 type Health struct {
 	Node  string
 	Party string
+	Log   string // the partner's log name
 	State string // one of the State constants
 	// LastAttempt is when the Link last asked the partner for a page,
 	// LastSuccess when a page last came back and was stored, and CaughtUp
@@ -209,7 +210,7 @@ func New(cfg Config) (*Link, error) {
 		pushes: make(chan struct{}, 1),
 		root:   cfg.APIRoot,
 	}
-	l.health = Health{Node: cfg.Peer.Node, Party: cfg.Peer.Party, State: StateStarting}
+	l.health = Health{Node: cfg.Peer.Node, Party: cfg.Peer.Party, Log: cfg.Peer.Log, State: StateStarting}
 	return l, nil
 }
 
@@ -480,6 +481,9 @@ func incoming(env *taxii.Envelope) []Incoming {
 	out := make([]Incoming, len(env.Objects))
 	for i, o := range env.Objects {
 		out[i] = Incoming{Object: o}
+		if i < len(env.Provenance) {
+			out[i].Provenance = env.Provenance[i]
+		}
 	}
 	return out
 }

@@ -103,11 +103,11 @@ func (l *Link) Push(ctx context.Context, items []Incoming) error {
 	if err != nil {
 		return err
 	}
-	objs := make([]json.RawMessage, len(items))
+	env := &taxii.Envelope{Objects: make([]json.RawMessage, len(items)), Provenance: make([]json.RawMessage, len(items))}
 	for i, it := range items {
-		objs[i] = it.Object
+		env.Objects[i], env.Provenance[i] = it.Object, it.Provenance
 	}
-	st, err := l.cfg.Client.AddObjects(ctx, root, inbox, objs)
+	st, err := l.cfg.Client.AddEnvelope(ctx, root, inbox, env)
 	if err != nil {
 		return fmt.Errorf("federation: pushing %d objects to %s: %w", len(items), l.cfg.Peer.Node, err)
 	}

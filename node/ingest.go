@@ -35,7 +35,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		return nil, err
 	}
 	if c.Role == taxii.RolePartner {
-		return n.addFromPartner(ctx, c, col, objects, nil)
+		return n.addFromPartner(ctx, c, col, objects, nil) // unsigned: each is refused
 	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 

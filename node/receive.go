@@ -81,6 +81,23 @@ func (n *Node) Receive(ctx context.Context, from federate.Peer, collection strin
 	return res, err
 }
 
+var _ taxii.ProvenanceAdder = (*Node)(nil)
+
+// AddObjectsWithProvenance implements taxii.ProvenanceAdder: a partner
+// node's push carries each object's provenance, which Receive checks. From
+// the node's own accounts the records are ignored: the node signs what
+// they originate itself.
+func (n *Node) AddObjectsWithProvenance(ctx context.Context, c *taxii.Caller, root, collection string, objects, provs []json.RawMessage) (*taxii.Status, error) {
+	if c == nil || c.Role != taxii.RolePartner {
+		return n.AddObjects(ctx, c, root, collection, objects)
+	}
+	col, err := n.collection(ctx, c, root, collection, ActionWrite)
+	if err != nil {
+		return nil, err
+	}
+	return n.addFromPartner(ctx, c, col, objects, provs)
+}
+
 // addFromPartner stores what a partner node pushed into col (an inbox
 // shared with it for writing) through the same checks as Receive;
 // provenances holds the envelope's x_entente_provenance, aligned with
@@ -498,7 +515,7 @@ func (n *Node) SaveCursor(ctx context.Context, node, collection string, addedAft
 // SaveHealth implements federate.Sink.
 func (n *Node) SaveHealth(ctx context.Context, h federate.Health) error {
 	return n.store.PutLinkHealth(ctx, store.LinkHealth{
-		Node: h.Node, Party: h.Party, State: h.State,
+		Node: h.Node, Party: h.Party, Log: h.Log, State: h.State,
 		LastAttempt: h.LastAttempt, LastSuccess: h.LastSuccess, CaughtUp: h.CaughtUp,
 		Behind: h.Behind, Pending: h.Pending,
 		Stored: h.Stored, Duplicates: h.Duplicates, Refused: h.Refused, Errors: h.Errors,

@@ -46,6 +46,7 @@ type Cursor struct {
 type LinkHealth struct {
 	Node  string // the partner node's id in the agreement
 	Party string
+	Log   string // the partner node's log name (its checkpoints' origin)
 	State string
 	// LastAttempt, LastSuccess and CaughtUp: when the link last asked for
 	// a page, last stored one, and last reached the end of every

@@ -20,6 +20,10 @@ import (
 // ledgerSetup is what the agreement says about this node's ledger: its log
 // name, the partner logs it witnesses and the witnesses of its own log.
 type ledgerSetup struct {
+	// agreement is the verified agreement, and self this node's id in it;
+	// nil and "" without one.
+	agreement *agreement.Agreement
+	self      string
 	logName   string
 	partners  []node.PartnerLog
 	witnesses []ledgerhttp.Witness
@@ -51,7 +55,7 @@ func loadLedgerSetup(path, nodeID string, key *node.Key, now time.Time) (*ledger
 		return nil, fmt.Errorf("%s: node %s: the agreement pins the witness key %s, but this node's is %s; have the agreement amended",
 			path, nodeID, self.WitnessKey, wk)
 	}
-	s := &ledgerSetup{logName: self.Log}
+	s := &ledgerSetup{agreement: a, self: nodeID, logName: self.Log}
 	// The partner logs this node witnesses: those that name it.
 	for i := range a.Parties {
 		p := &a.Parties[i]

@@ -71,10 +71,10 @@ func (s *Store) PutLinkHealth(ctx context.Context, h store.LinkHealth) error {
 		return errors.New("sqlite: recording a link's health: the node is required")
 	}
 	return s.Update(ctx, func(ctx context.Context, t store.Tx) error {
-		_, err := t.(*txn).tx.ExecContext(ctx, `INSERT OR REPLACE INTO links (node, party, state, last_attempt, last_success,
+		_, err := t.(*txn).tx.ExecContext(ctx, `INSERT OR REPLACE INTO links (node, party, log, state, last_attempt, last_success,
 			caught_up, behind, pending, stored, duplicates, refused, errors, last_error, suspended, updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			h.Node, h.Party, h.State, optMicros(h.LastAttempt), optMicros(h.LastSuccess), optMicros(h.CaughtUp),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			h.Node, h.Party, h.Log, h.State, optMicros(h.LastAttempt), optMicros(h.LastSuccess), optMicros(h.CaughtUp),
 			h.Behind, h.Pending, h.Stored, h.Duplicates, h.Refused, h.Errors, h.LastError, h.Suspended, optMicros(h.Updated))
 		if err != nil {
 			return fmt.Errorf("sqlite: recording the health of the link to %s: %w", h.Node, err)
@@ -85,7 +85,7 @@ func (s *Store) PutLinkHealth(ctx context.Context, h store.LinkHealth) error {
 
 // LinkHealth implements store.Store.
 func (s *Store) LinkHealth(ctx context.Context) ([]store.LinkHealth, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT node, party, state, last_attempt, last_success, caught_up, behind, pending,
+	rows, err := s.r.QueryContext(ctx, `SELECT node, party, log, state, last_attempt, last_success, caught_up, behind, pending,
 		stored, duplicates, refused, errors, last_error, suspended, updated FROM links ORDER BY node`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing links: %w", err)
@@ -97,7 +97,7 @@ func (s *Store) LinkHealth(ctx context.Context) ([]store.LinkHealth, error) {
 			h                                   store.LinkHealth
 			attempt, success, caughtUp, updated int64
 		)
-		if err := rows.Scan(&h.Node, &h.Party, &h.State, &attempt, &success, &caughtUp, &h.Behind, &h.Pending,
+		if err := rows.Scan(&h.Node, &h.Party, &h.Log, &h.State, &attempt, &success, &caughtUp, &h.Behind, &h.Pending,
 			&h.Stored, &h.Duplicates, &h.Refused, &h.Errors, &h.LastError, &h.Suspended, &updated); err != nil {
 			return nil, fmt.Errorf("sqlite: listing links: %w", err)
 		}

@@ -66,7 +66,7 @@ func testLinkHealth(t *testing.T, s store.Store) {
 		t.Fatalf("LinkHealth of a new store = %v, %v", hs, err)
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 1000, time.UTC)
-	h := store.LinkHealth{Node: "c-1", Party: "caledonia", State: "idle", LastAttempt: at, LastSuccess: at,
+	h := store.LinkHealth{Node: "c-1", Party: "caledonia", Log: "c.example/ledger", State: "idle", LastAttempt: at, LastSuccess: at,
 		CaughtUp: at, Behind: 0, Stored: 10, Duplicates: 2, Refused: 1, Errors: 3, LastError: "", Updated: at}
 	b := store.LinkHealth{Node: "b-1", Party: "borealis", State: "backoff", LastAttempt: at, Behind: 5, Pending: true,
 		Errors: 1, LastError: "taxii: server answered 503", Suspended: "fork", Updated: at}
@@ -92,7 +92,7 @@ func testLinkHealth(t *testing.T, s store.Store) {
 }
 
 func equalHealth(a, b store.LinkHealth) bool {
-	return a.Node == b.Node && a.Party == b.Party && a.State == b.State && a.LastAttempt.Equal(b.LastAttempt) &&
+	return a.Node == b.Node && a.Party == b.Party && a.Log == b.Log && a.State == b.State && a.LastAttempt.Equal(b.LastAttempt) &&
 		a.LastSuccess.Equal(b.LastSuccess) && a.CaughtUp.Equal(b.CaughtUp) && a.Behind == b.Behind &&
 		a.Pending == b.Pending && a.Stored == b.Stored && a.Duplicates == b.Duplicates && a.Refused == b.Refused &&
 		a.Errors == b.Errors && a.LastError == b.LastError && a.Suspended == b.Suspended && a.Updated.Equal(b.Updated)

@@ -14,6 +14,7 @@ CREATE TABLE cursors (
 CREATE TABLE links (
 	node         TEXT    PRIMARY KEY,
 	party        TEXT    NOT NULL,
+	log          TEXT    NOT NULL, -- the partner's log name
 	state        TEXT    NOT NULL,
 	last_attempt INTEGER NOT NULL, -- 0: never
 	last_success INTEGER NOT NULL,
