@@ -378,7 +378,7 @@ func (n *demoNode) start(ctx context.Context, file string, nodes []*demoNode, st
 }
 
 // demoServeFlags are the flags the demo adds to each node's serve.
-var demoServeFlags = []string{}
+var demoServeFlags = []string{"--sync-interval", demoPollInterval}
 
 func (n *demoNode) taxii() (*taxii.Client, error) {
 	return taxii.NewClient("https://"+n.addr+"/", taxii.ClientOptions{Token: n.token, HTTPClient: n.client})

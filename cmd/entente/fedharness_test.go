@@ -248,7 +248,7 @@ func (f *fedNet) start(n *fedNode) {
 }
 
 // fedServeFlags are added to every node's serve command line.
-var fedServeFlags []string
+var fedServeFlags = []string{"--sync-interval", "200ms"}
 
 // startAll starts every node.
 func (f *fedNet) startAll() {

@@ -257,6 +257,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		if setup, err = loadLedgerSetup(cfg.Agreement, cfg.NodeID, key, time.Now()); err != nil {
 			return err
 		}
+		setup.reachWitnessesAt(cfg.PartnerURLs)
 	}
 	metrics := newMetrics(st)
 	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName, Now: now,
