@@ -60,9 +60,12 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		warnings = append(warnings, ck.warnings)
 	}
 
-	// The caller is one of the node's accounts: its objects are recorded
-	// as originated. Partner nodes' deliveries will set from.
+	// From one of the node's accounts, objects are recorded as
+	// originated; from a partner node, as received from its party.
 	w := &write{collection: col.ID, puts: valid, at: now}
+	if isPartner(c) {
+		w.from = c.Party
+	}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return nil, err
@@ -111,6 +114,11 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
 	s := w.result
+	if rs := revocations(col, valid, w.outcomes); len(rs) > 0 {
+		// After the commit, and not on the request's time: the pushes
+		// are retried by the links.
+		go n.pushRevocations(context.WithoutCancel(ctx), rs)
+	}
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),
 		slog.Int("total", s.TotalCount), slog.Int("succeeded", s.SuccessCount), slog.Int("failed", s.FailureCount))

@@ -136,6 +136,8 @@ type Node struct {
 	senders sync.Map
 	// onAlert counts alerts about partners (Config.OnAlert).
 	onAlert func(kind string)
+	// pusher queues urgent items for partner nodes (SetPusher).
+	pusher atomic.Pointer[Pusher]
 }
 
 // New returns a node serving what cfg.Store holds. The store must have been

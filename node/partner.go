@@ -31,13 +31,16 @@ type federation struct {
 	self      *agreement.Node
 	party     string // this node's party
 	// peers maps a node key (the raw Ed25519 public key, as a string) to
-	// the node of another party the agreement pins it for.
+	// the node of another party the agreement pins it for; nodes maps the
+	// same nodes by id.
 	peers map[string]peer
+	nodes map[string]peer
 }
 
-// peer is a partner node the agreement names.
+// peer is a partner node the agreement names: its party, id, the
+// authority that operates it, and the name of its key.
 type peer struct {
-	party, node, authority string
+	party, node, authority, keyName string
 }
 
 // newFederation prepares agreement a for the node self in it.
@@ -53,7 +56,7 @@ func newFederation(a *agreement.Agreement, self string, key *Key) (*federation, 
 	if err != nil {
 		return nil, err
 	}
-	f := &federation{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}}
+	f := &federation{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}, nodes: map[string]peer{}}
 	for _, p := range a.Parties {
 		if p.ID == party.ID {
 			continue // the party's own nodes are not its partners
@@ -63,7 +66,9 @@ func newFederation(a *agreement.Agreement, self string, key *Key) (*federation, 
 			if err != nil {
 				return nil, fmt.Errorf("node: agreement %q, node %s: %w", a.ID, n.ID, err)
 			}
-			f.peers[string(pub)] = peer{party: p.ID, node: n.ID, authority: n.Authority}
+			keyName, _, _ := strings.Cut(n.Key, "+")
+			pe := peer{party: p.ID, node: n.ID, authority: n.Authority, keyName: keyName}
+			f.peers[string(pub)], f.nodes[n.ID] = pe, pe
 		}
 	}
 	return f, nil

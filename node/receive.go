@@ -186,7 +186,8 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		}
 	}
 
-	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: from.Node}
+	// The ledger names the sending node by its key's name, as disclosures do.
+	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return federate.Result{}, store.Status{}, err

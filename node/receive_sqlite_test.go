@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ type party struct {
 	st         store.Store
 	n          *node.Node
 	ini        *node.Initialized
+	ag         *agreement.Agreement
+	mu         sync.Mutex
 	alerts     []string
 }
 
@@ -90,12 +93,12 @@ func twoParties(t *testing.T, edit func(string) string) (a, b *party) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		p.st = st
+		p.st, p.ag = st, ag
 		if p.ini, err = node.Initialize(t.Context(), st, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		p.n, err = node.New(t.Context(), node.Config{Store: st, Key: p.key, Agreement: ag, Self: p.nodeID,
-			OnAlert: func(kind string) { p.alerts = append(p.alerts, kind) }})
+			OnAlert: func(kind string) { p.mu.Lock(); p.alerts = append(p.alerts, kind); p.mu.Unlock() }})
 		if err != nil {
 			t.Fatal(err)
 		}

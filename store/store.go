@@ -287,6 +287,9 @@ type Object struct {
 	// LedgerIndex is the index of the ledger entry that records the
 	// version (Tx.AppendLedger fills it in), -1 when none does.
 	LedgerIndex int64
+	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
+	// zero when Query.WithoutContent.
+	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.

@@ -107,6 +107,21 @@ func newLinks(n *node.Node, urls partnerURLs, interval time.Duration, logger *sl
 	return links, nil
 }
 
+// pusher queues items on the link to their partner node.
+func pusher(links []*federation.Link) node.Pusher {
+	byNode := map[string]*federation.Link{}
+	for _, l := range links {
+		byNode[l.Peer().Node] = l
+	}
+	return func(partner string, items ...federation.Incoming) bool {
+		l, ok := byNode[partner]
+		if ok {
+			l.Enqueue(items...)
+		}
+		return ok
+	}
+}
+
 // runLinks runs every link until ctx ends.
 func runLinks(ctx context.Context, links []*federation.Link) error {
 	done := make(chan struct{}, len(links))

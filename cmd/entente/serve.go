@@ -272,6 +272,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		return err
 	}
 	metrics.reg.MustRegister(newLinkCollector(links))
+	n.SetPusher(pusher(links))
 	srv := taxii.NewServer(n, taxii.Config{
 		// Derived from the node key, so next tokens survive a restart.
 		TokenKey:             key.Secret("taxii next token"),
