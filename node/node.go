@@ -138,6 +138,8 @@ type Node struct {
 	onAlert func(kind string)
 	// pusher queues urgent items for partner nodes (SetPusher).
 	pusher atomic.Pointer[Pusher]
+	// cache spares partners' repeated reads (see releaseCache).
+	cache releaseCache
 }
 
 // New returns a node serving what cfg.Store holds. The store must have been

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -147,6 +148,7 @@ func newFedNode(t testing.TB, wrap func(store.Store) store.Store) *fedNode {
 	}
 	f.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	f.n.ServerTLSConfig(f.srv.TLS)
+	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	return f

@@ -181,9 +181,22 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 // decide decides each stored version for the partner and returns those it
 // may receive, in order.
 func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]released, error) {
+	slots := make([]decideSlot, len(objs))
+	var miss []int // the versions no cached decision answers
+	for i := range objs {
+		o := &objs[i]
+		if c, ok := r.cached(o); ok {
+			slots[i] = c
+			continue
+		}
+		miss = append(miss, i)
+	}
+	if len(miss) == 0 {
+		return keep(slots), nil
+	}
 	parsed := make([]*stix.Object, len(objs))
 	var revoked []string
-	for i := range objs {
+	for _, i := range miss {
 		o, err := stix.Parse(objs[i].Raw)
 		if err != nil {
 			// The node stored it, so it parsed then: the store is broken.
@@ -208,47 +221,103 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 			wentTo[d.ID] = true
 		}
 	}
+	// consulted tells whether a decision depended on more than the object,
+	// and so may not be cached.
+	consulted := false
 	pctx := policy.Context{
-		Lookup:   func(id string) (policy.Ref, bool, error) { return r.lookup(ctx, id) },
-		Released: func(id string) bool { return wentTo[id] },
+		Lookup: func(id string) (policy.Ref, bool, error) {
+			consulted = true
+			return r.lookup(ctx, id)
+		},
+		Released: func(id string) bool {
+			consulted = true
+			return wentTo[id]
+		},
 	}
-	var out []released
-	for i := range objs {
+	for _, i := range miss {
 		o := &objs[i]
-		pctx.ReceivedFrom = receivedFrom(o)
+		pctx.ReceivedFrom, consulted = receivedFrom(o), false
 		d, err := policy.Decide(r.fed.policy, r.to, parsed[i], pctx)
 		if err != nil {
 			// Lookup failed, and logged why.
 			return nil, fmt.Errorf("%w: deciding on %s", taxii.ErrUnavailable, o.ID)
 		}
-		rl := released{obj: o, decision: d, raw: o.Raw, digest: ledger.Digest(o.Hash)}
-		switch d.Verdict {
-		case policy.Deny:
-			continue
-		case policy.Redact:
+		c := cachedDecision{decision: d}
+		if d.Verdict == policy.Redact {
 			red, err := policy.Apply(parsed[i], d)
 			if err != nil {
 				return nil, fmt.Errorf("node: redacting %s for %q: %w", o.ID, r.to.Party, err)
 			}
-			rl.raw = red.Raw
-			if rl.digest, err = ledger.ObjectDigest(red.Raw); err != nil {
+			c.raw = red.Raw
+			if c.digest, err = ledger.ObjectDigest(red.Raw); err != nil {
 				return nil, fmt.Errorf("node: redacting %s for %q: %w", o.ID, r.to.Party, err)
 			}
-			if rl.provenance, err = r.n.redactProvenance(o, d.Redact, red.Raw); err != nil {
+			if c.provenance, err = r.n.redactProvenance(o, d.Redact, red.Raw); err != nil {
 				return nil, fmt.Errorf("node: redacting %s for %q: %w", o.ID, r.to.Party, err)
-			}
-		default:
-			if rl.digest == (ledger.Digest{}) {
-				// A store that does not keep the hash of what it holds.
-				var err error
-				if rl.digest, err = ledger.ObjectDigest(o.Raw); err != nil {
-					return nil, fmt.Errorf("node: the digest of %s: %w", o.ID, err)
-				}
 			}
 		}
-		out = append(out, rl)
+		rl, err := r.outcome(o, c)
+		if err != nil {
+			return nil, err
+		}
+		slots[i] = decideSlot{rl: rl, released: d.Verdict != policy.Deny}
+		if !consulted && o.Hash != ([32]byte{}) {
+			r.n.cache.putDecision(r.decisionKey(o), c)
+		}
 	}
-	return out, nil
+	return keep(slots), nil
+}
+
+// decideSlot is a version's outcome in decide.
+type decideSlot struct {
+	rl       released
+	released bool
+}
+
+// keep returns, in order, the versions whose decision releases them.
+func keep(slots []decideSlot) []released {
+	var out []released
+	for _, s := range slots {
+		if s.released {
+			out = append(out, s.rl)
+		}
+	}
+	return out
+}
+
+// cached returns the outcome of a decision cached for o.
+func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
+	if o.Hash == ([32]byte{}) {
+		return decideSlot{}, false
+	}
+	c, ok := r.n.cache.decision(r.decisionKey(o))
+	if !ok {
+		return decideSlot{}, false
+	}
+	rl, err := r.outcome(o, c)
+	return decideSlot{rl: rl, released: c.decision.Verdict != policy.Deny}, err == nil
+}
+
+func (r *partnerRelease) decisionKey(o *store.Object) decisionKey {
+	return decisionKey{fed: r.fed, to: r.to, receivedFrom: receivedFrom(o), hash: o.Hash}
+}
+
+// outcome is what leaves the node for o under decision c.
+func (r *partnerRelease) outcome(o *store.Object, c cachedDecision) (released, error) {
+	rl := released{obj: o, decision: c.decision, raw: o.Raw, digest: ledger.Digest(o.Hash)}
+	switch c.decision.Verdict {
+	case policy.Redact:
+		rl.raw, rl.digest, rl.provenance = c.raw, c.digest, c.provenance
+	case policy.Allow:
+		if rl.digest == (ledger.Digest{}) {
+			// A store that does not keep the hash of what it holds.
+			var err error
+			if rl.digest, err = ledger.ObjectDigest(o.Raw); err != nil {
+				return released{}, fmt.Errorf("node: the digest of %s: %w", o.ID, err)
+			}
+		}
+	}
+	return rl, nil
 }
 
 // receivedFrom is the party a stored version was received from, "" when
@@ -260,7 +329,7 @@ func receivedFrom(o *store.Object) string { return o.FromParty }
 var refProps = [...]string{"source_ref", "target_ref", "sighting_of_ref", "observed_data_refs", "where_sighted_refs", "object_refs"}
 
 // prefetch looks up, in one read, the objects that the versions of a batch
-// reference, so that deciding them reads the store once rather than once
+// (nil for those decided already) reference, so that deciding them reads the store once rather than once
 // per reference.
 func (r *partnerRelease) prefetch(ctx context.Context, objs []*stix.Object) error {
 	var ids []string
@@ -275,6 +344,9 @@ func (r *partnerRelease) prefetch(ctx context.Context, objs []*stix.Object) erro
 		ids = append(ids, id)
 	}
 	for _, o := range objs {
+		if o == nil {
+			continue // decided from the cache
+		}
 		for _, prop := range refProps {
 			switch v := o.Props[prop].(type) {
 			case string:
@@ -342,17 +414,26 @@ func (r *partnerRelease) fetch(ctx context.Context, ids []string) (map[string]re
 // read again records nothing, so the ledger grows with what partners
 // receive, not with how often they ask.
 func (r *partnerRelease) record(ctx context.Context, out []released) error {
-	if len(out) == 0 {
+	// What a partner reads again is known to be recorded, mostly, and
+	// needs no read of the store.
+	var cands []released
+	for _, rl := range out {
+		if !r.n.cache.recorded(r.disclosure(rl)) {
+			cands = append(cands, rl)
+		}
+	}
+	if len(cands) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(out))
-	for _, rl := range out {
+	ids := make([]string, 0, len(cands))
+	for _, rl := range cands {
 		ids = append(ids, rl.obj.ID)
 	}
 	known, err := r.n.store.Disclosures(ctx, r.to.Party, ids)
 	if err != nil {
 		return r.unavailable(ctx, err, "reading what was disclosed to %q", r.to.Party)
 	}
+	r.n.cache.putRecorded(known)
 	have := make(map[store.Disclosure]bool, len(known))
 	for _, d := range known {
 		d.Ledger = 0
@@ -360,8 +441,8 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	}
 	var fresh []store.Disclosure
 	var events []ledger.Disclosed
-	for _, rl := range out {
-		d := store.Disclosure{Party: r.to.Party, Node: r.node, ID: rl.obj.ID, Version: rl.obj.Version, Digest: rl.digest}
+	for _, rl := range cands {
+		d := r.disclosure(rl)
 		if have[d] {
 			continue
 		}
@@ -419,11 +500,17 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	if err != nil {
 		return r.unavailable(ctx, err, "recording the disclosures to %q", r.to.Party)
 	}
+	r.n.cache.putRecorded(fresh)
 	select {
 	case r.n.writer.grew <- struct{}{}:
 	default: // a checkpoint is due already
 	}
 	return nil
+}
+
+// disclosure is the disclosure of rl to the partner node.
+func (r *partnerRelease) disclosure(rl released) store.Disclosure {
+	return store.Disclosure{Party: r.to.Party, Node: r.node, ID: rl.obj.ID, Version: rl.obj.Version, Digest: rl.digest}
 }
 
 // agreementVersion names the agreement version a decision applied, as

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -84,8 +85,15 @@ func (s *Store) Disclosures(ctx context.Context, party string, ids []string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading disclosures: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT party, node, object_id, version, digest, ledger_index FROM disclosures
-		WHERE (?1 = '' OR party = ?1) AND object_id IN (SELECT value FROM json_each(?2)) ORDER BY ledger_index`, party, string(set))
+	// Two queries rather than one with "?1 = '' OR party = ?1", which
+	// would keep SQLite from the primary key's (party, object_id) prefix.
+	query := `SELECT party, node, object_id, version, digest, ledger_index FROM disclosures
+		WHERE party = ?1 AND object_id IN (SELECT value FROM json_each(?2)) ORDER BY ledger_index`
+	if party == "" {
+		query = `SELECT party, node, object_id, version, digest, ledger_index FROM disclosures
+		WHERE object_id IN (SELECT value FROM json_each(?2)) AND ?1 = '' ORDER BY ledger_index`
+	}
+	rows, err := s.r.QueryContext(ctx, query, party, string(set))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading disclosures to %q: %w", party, err)
 	}
@@ -111,34 +119,77 @@ func (s *Store) Disclosures(ctx context.Context, party string, ids []string) ([]
 	return out, nil
 }
 
-// Disclosed reports which of ds are recorded already.
+// Disclosed reports which of ds are recorded already. It reads each
+// party's recorded disclosures of the objects in one query.
 func (t *txn) Disclosed(ctx context.Context, ds []store.Disclosure) ([]bool, error) {
+	type key struct {
+		node, id, version string
+		digest            [32]byte
+	}
+	byParty := map[string][]string{}
+	for _, d := range ds {
+		byParty[d.Party] = append(byParty[d.Party], d.ID)
+	}
+	recorded := map[string]map[key]bool{}
+	for party, ids := range byParty {
+		set, err := json.Marshal(ids)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: reading disclosures: %w", err)
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT node, object_id, version, digest FROM disclosures
+			WHERE party = ? AND object_id IN (SELECT value FROM json_each(?))`, party, string(set))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: reading the disclosures to %q: %w", party, err)
+		}
+		m := map[key]bool{}
+		for rows.Next() {
+			var (
+				k      key
+				digest []byte
+			)
+			if err := rows.Scan(&k.node, &k.id, &k.version, &digest); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: reading the disclosures to %q: %w", party, err)
+			}
+			copy(k.digest[:], digest)
+			m[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("sqlite: reading the disclosures to %q: %w", party, err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: reading the disclosures to %q: %w", party, err)
+		}
+		recorded[party] = m
+	}
 	out := make([]bool, len(ds))
 	for i, d := range ds {
-		var one int
-		err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM disclosures
-			WHERE party = ? AND object_id = ? AND version = ? AND node = ? AND digest = ?`,
-			d.Party, d.ID, d.Version, d.Node, d.Digest[:]).Scan(&one)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: reading the disclosure of %s to %q: %w", d.ID, d.Node, err)
-		}
-		out[i] = one > 0
+		out[i] = recorded[d.Party][key{d.Node, d.ID, d.Version, d.Digest}]
 	}
 	return out, nil
 }
 
-// AddDisclosures records ds, or fails with store.ErrExists if one is
-// recorded already.
+// AddDisclosures records ds in one statement, or fails with
+// store.ErrExists if one is recorded already.
 func (t *txn) AddDisclosures(ctx context.Context, ds []store.Disclosure) error {
-	for _, d := range ds {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO disclosures (party, object_id, version, node, digest, ledger_index)
-			VALUES (?, ?, ?, ?, ?, ?)`, d.Party, d.ID, d.Version, d.Node, d.Digest[:], d.Ledger)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("sqlite: the disclosure of %s version %s to %q: %w", d.ID, d.Version, d.Node, store.ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: recording the disclosure of %s to %q: %w", d.ID, d.Node, err)
-		}
+	if len(ds) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		rows[i] = []any{d.Party, d.ID, d.Version, d.Node, hex.EncodeToString(d.Digest[:]), d.Ledger}
+	}
+	set, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("sqlite: recording disclosures: %w", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO disclosures (party, object_id, version, node, digest, ledger_index)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, unhex(value ->> 4), value ->> 5 FROM json_each(?)`, string(set))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: a disclosure is recorded already: %w", store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: recording %d disclosures: %w", len(ds), err)
 	}
 	return nil
 }
