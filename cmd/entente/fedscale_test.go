@@ -1,23 +1,27 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
 )
 
 // scaleNode is one node of a generated agreement among n parties.
 type scaleNode struct {
 	party, id, dir, addr, origin string
 	key                          *node.Key
+	token                        string // the admin token, once prepared
 }
 
 // scaleAgreement writes a signed agreement among n fictional parties, one
@@ -136,5 +140,32 @@ func TestScaleAgreement(t *testing.T) {
 	}
 	if len(nodes) != 5 {
 		t.Fatalf("%d nodes", len(nodes))
+	}
+}
+
+// prepareScaleNode initializes n's store and shares its default
+// collection with every other party, to read and to write.
+func prepareScaleNode(tb testing.TB, n *scaleNode, nodes []*scaleNode) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, n.dir, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n.token = ini.AdminToken
+	for _, m := range nodes {
+		if m == n {
+			continue
+		}
+		for _, right := range []store.Right{store.RightRead, store.RightWrite} {
+			if err := st.AddShare(ctx, store.Share{Party: m.party, Collection: ini.CollectionID, Right: right}); err != nil {
+				tb.Fatal(err)
+			}
+		}
 	}
 }
