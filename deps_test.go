@@ -59,9 +59,10 @@ var thirdParty = map[string][]string{
 	"ledger": {"golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note",
 		"github.com/go-json-experiment/json", "github.com/google/uuid", "golang.org/x/text",
 		"github.com/dlclark/regexp2/v2"},
-	// provenance: Ed25519 over RFC 8785 digests (through stix) and
-	// signed-note verifier keys, as the agreement pins them.
-	"provenance": {"golang.org/x/mod/sumdb/note", "github.com/go-json-experiment/json",
+	// provenance: Ed25519 over RFC 8785 digests (through stix), RFC 6962
+	// trees for batch signatures, and signed-note verifier keys, as the
+	// agreement pins them.
+	"provenance": {"golang.org/x/mod/sumdb/note", "golang.org/x/mod/sumdb/tlog", "github.com/go-json-experiment/json",
 		"github.com/google/uuid", "golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 }
 

@@ -418,20 +418,35 @@ func contains(list []string, id, alias string) bool {
 	return false
 }
 
-// pull pages through one collection from its cursor to the end.
+// A fetched page, or the error that ended the fetching.
+type fetched struct {
+	env  *taxii.Envelope
+	info taxii.PageInfo
+	err  error
+}
+
+// pull pages through one collection from its cursor to the end. The next
+// page is fetched while the Sink stores the current one: the partner's
+// release and this node's checks and writes overlap.
 func (l *Link) pull(ctx context.Context, root string, col source) error {
 	peer := l.cfg.Peer
 	cursor, err := l.cfg.Sink.Cursor(ctx, peer.Node, col.id)
 	if err != nil {
 		return fmt.Errorf("federation: reading the cursor of %s/%s: %w", peer.Node, col.id, err)
 	}
-	q := taxii.Query{AddedAfter: cursor, Limit: l.cfg.PageSize, Versions: []string{"all"}}
-	for {
-		l.update(ctx, func(h *Health) { h.LastAttempt = l.cfg.Now() })
-		env, info, err := l.cfg.Client.Objects(ctx, root, col.id, q)
-		if err != nil {
-			return fmt.Errorf("federation: pulling %s/%s: %w", peer.Node, col.name, err)
+	fctx, cancel := context.WithCancel(ctx)
+	pages := make(chan fetched, 1)
+	go l.fetch(fctx, root, col, taxii.Query{AddedAfter: cursor, Limit: l.cfg.PageSize, Versions: []string{"all"}}, pages)
+	defer func() {
+		cancel()
+		for range pages { // let the fetcher end
 		}
+	}()
+	for pg := range pages {
+		if pg.err != nil {
+			return pg.err
+		}
+		env, info := pg.env, pg.info
 		if len(env.Objects) > 0 && !cursor.IsZero() && !info.DateAddedFirst.IsZero() && !info.DateAddedFirst.After(cursor) {
 			err := fmt.Errorf("%w: %s/%s answered added_after %s with a page that starts at %s",
 				ErrReplay, peer.Node, col.name, taxii.FormatTimestamp(cursor), taxii.FormatTimestamp(info.DateAddedFirst))
@@ -455,15 +470,34 @@ func (l *Link) pull(ctx context.Context, root string, col source) error {
 		}
 		now := l.cfg.Now()
 		l.update(ctx, func(h *Health) {
-			h.LastSuccess, h.LastError = now, ""
+			h.LastAttempt, h.LastSuccess, h.LastError = now, now, ""
 			h.Stored += int64(res.Stored)
 			h.Duplicates += int64(res.Duplicates)
 			h.Refused += int64(res.Refused)
 			h.Behind += int64(len(items))
 			h.Pending = env.More
 		})
-		if !env.More {
-			return nil
+	}
+	return nil
+}
+
+// fetch sends the pages of q to pages until the last one, or the first
+// error, and then closes pages.
+func (l *Link) fetch(ctx context.Context, root string, col source, q taxii.Query, pages chan<- fetched) {
+	defer close(pages)
+	peer := l.cfg.Peer
+	for {
+		env, info, err := l.cfg.Client.Objects(ctx, root, col.id, q)
+		if err != nil {
+			err = fmt.Errorf("federation: pulling %s/%s: %w", peer.Node, col.name, err)
+		}
+		select {
+		case pages <- fetched{env, info, err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || !env.More {
+			return
 		}
 		switch {
 		case env.Next != "" && env.Next != q.Next:
@@ -471,7 +505,12 @@ func (l *Link) pull(ctx context.Context, root string, col source) error {
 		case env.Next == "" && info.DateAddedLast.After(q.AddedAfter):
 			q.Next, q.AddedAfter = "", info.DateAddedLast
 		default:
-			return fmt.Errorf("%w: %s/%s: more is true, but the page gives no way to the next one", taxii.ErrBadResponse, peer.Node, col.name)
+			err := fmt.Errorf("%w: %s/%s: more is true, but the page gives no way to the next one", taxii.ErrBadResponse, peer.Node, col.name)
+			select {
+			case pages <- fetched{err: err}:
+			case <-ctx.Done():
+			}
+			return
 		}
 	}
 }

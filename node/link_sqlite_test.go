@@ -21,7 +21,7 @@ import (
 // serve starts p's TAXII server over TLS with its node certificate,
 // asking partner nodes for theirs, in front of backend (p's node unless
 // a test puts a lying one there).
-func (p *party) serve(t *testing.T, backend taxii.Backend) string {
+func (p *party) serve(t testing.TB, backend taxii.Backend) string {
 	t.Helper()
 	if backend == nil {
 		backend = p.n
@@ -39,7 +39,7 @@ func (p *party) serve(t *testing.T, backend taxii.Backend) string {
 }
 
 // link returns p's link to the partner q serving at url.
-func (p *party) link(t *testing.T, q *party, url string, page int) *federation.Link {
+func (p *party) link(t testing.TB, q *party, url string, page int) *federation.Link {
 	t.Helper()
 	tlsConfig, err := p.n.PeerTLSConfig(q.nodeID)
 	if err != nil {
@@ -58,7 +58,7 @@ func (p *party) link(t *testing.T, q *party, url string, page int) *federation.L
 }
 
 // share shares p's default collection with party for right.
-func (p *party) share(t *testing.T, party string, right store.Right) {
+func (p *party) share(t testing.TB, party string, right store.Right) {
 	t.Helper()
 	if _, _, err := node.Share(t.Context(), p.st, p.ag, p.nodeID, party, p.ini.CollectionID, right); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func (p *party) share(t *testing.T, party string, right store.Right) {
 
 // originate stores objects in p's default collection as p's node
 // originates them: with p's origin signature (or signer's, for a forgery).
-func (p *party) originate(t *testing.T, signer *node.Key, raws ...string) {
+func (p *party) originate(t testing.TB, signer *node.Key, raws ...string) {
 	t.Helper()
 	if signer == nil {
 		signer = p.key
@@ -112,7 +112,7 @@ func indicators(from, to int) []string {
 }
 
 // received counts p's received ledger entries.
-func (p *party) received(t *testing.T) int {
+func (p *party) received(t testing.TB) int {
 	n := 0
 	for _, e := range p.entries(t) {
 		if _, ok := e.Event.(ledger.Received); ok {
@@ -249,3 +249,7 @@ func TestLinkRefusesAPartnerWithoutShares(t *testing.T) {
 		t.Errorf("arcadia holds %d versions of an unshared collection", n)
 	}
 }
+
+// insecure trusts any server certificate: for a benchmark's client that
+// posts as an account to a node on loopback.
+func insecure() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }

@@ -134,6 +134,9 @@ type Node struct {
 	// senders caches the agreement compiled for each sending party
 	// (senderKey → *policy.Policy), for Receive.
 	senders sync.Map
+	// verifiers holds each agreement's origin signature verifier
+	// (*federation → *provenance.Verifier), for Receive.
+	verifiers sync.Map
 	// onAlert counts alerts about partners (Config.OnAlert).
 	onAlert func(kind string)
 	// pusher queues urgent items for partner nodes (SetPusher).
@@ -194,6 +197,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 		n.fed.Store(f)
+	}
+	if n.key != nil {
+		if err := checkOriginID(n.key, n.originID()); err != nil {
+			return nil, err
+		}
 	}
 	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
 	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))

@@ -262,6 +262,16 @@ func (n *Node) senderPolicy(f *federation, party string) (*policy.Policy, error)
 	return p, nil
 }
 
+// verifier returns the origin signature verifier of agreement f: the keys
+// it pins, and the batch signatures verified already.
+func (n *Node) verifier(f *federation) *provenance.Verifier {
+	if v, ok := n.verifiers.Load(f); ok {
+		return v.(*provenance.Verifier)
+	}
+	v, _ := n.verifiers.LoadOrStore(f, provenance.NewVerifier(f.keyOf))
+	return v.(*provenance.Verifier)
+}
+
 // senderKey keys the compiled policies of senders: by agreement (an
 // amendment makes a new federation), and party.
 type senderKey struct {
@@ -355,7 +365,7 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 	}
 	prov, err := provenance.Decode(it.Provenance)
 	if err == nil {
-		err = provenance.Verify(prov, it.Object, f.keyOf)
+		err = n.verifier(f).Verify(prov, it.Object)
 	}
 	if err != nil {
 		in.refused = &refusal{kind: AlertSignature, check: "signature", origin: prov.Origin.Node,

@@ -38,7 +38,7 @@ type party struct {
 // twoParties returns Arcadia's and Borealis's nodes under the example
 // agreement, re-keyed and signed with fresh keys. edit, when not nil,
 // changes the agreement's text before it is signed.
-func twoParties(t *testing.T, edit func(string) string) (a, b *party) {
+func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
 	t.Helper()
 	a = &party{id: "arcadia", nodeID: "arcadia-node-1"}
 	b = &party{id: "borealis", nodeID: "borealis-node-1"}
@@ -88,22 +88,29 @@ func twoParties(t *testing.T, edit func(string) string) (a, b *party) {
 		t.Fatal(err)
 	}
 	for _, p := range []*party{a, b} {
-		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "entente.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		p.st, p.ag = st, ag
-		if p.ini, err = node.Initialize(t.Context(), st, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		p.n, err = node.New(t.Context(), node.Config{Store: st, Key: p.key, Agreement: ag, Self: p.nodeID,
-			OnAlert: func(kind string) { p.mu.Lock(); p.alerts = append(p.alerts, kind); p.mu.Unlock() }})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p.ag = ag
+		p.open(t)
 	}
 	return a, b
+}
+
+// open gives p a new, empty store and a node on it.
+func (p *party) open(t testing.TB) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "entente.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p.st = st
+	if p.ini, err = node.Initialize(t.Context(), st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p.n, err = node.New(t.Context(), node.Config{Store: st, Key: p.key, Agreement: p.ag, Self: p.nodeID,
+		OnAlert: func(kind string) { p.mu.Lock(); p.alerts = append(p.alerts, kind); p.mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (p *party) peer() federation.Peer {
@@ -112,7 +119,7 @@ func (p *party) peer() federation.Peer {
 
 // signed is what p's node would release: the object and its origin
 // signature by signer (p's node key unless another is given).
-func signed(t *testing.T, raw string, node string, key *node.Key) federation.Incoming {
+func signed(t testing.TB, raw string, node string, key *node.Key) federation.Incoming {
 	t.Helper()
 	prov, err := provenance.Sign(key.Private, node, []byte(raw))
 	if err != nil {
@@ -135,7 +142,7 @@ func indicatorRaw(n int) string {
 }
 
 // held lists what p's default collection holds, as id@version.
-func (p *party) held(t *testing.T) map[string]store.Object {
+func (p *party) held(t testing.TB) map[string]store.Object {
 	t.Helper()
 	page, err := p.st.Objects(t.Context(), store.Query{Collection: p.ini.CollectionID, Versions: store.VersionFilter{All: true}, Limit: 1000})
 	if err != nil {
@@ -149,7 +156,7 @@ func (p *party) held(t *testing.T) map[string]store.Object {
 }
 
 // entries decodes p's ledger.
-func (p *party) entries(t *testing.T) []ledger.Entry {
+func (p *party) entries(t testing.TB) []ledger.Entry {
 	t.Helper()
 	size, err := p.st.LedgerSize(t.Context())
 	if err != nil {

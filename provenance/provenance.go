@@ -10,6 +10,12 @@
 // beside the object (in TAXII envelopes, as the custom property
 // x_entente_provenance) and is stored beside the version.
 //
+// A node that originates many versions at once signs them in batches
+// (SignBatch): one signature over the root of an RFC 6962 Merkle tree of
+// their digests, and, in each version's record, the proof of its place in
+// the tree. A receiver checks one signature per batch (Verifier remembers
+// the batches it verified) and a few hashes per version.
+//
 // A node that releases a redacted copy (policy.Apply) adds a Redaction: it
 // signs, with its own key, the original digest, the names of the
 // top-level properties it removed and the redacted copy's digest. The
@@ -71,8 +77,31 @@ type Signature struct {
 	// Digest is "sha256:" and the lower-case hex SHA-256 of the RFC 8785
 	// form of the version signed.
 	Digest string `json:"digest"`
-	// Sig is the Ed25519 signature over the message originMessage builds.
+	// Sig is the Ed25519 signature over the message originMessage builds
+	// or, when Batch is set, over the batch's root (batchMessage).
 	Sig []byte `json:"sig"`
+	// Batch, when set, says that the signer signed many versions at once:
+	// Sig signs the root of a Merkle tree over their digests, and Batch
+	// proves this version's place in it.
+	Batch *Batch `json:"batch,omitempty"`
+}
+
+// Batch places a version in a batch of versions signed together, so that
+// a node originating many versions pays for one signature per batch, and a
+// receiver that caches what it verified (Verifier) checks one per batch.
+// The tree is RFC 6962's (https://www.rfc-editor.org/rfc/rfc6962 §2.1,
+// as golang.org/x/mod/sumdb/tlog computes it), its leaves the versions'
+// SHA-256 digests (32 bytes each) in batch order.
+type Batch struct {
+	// Size is the number of versions in the batch, and Index this
+	// version's place among them.
+	Size  int64 `json:"size"`
+	Index int64 `json:"index"`
+	// Root is the tree's root hash, which Sig signs.
+	Root []byte `json:"root"`
+	// Proof is the RFC 6962 audit path from this version's leaf to Root:
+	// the hashes of 32 bytes each, concatenated.
+	Proof []byte `json:"proof"`
 }
 
 // Redaction says which node released a redacted copy, and what it removed.
@@ -102,6 +131,7 @@ type Provenance struct {
 // Domain separation: the first line of every signed message.
 const (
 	originContext    = "entente object signature v1\n"
+	batchContext     = "entente object batch signature v1\n"
 	redactionContext = "entente object redaction v1\n"
 )
 
@@ -190,6 +220,10 @@ func Redact(p Provenance, signer crypto.Signer, by string, removed []string, red
 // The error wraps ErrUnknownNode, ErrDigestMismatch, ErrBadSignature,
 // ErrRedactionMismatch or ErrMalformed, and says which signature failed.
 func Verify(p Provenance, raw []byte, keyOf func(node string) (ed25519.PublicKey, bool)) error {
+	return verifyWith(p, raw, keyOf, nil)
+}
+
+func verifyWith(p Provenance, raw []byte, keyOf func(node string) (ed25519.PublicKey, bool), cache *batchCache) error {
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -204,7 +238,7 @@ func Verify(p Provenance, raw []byte, keyOf func(node string) (ed25519.PublicKey
 	if digest != want {
 		return fmt.Errorf("%w: the object's digest is %s, the provenance names %s", ErrDigestMismatch, digest, want)
 	}
-	if err := verify(keyOf, p.Origin.Node, originMessage(p.Origin.Node, p.Origin.Digest), p.Origin.Sig, "origin"); err != nil {
+	if err := verifyOrigin(p.Origin, keyOf, cache); err != nil {
 		return err
 	}
 	r := p.Redaction
@@ -280,6 +314,11 @@ func checkSignature(s Signature, what string) error {
 	}
 	if len(s.Sig) != ed25519.SignatureSize {
 		return fmt.Errorf("%w: the %s sig has %d bytes, not %d", ErrMalformed, what, len(s.Sig), ed25519.SignatureSize)
+	}
+	if s.Batch != nil {
+		if err := s.Batch.check(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	return nil
 }

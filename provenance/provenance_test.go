@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -447,3 +448,16 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEncode(b *testing.B) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	p, _ := provenance.SignDigest(priv, "arcadia-cert", sha256.Sum256([]byte(indicator)))
+	for b.Loop() {
+		if _, err := p.Encode(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func testingNow() time.Time     { return time.Now() }
+func since(t time.Time) float64 { return time.Since(t).Seconds() }

@@ -374,7 +374,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			DynamicRecordSizingDisabled: true,
 		}
 		if setup.agreement != nil {
-			// Partner nodes present their node key's certificate.
+			// Partner nodes present their node key's certificate; the
+			// handshake refuses a key the agreement does not pin.
+			// Accounts connect without one, as before.
 			n.ServerTLSConfig(hs.TLSConfig)
 		}
 		scheme = "https"
