@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
 )
 
 // fedSeed returns the seed of a randomized federation test:
@@ -35,10 +39,17 @@ func heavy() bool { return os.Getenv("ENTENTE_HEAVY") == "1" }
 // them.
 func (f *fedNet) createRandom(r *rand.Rand, count, offset int) []fedObject {
 	f.t.Helper()
+	return f.createRandomOn(r, count, offset, f.order)
+}
+
+// createRandomOn creates count random objects on random nodes of the
+// given parties and returns them.
+func (f *fedNet) createRandomOn(r *rand.Rand, count, offset int, parties []string) []fedObject {
+	f.t.Helper()
 	byParty := map[string][]json.RawMessage{}
 	var objs []fedObject
 	for i := range count {
-		p := f.order[r.IntN(len(f.order))]
+		p := parties[r.IntN(len(parties))]
 		o := randomObject(r, p, offset+i)
 		objs = append(objs, o)
 		byParty[p] = append(byParty[p], o.Raw)
@@ -180,14 +191,39 @@ func TestFederationKill9(t *testing.T) {
 		// Kill as soon as the node has received something of this round.
 		f.waitReceived(b, objs[len(objs)-per*4:], 30*time.Second)
 		f.kill(b)
+		t.Logf("round %d: killed %s holding %d of the %d objects it may hold", round, b.id, f.heldOffline(b, objs), len(oracle(f.agreement, objs)[b.party]))
 		if round == 0 {
 			// The others carry on while it is down.
-			objs = append(objs, f.createRandom(r, per, len(objs))...)
+			objs = append(objs, f.createRandomOn(r, per, len(objs), []string{"arcadia", "caledonia"})...)
 		}
 		f.start(b)
 		f.converged(objs, fedTimeout)
 	}
 	f.verifyLedgers()
+}
+
+// heldOffline counts the objects of objs that the stopped node n holds,
+// read from its database.
+func (f *fedNet) heldOffline(n *fedNode, objs []fedObject) int {
+	f.t.Helper()
+	st, err := openStore(context.Background(), n.dir, false)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer st.Close()
+	cols, err := st.Collections(context.Background(), node.DefaultAPIRoot)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	count := 0
+	for _, o := range objs {
+		p, err := st.Objects(context.Background(), store.Query{Collection: cols[0].ID, IDs: []string{o.ID}, Versions: store.VersionFilter{All: true}, Limit: 1, WithoutContent: true})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		count += len(p.Objects)
+	}
+	return count
 }
 
 // waitReceived waits until n holds at least one of objs that another node
