@@ -545,7 +545,8 @@ func printFlows(w io.Writer, a *agreement.Agreement, nodes []*demoNode, objs []d
 						what += fmt.Sprintf("; conditions of %s: %s", d.Rule, conditions(d.Conditions))
 					}
 				case ok:
-					what = fmt.Sprintf("received through %s, which its rule lets pass TLP:CLEAR and GREEN data on; ledger entry %d", got.FromParty, got.LedgerIndex)
+					what = fmt.Sprintf("received through %s (onward transfer, which %s's rule to %s allows at TLP:CLEAR and GREEN); ledger entry %d",
+						got.FromParty, o.party, got.FromParty, got.LedgerIndex)
 				case d.Verdict == policy.Deny:
 					what = "withheld: " + d.Reason()
 				default:
