@@ -11,6 +11,7 @@ import (
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/policy"
+	"github.com/entente/entente/provenance"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
@@ -556,9 +557,22 @@ func (r *partnerRelease) unavailable(ctx context.Context, err error, format stri
 	return fmt.Errorf("%w: %s failed", taxii.ErrUnavailable, what)
 }
 
-// redactProvenance is the provenance a redacted copy carries: who removed
-// which properties from the original o. The node signs no provenance yet,
-// so there is none.
+// redactProvenance is the provenance a redacted copy carries: the
+// originator's signature over the original o, and this node's signature
+// saying that it removed these properties to make redacted
+// (provenance.Redact). A version stored without provenance, or a node
+// without a key, gives the copy none.
 func (n *Node) redactProvenance(o *store.Object, removed []string, redacted []byte) (json.RawMessage, error) {
-	return nil, nil
+	if n.key == nil || o.Provenance == nil {
+		return nil, nil
+	}
+	p, err := provenance.Decode(o.Provenance)
+	if err != nil {
+		return nil, fmt.Errorf("node: the stored provenance of %s: %w", o.ID, err)
+	}
+	r, err := provenance.Redact(p, n.key.Private, n.originID(), removed, redacted)
+	if err != nil {
+		return nil, fmt.Errorf("node: signing the redaction of %s: %w", o.ID, err)
+	}
+	return r.Encode()
 }
