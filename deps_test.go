@@ -46,6 +46,7 @@ var allowed = map[string][]string{
 	"ledgerhttp":      {"ledger", "stix"},
 	"node":            {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
+	"examples":        {}, // embedded files only
 	"cmd/entente":     {"*"},
 }
 

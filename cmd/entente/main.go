@@ -66,6 +66,7 @@ func commands() []command {
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
 		{"partners", "show the health of the links to partner nodes", runPartners},
 		{"import", "import MISP events and feeds, or STIX 2.0 bundles, into a collection", runImport},
+		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
 	}
 }
 

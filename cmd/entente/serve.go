@@ -228,7 +228,11 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DataDir, true)
+	now, err := clockFromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := openServeStore(ctx, cfg.DataDir, now)
 	if err != nil {
 		return err
 	}
@@ -253,9 +257,10 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		if setup, err = loadLedgerSetup(cfg.Agreement, cfg.NodeID, key, time.Now()); err != nil {
 			return err
 		}
+		setup.reachWitnessesAt(cfg.PartnerURLs)
 	}
 	metrics := newMetrics(st)
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName,
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName, Now: now,
 		Agreement: setup.agreement, Self: setup.self, OnAlert: func(kind string) { metrics.federationAlerts.WithLabelValues(kind).Inc() }})
 	if err != nil {
 		return err

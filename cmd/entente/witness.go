@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -94,6 +95,21 @@ func loadLedgerSetup(path, nodeID string, key *node.Key, now time.Time) (*ledger
 		s.witnesses = append(s.witnesses, ledgerhttp.Witness{Name: name, URL: w.URL, Key: v, Client: client})
 	}
 	return s, nil
+}
+
+// reachWitnessesAt sends checkpoints to a partner node that witnesses the
+// log at the host --partner-url gives for it, rather than the agreement's:
+// the partner is one node, reached one way.
+func (s *ledgerSetup) reachWitnessesAt(urls partnerURLs) {
+	for i, w := range s.witnesses {
+		raw, ok := urls[w.Name]
+		if !ok {
+			continue
+		}
+		if u, err := url.Parse(raw); err == nil {
+			s.witnesses[i].URL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: agreement.LedgerPath}).String()
+		}
+	}
 }
 
 func witnessedBy(n *agreement.Node, id string) bool {
