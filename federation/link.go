@@ -166,6 +166,14 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the wait after a failure, which
 	// doubles from MinBackoff with each failure in a row, with full jitter.
 	MinBackoff, MaxBackoff time.Duration
+	// Checkpoint, when set, fetches the checkpoint the partner's node
+	// serves of its own log, over the Link's own authenticated connection,
+	// and CheckServed compares it with what this node's witness cosigned:
+	// before each pull, a rolled-back or forked log suspends the Link
+	// (CheckServed returns an error wrapping ErrSuspended). A checkpoint
+	// that cannot be fetched does not stop the pull.
+	Checkpoint  func(ctx context.Context) ([]byte, error)
+	CheckServed func(ctx context.Context, checkpoint []byte) error
 	// Logger receives the Link's logs. Nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time. Nil means time.Now.
@@ -262,7 +270,10 @@ func (l *Link) Run(ctx context.Context) error {
 				l.update(ctx, func(h *Health) { h.Suspended = "" })
 				alerted = false
 			}
-			if err := l.Sync(ctx); err != nil {
+			if err := l.checkServed(ctx); errors.Is(err, ErrSuspended) {
+				l.suspend(ctx)
+				alerted = true
+			} else if err := l.Sync(ctx); err != nil {
 				if ctx.Err() != nil {
 					break
 				}
@@ -290,6 +301,25 @@ func (l *Link) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// checkServed checks the checkpoint the partner serves of its own log
+// against the one this node cosigned (Config.Checkpoint, CheckServed).
+// Only ErrSuspended stops the pull: a partner whose checkpoint cannot be
+// fetched or read is still pulled from, and its witness still judges what
+// it submits.
+func (l *Link) checkServed(ctx context.Context) error {
+	if l.cfg.Checkpoint == nil || l.cfg.CheckServed == nil {
+		return nil
+	}
+	cp, err := l.cfg.Checkpoint(ctx)
+	if err == nil && cp != nil {
+		err = l.cfg.CheckServed(ctx, cp)
+	}
+	if err != nil && !errors.Is(err, ErrSuspended) && ctx.Err() == nil {
+		l.log.WarnContext(ctx, "federation: checking the checkpoint the partner serves", slog.Any("error", err))
+	}
+	return err
 }
 
 // suspend stops the exchange with a partner whose log is suspended and

@@ -438,3 +438,67 @@ func TestPushDoesNotRetryWhatThePartnerRefused(t *testing.T) {
 		t.Errorf("inbox holds %d objects, %v; want the valid one", len(page.Items), err)
 	}
 }
+
+// TestServedCheckpointSuspends: before pulling, a Link has the checkpoint
+// the partner serves checked; a rollback found there suspends the Link
+// before it takes anything, while a checkpoint that cannot be fetched does
+// not stop the pull.
+func TestServedCheckpointSuspends(t *testing.T) {
+	p := newPartner(t)
+	p.add(t, 0, 3)
+
+	run := func(s *sink, fetch func(context.Context) ([]byte, error), check func(context.Context, []byte) error, until func(*Link) bool) *Link {
+		t.Helper()
+		l, err := New(Config{Peer: peer, Client: p.client(t), Sink: s, PageSize: 100,
+			Interval: 10 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+			Checkpoint: fetch, CheckServed: check})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !until(l) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // several polls
+		cancel()
+		<-done
+		return l
+	}
+
+	s := newSink()
+	var checked []string
+	l := run(s, func(context.Context) ([]byte, error) { return []byte("served checkpoint"), nil },
+		func(_ context.Context, cp []byte) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			checked = append(checked, string(cp))
+			s.suspended = true // as the node's witness records it
+			return fmt.Errorf("%w: the partner serves size 10 after size 20 was cosigned", ErrSuspended)
+		},
+		func(l *Link) bool { return l.Health().State == StateSuspended })
+	if h := l.Health(); h.Suspended == "" {
+		t.Errorf("health after a served rollback: %+v", h)
+	}
+	s.mu.Lock()
+	if n := len(s.stored); n != 0 {
+		t.Errorf("the link took %d objects from a rolled-back partner", n)
+	}
+	if len(s.alerts) != 1 || s.alerts[0].Kind != AlertSuspended {
+		t.Errorf("alerts = %+v, want one suspension", s.alerts)
+	}
+	if len(checked) != 1 || checked[0] != "served checkpoint" {
+		t.Errorf("CheckServed got %q, want the fetched checkpoint once", checked)
+	}
+	s.mu.Unlock()
+
+	s = newSink()
+	run(s, func(context.Context) ([]byte, error) { return nil, errors.New("connection refused") },
+		func(context.Context, []byte) error { t.Error("CheckServed called without a checkpoint"); return nil },
+		func(*Link) bool { return s.count() == 3 })
+	if s.count() != 3 {
+		t.Errorf("with no checkpoint to fetch, the link pulled %d objects, want 3", s.count())
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	federate "github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/store"
@@ -338,4 +339,58 @@ func NodeKeyTLSConfig(vkey string) (*tls.Config, error) {
 		return nil
 	}
 	return cfg, nil
+}
+
+// CheckServed compares the checkpoint a partner's node serves of its own
+// log, fetched from that node over the link's mutual TLS, with the latest
+// checkpoint of the log that this node cosigned. A checkpoint offered to
+// the witness may be replayed by anyone who saw it, so an old one proves
+// nothing there (AddCheckpoint only alerts); this one comes from the
+// partner's node itself, signed with its key. A smaller tree than one this
+// node cosigned means the partner serves a rolled-back log, and another
+// tree of the same size a fork: either suspends the log, as a fork offered
+// to the witness does, and the error wraps federate.ErrSuspended. A
+// larger tree is left to the witness, which asks for its consistency
+// proof when the partner submits it. A log this node does not witness is
+// not checked.
+func (t *Transparency) CheckServed(ctx context.Context, origin string, served []byte) error {
+	p, ok := t.partners[origin]
+	if !ok {
+		return nil // this node cosigns nothing of that log to compare with
+	}
+	cp, _, err := ledger.OpenCheckpoint(served, origin, p.Key)
+	if err != nil {
+		return fmt.Errorf("node: the checkpoint the node of %q serves: %w", origin, err)
+	}
+	w, err := t.n.store.WitnessedCheckpoint(ctx, origin)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	wc, _, err := ledger.OpenCheckpoint(w, origin, p.Key)
+	if err != nil {
+		return fmt.Errorf("node: the checkpoint of %q this node cosigned: %w", origin, err)
+	}
+	var (
+		reason string
+		cause  error
+	)
+	switch {
+	case cp.N < wc.N:
+		reason = AlertRollback
+		cause = fmt.Errorf("%w: the partner's node serves its log at size %d, after this node cosigned size %d", ledger.ErrRollback, cp.N, wc.N)
+	case cp.N == wc.N && cp.Hash != wc.Hash:
+		reason = AlertFork
+		cause = fmt.Errorf("%w: the partner's node serves another tree of size %d than the one this node cosigned", ledger.ErrFork, cp.N)
+	default:
+		return nil
+	}
+	if suspended, err := t.Suspended(ctx, origin); err != nil {
+		return err
+	} else if !suspended {
+		t.suspend(ctx, origin, reason, served, cause)
+	}
+	return fmt.Errorf("%w: %w", federate.ErrSuspended, cause)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
@@ -195,4 +196,118 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestTransparencyCheckServed: the checkpoint a partner's node serves of
+// its own log, compared with the one this node cosigned. A smaller tree
+// (a rolled-back log) or another tree of the same size (a fork) suspends
+// the log with the evidence and an entry in the node's own ledger; an
+// equal or larger tree, a log the node does not witness, and a checkpoint
+// without the partner's signature suspend nothing.
+func TestTransparencyCheckServed(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := node.Initialize(ctx, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	skey, _ := node.GenerateKey("node.b.example")
+	key, _ := node.ParseKey(skey)
+	n, err := node.New(ctx, node.Config{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolled, forked := newPartnerLog(t, "a.example/ledger"), newPartnerLog(t, "c.example/ledger")
+	stranger := newPartnerLog(t, "d.example/ledger")
+	var alerts []string
+	tr, err := node.NewTransparency(n, node.TransparencyConfig{
+		Cosigner: key.Cosigner(nil),
+		Partners: []node.PartnerLog{
+			{Origin: rolled.origin, Party: "arcadia", Key: mustVerifier(t, rolled.vkey)},
+			{Origin: forked.origin, Party: "cyrenia", Key: mustVerifier(t, forked.vkey)},
+		},
+		OnAlert: func(r string) { alerts = append(alerts, r) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := func(p *partnerLog, tree tlog.Tree) []byte {
+		t.Helper()
+		msg, err := ledger.SignCheckpoint(ledger.Checkpoint{Origin: p.origin, Tree: tree}, p.signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	tree := func(p *partnerLog) tlog.Tree {
+		t.Helper()
+		h, err := tlog.TreeHash(p.size, tlog.HashReaderFunc(p.read))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tlog.Tree{N: p.size, Hash: h}
+	}
+	for _, p := range []*partnerLog{rolled, forked} {
+		if _, err := tr.AddCheckpoint(ctx, p.grow(t, 10, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := served(rolled, tree(rolled))
+	if _, err := tr.AddCheckpoint(ctx, rolled.grow(t, 10, 10)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing to suspend: the tree cosigned, a larger one, a log not
+	// witnessed, and a checkpoint the partner did not sign.
+	if err := tr.CheckServed(ctx, rolled.origin, served(rolled, tree(rolled))); err != nil {
+		t.Errorf("the tree cosigned: %v", err)
+	}
+	rolled.grow(t, 5, 0)
+	if err := tr.CheckServed(ctx, rolled.origin, served(rolled, tree(rolled))); err != nil {
+		t.Errorf("a larger tree: %v", err)
+	}
+	if err := tr.CheckServed(ctx, stranger.origin, served(stranger, tlog.Tree{N: 1})); err != nil {
+		t.Errorf("a log the node does not witness: %v", err)
+	}
+	if err := tr.CheckServed(ctx, rolled.origin, served(stranger, tlog.Tree{N: 1})); err == nil || errors.Is(err, federation.ErrSuspended) {
+		t.Errorf("a checkpoint signed by another key: %v, want an error that is no suspension", err)
+	}
+	if ss, _ := st.Suspensions(ctx); len(ss) != 0 || len(alerts) != 0 {
+		t.Fatalf("suspensions %+v, alerts %v before any rollback", ss, alerts)
+	}
+
+	// The partner's node serves size 10 after this node cosigned 20.
+	size0, _ := st.LedgerSize(ctx)
+	if err := tr.CheckServed(ctx, rolled.origin, old); !errors.Is(err, federation.ErrSuspended) || !errors.Is(err, ledger.ErrRollback) {
+		t.Fatalf("a served rollback: %v, want ErrSuspended and ErrRollback", err)
+	}
+	ss, err := st.Suspensions(ctx)
+	if err != nil || len(ss) != 1 || ss[0].Origin != rolled.origin || ss[0].Reason != node.AlertRollback || string(ss[0].Evidence) != string(old) {
+		t.Fatalf("Suspensions = %+v, %v", ss, err)
+	}
+	recs, err := st.LedgerRecords(ctx, size0, size0+1)
+	if err != nil || len(recs) != 1 || !slices.Equal(recs[0].Concerns, []string{"arcadia"}) {
+		t.Fatalf("ledger after the rollback: %+v, %v", recs, err)
+	}
+	// Checked again while suspended, it is not suspended twice.
+	if err := tr.CheckServed(ctx, rolled.origin, old); !errors.Is(err, federation.ErrSuspended) {
+		t.Errorf("a served rollback of a suspended log: %v", err)
+	}
+	if size, _ := st.LedgerSize(ctx); size != size0+1 {
+		t.Errorf("the ledger grew to %d, want one suspension entry (%d)", size, size0+1)
+	}
+
+	// Another tree of the size cosigned: a fork.
+	if err := tr.CheckServed(ctx, forked.origin, served(forked, tlog.Tree{N: 10, Hash: tlog.Hash{1}})); !errors.Is(err, ledger.ErrFork) {
+		t.Fatalf("a served fork: %v, want ErrFork", err)
+	}
+	if ok, _ := tr.Suspended(ctx, forked.origin); !ok {
+		t.Error("a served fork did not suspend the log")
+	}
+	if !slices.Equal(alerts, []string{node.AlertRollback, node.AlertFork}) {
+		t.Errorf("alerts = %v, want rollback then fork", alerts)
+	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/entente/entente/federation"
+	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
@@ -72,7 +75,11 @@ func clientBase(raw string) (base, apiRoot string, err error) {
 // newLinks makes a federation.Link for every partner node of the agreement
 // n works under that has a URL (urls overrides the agreement's), each
 // reaching its partner over mutual TLS with the node key.
-func newLinks(n *node.Node, urls partnerURLs, interval time.Duration, logger *slog.Logger) ([]*federation.Link, error) {
+//
+// Before each pull, a link reads the checkpoint the partner serves of its
+// own log and has tr compare it with the one this node cosigned, so that a
+// partner serving a rolled-back or forked log is suspended.
+func newLinks(n *node.Node, tr *node.Transparency, urls partnerURLs, interval time.Duration, logger *slog.Logger) ([]*federation.Link, error) {
 	var links []*federation.Link
 	for _, p := range n.Peers() {
 		u := p.URL
@@ -94,8 +101,13 @@ func newLinks(n *node.Node, urls partnerURLs, interval time.Duration, logger *sl
 		if err != nil {
 			return nil, fmt.Errorf("partner node %s: %w", p.Node, err)
 		}
+		log := p.Log
 		l, err := federation.New(federation.Config{Peer: p.Peer, Client: client, Sink: n, APIRoot: root,
-			Interval: interval, Logger: logger})
+			Interval: interval, Logger: logger,
+			Checkpoint: servedCheckpoint(&http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, ForceAttemptHTTP2: true}, Timeout: 30 * time.Second},
+				base+strings.TrimPrefix(ledgerhttp.Prefix, "/")+"checkpoint"),
+			CheckServed: func(ctx context.Context, cp []byte) error { return tr.CheckServed(ctx, log, cp) },
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -238,4 +250,38 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// maxCheckpoint bounds a partner's checkpoint: a few lines and signatures.
+const maxCheckpoint = 64 << 10
+
+// servedCheckpoint returns a function that fetches the checkpoint a
+// partner node serves at url (its C2SP tlog-tiles checkpoint). A partner
+// that has signed none yet (404) gives nil.
+func servedCheckpoint(client *http.Client, url string) func(ctx context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("fetching %s: %w", url, err)
+		}
+		defer resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
+			return nil, nil
+		case resp.StatusCode != http.StatusOK:
+			return nil, fmt.Errorf("fetching %s: %s", url, resp.Status)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxCheckpoint+1))
+		if err != nil {
+			return nil, fmt.Errorf("fetching %s: %w", url, err)
+		}
+		if len(b) > maxCheckpoint {
+			return nil, fmt.Errorf("fetching %s: more than %d bytes", url, maxCheckpoint)
+		}
+		return b, nil
+	}
 }

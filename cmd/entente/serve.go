@@ -265,23 +265,6 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	// A link per partner node pulls what it releases to this node and
-	// pushes revocations to it (doc/federation.md).
-	links, err := newLinks(n, cfg.PartnerURLs, cfg.SyncInterval, logger)
-	if err != nil {
-		return err
-	}
-	metrics.reg.MustRegister(newLinkCollector(links, cosignedSize(st)))
-	n.SetPusher(pusher(links))
-	srv := taxii.NewServer(n, taxii.Config{
-		// Derived from the node key, so next tokens survive a restart.
-		TokenKey:             key.Secret("taxii next token"),
-		MaxPageSize:          pageSize,
-		MaxInFlight:          maxInFlight,
-		MaxInFlightBodyBytes: maxInFlightBodyBytes,
-		Logger:               logger,
-		Observe:              metrics.observe,
-	})
 	// The ledger (tlog-tiles, proofs, openings) and the witness
 	// (tlog-witness) live under /ledger/, a path no API root may take.
 	metrics.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -297,6 +280,23 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	// A link per partner node pulls what it releases to this node and
+	// pushes revocations to it (doc/federation.md).
+	links, err := newLinks(n, transparency, cfg.PartnerURLs, cfg.SyncInterval, logger)
+	if err != nil {
+		return err
+	}
+	metrics.reg.MustRegister(newLinkCollector(links, cosignedSize(st)))
+	n.SetPusher(pusher(links))
+	srv := taxii.NewServer(n, taxii.Config{
+		// Derived from the node key, so next tokens survive a restart.
+		TokenKey:             key.Secret("taxii next token"),
+		MaxPageSize:          pageSize,
+		MaxInFlight:          maxInFlight,
+		MaxInFlightBodyBytes: maxInFlightBodyBytes,
+		Logger:               logger,
+		Observe:              metrics.observe,
+	})
 	ledgerSrv := ledgerhttp.NewServer(transparency, ledgerhttp.Config{Logger: logger, Observe: metrics.observe})
 	logKey, err := note.NewVerifier(key.VerifierKey)
 	if err != nil {
