@@ -309,3 +309,37 @@ func TestLinkStopsWhileThePartnersLogIsSuspended(t *testing.T) {
 		t.Errorf("after the resumption: %d held, health %+v", n, l.Health())
 	}
 }
+
+// TestPartnerGetsNothingBackOfItsOwn: what a node received from a party
+// is not released back to that party, whose nodes hold it already; what
+// the node originated is.
+func TestPartnerGetsNothingBackOfItsOwn(t *testing.T) {
+	a, b := twoParties(t, nil)
+	a.share(t, "borealis", store.RightRead)
+	b.share(t, "arcadia", store.RightRead)
+	aURL, bURL := a.serve(t, nil), b.serve(t, nil)
+	b.originate(t, nil, indicators(0, 5)...)
+	if err := a.link(t, b, bURL, 100).Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.held(t)); n != 5 {
+		t.Fatalf("arcadia holds %d versions, want borealis's 5", n)
+	}
+	a.originate(t, nil, indicators(100, 102)...)
+	l := b.link(t, a, aURL, 100)
+	if err := l.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if h := l.Health(); h.Stored != 2 || h.Duplicates != 0 || h.Refused != 0 {
+		t.Errorf("borealis's pull from arcadia: %+v; want arcadia's 2 stored and none of borealis's own back", h)
+	}
+	disclosed := 0
+	for _, e := range a.entries(t) {
+		if _, ok := e.Event.(ledger.Disclosed); ok {
+			disclosed++
+		}
+	}
+	if disclosed != 2 {
+		t.Errorf("arcadia's ledger records %d disclosures, want its 2 own indicators", disclosed)
+	}
+}

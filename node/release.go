@@ -261,6 +261,11 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 	}
 	for _, i := range miss {
 		o := &objs[i]
+		if receivedFrom(o) == r.to.Party {
+			// The partner's own party sent it here: it holds it already,
+			// and what went back would only come back as a duplicate.
+			continue
+		}
 		pctx.ReceivedFrom, consulted = receivedFrom(o), false
 		d, err := policy.Decide(r.fed.policy, r.to, parsed[i], pctx)
 		if err != nil {
