@@ -816,3 +816,37 @@ func TestPartnerStoreOutage(t *testing.T) {
 		t.Errorf("after the outage: %v, %v; want %v", env, err, want)
 	}
 }
+
+// TestPartnerPostIsReceived: what a partner node adds to a collection
+// shared with it for writing is recorded as received from its party, not
+// as this node's own.
+func TestPartnerPostIsReceived(t *testing.T) {
+	f := newFedNode(t, nil)
+	ctx := t.Context()
+	p := f.partner(t)
+	obj := []json.RawMessage{json.RawMessage(fedIndicator(9, tlpGreen, ""))}
+	if _, err := p.AddObjects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, obj); !errors.Is(err, taxii.ErrNotFound) {
+		t.Fatalf("posting to an unshared collection: %v; want 404", err)
+	}
+	f.share(t, f.ini.CollectionID, store.RightWrite)
+	s, err := p.AddObjects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, obj)
+	if err != nil || s.SuccessCount != 1 {
+		t.Fatalf("posting to the inbox: %+v, %v", s, err)
+	}
+	size, err := f.st.LedgerSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := f.st.LedgerRecords(ctx, 0, size)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the ledger holds %d entries, %v; want the one receipt", len(recs), err)
+	}
+	e, err := ledger.DecodeEntry(recs[0].Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := e.Event.(ledger.Received); !ok || r.From != "borealis" || r.Object.ID != oid("indicator", 9) ||
+		!slices.Equal(recs[0].Concerns, []string{"borealis"}) {
+		t.Errorf("entry %+v concerning %v; want received from borealis", e.Event, recs[0].Concerns)
+	}
+}

@@ -127,7 +127,7 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 	limit := q.Limit
 	// Deciding needs the content, whatever the endpoint sends.
 	scan := q
-	scan.WithoutContent = false
+	scan.WithoutContent, scan.WithHash = false, true
 	// One more than the page: whether a releasable version follows is
 	// what More says.
 	scan.Limit = limit + 1

@@ -289,8 +289,8 @@ type Object struct {
 	// entry that records its receipt (Tx.AppendLedger fills it in); -1
 	// for a version the node originated, or before that entry.
 	LedgerIndex int64
-	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
-	// zero when Query.WithoutContent.
+	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash),
+	// when Query.WithHash asked for it; zero otherwise.
 	Hash [sha256.Size]byte
 }
 
@@ -330,6 +330,9 @@ type Query struct {
 	SpecVersions   []string
 	Limit          int  // > 0
 	WithoutContent bool // leave Object.Raw nil (manifests, versions)
+	// WithHash asks for Object.Hash with the content. A store may leave
+	// it zero; the caller then computes it from Raw.
+	WithHash bool
 }
 
 // Page is one page of a listing.
