@@ -2,11 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,51 +14,12 @@ import (
 
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/postgres/pgtest"
 	"github.com/entente/entente/store/storetest"
 )
 
-// testURL returns the URL of a schema of its own, dropped after the test,
-// in the database that ENTENTE_TEST_POSTGRES names. Without that variable
-// the test is skipped, saying how to run it.
-func testURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("ENTENTE_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("no PostgreSQL: set ENTENTE_TEST_POSTGRES to a postgres:// URL of a database the tests may change " +
-			"(.ci/postgres starts a throwaway one and prints it: export ENTENTE_TEST_POSTGRES=$(.ci/postgres))")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to ENTENTE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("ENTENTE_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// testURL returns the URL of a schema of its own (see pgtest.URL).
+func testURL(t testing.TB) string { return pgtest.URL(t) }
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
