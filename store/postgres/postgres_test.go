@@ -420,3 +420,79 @@ func TestTwoStores(t *testing.T) {
 		}
 	}
 }
+
+// One process at a time holds a role; when the holder releases it, or its
+// session dies, another takes it.
+func TestLead(t *testing.T) {
+	u := testURL(t)
+	a, b := openTest(t, u), openTest(t, u)
+	ctx := t.Context()
+	heldA, releaseA, err := a.Lead(ctx, "signer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A role of another name is free.
+	if _, release, err := b.Lead(ctx, "other"); err != nil {
+		t.Fatal(err)
+	} else {
+		release()
+	}
+	type lead struct {
+		held    context.Context
+		release func()
+		err     error
+	}
+	got := make(chan lead, 1)
+	go func() {
+		held, release, err := b.Lead(ctx, "signer")
+		got <- lead{held, release, err}
+	}()
+	select {
+	case l := <-got:
+		t.Fatalf("b took the role a holds: %v", l.err)
+	case <-time.After(3 * leaderPoll):
+	}
+	releaseA()
+	if heldA.Err() == nil {
+		t.Error("a's hold is not done after release")
+	}
+	var lb lead
+	select {
+	case lb = <-got:
+		if lb.err != nil {
+			t.Fatal(lb.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("b did not take the role a released")
+	}
+
+	// b's session dies (as when its process is killed): b learns it lost
+	// the role, and a takes it.
+	var pid int32
+	if err := a.pool.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND ((classid::bigint << 32) | objid::bigint) = $1`, leaderKey("signer")).Scan(&pid); err != nil {
+		t.Fatalf("finding the holder's session: %v", err)
+	}
+	go func() {
+		held, release, err := a.Lead(ctx, "signer")
+		got <- lead{held, release, err}
+	}()
+	if _, err := a.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lb.held.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("b's hold is not done after its session died")
+	}
+	lb.release()
+	select {
+	case la := <-got:
+		if la.err != nil {
+			t.Fatal(la.err)
+		}
+		la.release()
+	case <-time.After(10 * time.Second):
+		t.Fatal("a did not take the role b's dead session held")
+	}
+}
