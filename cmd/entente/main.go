@@ -62,6 +62,7 @@ func commands() []command {
 		{"match", "match shared indicators against Suricata, Zeek or JSON logs", runMatch},
 		{"ledger", "verify, list and prove the node's ledger; check a proof offline", runLedger},
 		{"witness", "list or resume the partner logs the node suspended as their witness", runWitness},
+		{"store", "copy a node from its SQLite store to PostgreSQL (store copy)", runStore},
 	}
 }
 

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/stix"
+	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/postgres/pgtest"
 	"github.com/entente/entente/taxii"
 )
@@ -134,4 +137,95 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// store copy moves a SQLite node to PostgreSQL with its objects (sequence
+// numbers and date_added kept), accounts, statuses and ledger, and the
+// copied ledger verifies.
+func TestStoreCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node; skipped under -short")
+	}
+	db := pgtest.URL(t)
+	dir := ledgerNode(t)
+	code, stdout, stderr := runCmd(t, "store", "copy", "--from", "sqlite:"+dir, "--to", db)
+	if code != 0 || !strings.Contains(stdout, "copied 14 rows of objects") || !strings.Contains(lastLine(stdout), "ok: 14 entries") {
+		t.Fatalf("store copy: exit %d\n%s%s", code, stdout, stderr)
+	}
+	ctx := t.Context()
+	src, err := openStore(ctx, dir, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := openStore(ctx, dir, db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	same := func(what string, a, b any, errA, errB error) {
+		t.Helper()
+		if errA != nil || errB != nil {
+			t.Fatalf("%s: %v, %v", what, errA, errB)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s differ:\nsqlite:   %+v\npostgres: %+v", what, a, b)
+		}
+	}
+	rootsA, errA := src.APIRoots(ctx)
+	rootsB, errB := dst.APIRoots(ctx)
+	same("API roots", rootsA, rootsB, errA, errB)
+	colsA, errA := src.Collections(ctx, node.DefaultAPIRoot)
+	colsB, errB := dst.Collections(ctx, node.DefaultAPIRoot)
+	same("collections", colsA, colsB, errA, errB)
+	q := store.Query{Collection: colsA[0].ID, Versions: store.VersionFilter{All: true}, SpecVersions: []string{"2.1"}, Limit: 1000}
+	objsA, errA := src.Objects(ctx, q)
+	objsB, errB := dst.Objects(ctx, q)
+	same("objects", objsA, objsB, errA, errB)
+	adminA, errA := src.Account(ctx, node.AdminAccount)
+	adminB, errB := dst.Account(ctx, node.AdminAccount)
+	same("admin accounts", adminA, adminB, errA, errB)
+	cpsA, errA := src.Checkpoints(ctx, 0, 100)
+	cpsB, errB := dst.Checkpoints(ctx, 0, 100)
+	same("checkpoints", cpsA, cpsB, errA, errB)
+	recsA, errA := src.LedgerRecords(ctx, 0, 100)
+	recsB, errB := dst.LedgerRecords(ctx, 0, 100)
+	same("ledger records", recsA, recsB, errA, errB)
+
+	// The copy goes on where the source stopped.
+	out, err := dst.AddObjects(ctx, colsA[0].ID, []*stix.Object{mustParse(t, stixIndicator(99, "2024-01-01T00:00:00.000Z"))})
+	if err != nil || out[0].Err != nil {
+		t.Fatalf("AddObjects on the copy: %v, %+v", err, out)
+	}
+	last := objsA.Objects[len(objsA.Objects)-1]
+	if out[0].Seq <= last.Seq || !out[0].DateAdded.After(last.DateAdded) {
+		t.Errorf("the copy's first new version: seq %d, added %v; want after seq %d, %v", out[0].Seq, out[0].DateAdded, last.Seq, last.DateAdded)
+	}
+
+	// A database that holds a node is not copied into.
+	code, _, stderr = runCmd(t, "store", "copy", "--from", "sqlite:"+dir, "--to", db)
+	if code != 1 || !strings.Contains(stderr, "holds a node already") {
+		t.Errorf("a second store copy: exit %d, %s; want 1 and a refusal", code, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"store", "copy", "--from", dir, "--to", db}, "want sqlite:DIR"},
+		{[]string{"store", "copy", "--from", "sqlite:" + dir, "--to", "sqlite:x"}, "want a postgres:// URL"},
+		{[]string{"store", "move"}, "unknown subcommand"},
+	} {
+		if code, _, stderr := runCmd(t, tc.args...); code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %s; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func mustParse(t *testing.T, raw json.RawMessage) *stix.Object {
+	t.Helper()
+	o, err := stix.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
