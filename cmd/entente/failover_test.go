@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,10 +47,21 @@ func TestFailoverChild(t *testing.T) {
 // that it signs the ledger's checkpoints.
 type signer struct {
 	*child
+	out     *bufio.Scanner
 	elected atomic.Bool
+	tokens  atomic.Int64 // admin tokens shown
 }
 
 func startSigner(t *testing.T, dir, db string, first bool) *signer {
+	t.Helper()
+	s := launchSigner(t, dir, db)
+	s.await(t, first)
+	return s
+}
+
+// launchSigner starts a serve process of TestFailover; await waits until
+// it serves.
+func launchSigner(t *testing.T, dir, db string) *signer {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFailoverChild$")
 	cmd.Env = append(os.Environ(), failoverEnv+"="+dir+"\n"+db)
@@ -64,7 +76,7 @@ func startSigner(t *testing.T, dir, db string, first bool) *signer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &signer{child: &child{cmd: cmd}}
+	s := &signer{child: &child{cmd: cmd}, out: bufio.NewScanner(out)}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -77,14 +89,21 @@ func startSigner(t *testing.T, dir, db string, first bool) *signer {
 			}
 		}
 	}()
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		line := lines.Text()
+	return s
+}
+
+// await reads the process's banner until its URL and, on a first start,
+// its admin token; later lines are read on and tokens counted.
+func (s *signer) await(t *testing.T, first bool) {
+	t.Helper()
+	for s.out.Scan() {
+		line := s.out.Text()
 		if v, ok := strings.CutPrefix(line, "url: "); ok {
 			s.base = strings.TrimSuffix(v, "/taxii2/")
 		}
 		if v, ok := strings.CutPrefix(line, "admin token: "); ok {
 			s.token = v
+			s.tokens.Add(1)
 		}
 		if s.base != "" && (!first || s.token != "") {
 			break
@@ -94,10 +113,41 @@ func startSigner(t *testing.T, dir, db string, first bool) *signer {
 		t.Fatal("a serve process printed no URL or token")
 	}
 	go func() {
-		for lines.Scan() {
+		for s.out.Scan() {
+			if strings.HasPrefix(s.out.Text(), "admin token: ") {
+				s.tokens.Add(1)
+			}
 		}
 	}()
-	return s
+}
+
+// Three processes start at once on an empty database: they migrate and
+// initialize it once between them, one shows the admin token, all serve.
+func TestServePostgresTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node processes; skipped under -short")
+	}
+	db := pgtest.URL(t)
+	dir := t.TempDir()
+	// The key is made first: processes on several machines share one.
+	if _, err := createKey(filepath.Join(dir, keyFile)); err != nil {
+		t.Fatal(err)
+	}
+	var procs []*signer
+	for range 3 {
+		procs = append(procs, launchSigner(t, dir, db))
+	}
+	for _, p := range procs {
+		p.await(t, false)
+	}
+	time.Sleep(500 * time.Millisecond) // for the banners' last lines
+	var tokens int64
+	for _, p := range procs {
+		tokens += p.tokens.Load()
+	}
+	if tokens != 1 {
+		t.Errorf("%d processes showed an admin token; want one", tokens)
+	}
 }
 
 // TestFailover runs three serve processes of one node on one PostgreSQL

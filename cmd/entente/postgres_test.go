@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/store/postgres/pgtest"
 	"github.com/entente/entente/taxii"
 )
@@ -228,4 +231,56 @@ func mustParse(t *testing.T, raw json.RawMessage) *stix.Object {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// Processes that start together on an empty database initialize the node
+// once between them: every Initialize succeeds, one creates the admin.
+func TestInitializeTogether(t *testing.T) {
+	db := pgtest.URL(t)
+	ctx := t.Context()
+	const n = 8
+	stores := make([]*postgres.Store, n)
+	for i := range stores {
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		stores[i] = st
+	}
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		inits = make([]*node.Initialized, n)
+		errs  = make([]error, n)
+	)
+	for i, st := range stores {
+		wg.Go(func() {
+			<-start
+			inits[i], errs[i] = node.Initialize(ctx, st, time.Now())
+		})
+	}
+	close(start)
+	wg.Wait()
+	tokens, collection := 0, ""
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Initialize %d: %v", i, err)
+			continue
+		}
+		if inits[i].AdminToken != "" {
+			tokens++
+		}
+		if collection == "" {
+			collection = inits[i].CollectionID
+		} else if inits[i].CollectionID != collection {
+			t.Errorf("Initialize %d found collection %s, another %s", i, inits[i].CollectionID, collection)
+		}
+	}
+	if tokens != 1 {
+		t.Errorf("%d admin tokens; want one", tokens)
+	}
+	if cols, err := stores[0].Collections(ctx, node.DefaultAPIRoot); err != nil || len(cols) != 1 {
+		t.Errorf("collections after initializing together: %+v, %v; want one", cols, err)
+	}
 }
