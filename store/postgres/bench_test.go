@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,4 +190,78 @@ func BenchmarkReadPage(b *testing.B) {
 		b.ReportMetric(float64(r.time.Microseconds())/float64(pages)/1000, r.name+"-ms/page")
 	}
 	b.ReportMetric(readers[1].time.Seconds()/readers[0].time.Seconds(), "x-baseline")
+}
+
+// BenchmarkTwoStores measures what a second process adds: two stores on
+// one database (two connection pools, as two processes have) ingest and
+// read at once, against one store alone doing the same per-store work, and
+// it reports the throughput of two over that of one. Writers take turns
+// under the write lock, so ingest cannot scale past one writer's rate;
+// reads scale with the cores the database and the clients share.
+func BenchmarkTwoStores(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a collection of 100k objects")
+	}
+	ctx := context.Background()
+	u := testURL(b)
+	stores := []*Store{openTest(b, u), openTest(b, u)}
+	setupCollection(b, stores[0])
+	types := []string{"indicator", "malware", "indicator", "tool"}
+	const perStore = 10 * ingestBatch
+	next := 0
+	read := func(s *Store) {
+		var after int64
+		for {
+			p, err := s.Objects(ctx, store.Query{Collection: testCollection, After: after, Types: []string{"indicator"}, Limit: pageSize})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if !p.More {
+				return
+			}
+			after = p.Objects[len(p.Objects)-1].Seq
+		}
+	}
+	var mu sync.Mutex // guards next, which the writers share
+	ingest := func(s *Store) {
+		for range perStore / ingestBatch {
+			mu.Lock()
+			n := next
+			next += ingestBatch
+			mu.Unlock()
+			objs := benchObjects(b, n, ingestBatch, types)
+			if _, err := s.AddObjects(ctx, testCollection, objs); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}
+	timed := func(f func(*Store), both bool) time.Duration {
+		start := time.Now()
+		if !both {
+			f(stores[0])
+			return time.Since(start)
+		}
+		var wg sync.WaitGroup
+		for _, s := range stores {
+			wg.Go(func() { f(s) })
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	var ingest1, ingest2, read1, read2 time.Duration
+	for b.Loop() {
+		ingest1 += timed(ingest, false)
+		ingest2 += timed(ingest, true)
+		if _, err := stores[0].pool.Exec(ctx, "ANALYZE"); err != nil {
+			b.Fatal(err)
+		}
+		read1 += timed(read, false)
+		read2 += timed(read, true)
+	}
+	b.ReportMetric(0, "ns/op")
+	// Two do twice the work of one: throughput ratio = 2·t1/t2.
+	b.ReportMetric(2*ingest1.Seconds()/ingest2.Seconds(), "ingest-two-over-one")
+	b.ReportMetric(2*read1.Seconds()/read2.Seconds(), "read-two-over-one")
 }
