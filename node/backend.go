@@ -151,7 +151,7 @@ func (n *Node) Objects(ctx context.Context, c *taxii.Caller, root, collection st
 		return nil, err
 	}
 	q := query(col.ID, f)
-	p, err := n.store.Objects(ctx, q)
+	p, err := n.store.Objects(forCaller(ctx, c), q)
 	if err != nil {
 		return nil, fmt.Errorf("node: listing objects of collection %q: %w", collection, err)
 	}
@@ -222,7 +222,7 @@ func (n *Node) DeleteObject(ctx context.Context, c *taxii.Caller, root, collecti
 // Status implements taxii.Backend. A status is shown to the account that
 // made the request and to admins; to anyone else it does not exist.
 func (n *Node) Status(ctx context.Context, c *taxii.Caller, root, id string) (*taxii.Status, error) {
-	s, err := n.store.Status(ctx, root, id)
+	s, err := n.store.Status(forCaller(ctx, c), root, id)
 	if err != nil {
 		return nil, notFound(err, "status %q in API root %q", id, root)
 	}
@@ -231,4 +231,14 @@ func (n *Node) Status(ctx context.Context, c *taxii.Caller, root, id string) (*t
 		return nil, fmt.Errorf("%w: status %q in API root %q", taxii.ErrNotFound, id, root)
 	}
 	return statusResource(s), nil
+}
+
+// forCaller marks ctx with the caller whose reads it carries, so that a
+// store that reads from replicas reads a caller's own writes from the
+// primary until the replica has them (store.Replicated).
+func forCaller(ctx context.Context, c *taxii.Caller) context.Context {
+	if c == nil {
+		return ctx
+	}
+	return store.ForCaller(ctx, c.Name)
 }

@@ -107,6 +107,13 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	if err := n.writer.do(ctx, w); err != nil {
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
+	// The caller's next reads must see what it just wrote, also on a
+	// store that reads from a replica.
+	if r, ok := n.store.(store.Replicated); ok {
+		if err := r.Wrote(ctx, c.Name); err != nil {
+			return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
+		}
+	}
 	s := w.result
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),

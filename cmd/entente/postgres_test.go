@@ -284,3 +284,59 @@ func TestInitializeTogether(t *testing.T) {
 		t.Errorf("collections after initializing together: %+v, %v; want one", cols, err)
 	}
 }
+
+// serve --store-replica reads from the replica, except a caller's own
+// writes, which it reads from the primary until the replica has them.
+func TestServeReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node; skipped under -short")
+	}
+	t.Setenv(storeEnv, "")
+	db := pgtest.URL(t)
+	replica := pgtest.ReplicaURL(t, db)
+	dir := t.TempDir()
+	n := startServe(t, dir, "--store", db, "--store-replica", replica)
+	code, stdout, stderr := runCmd(t, "user", "add", "--data", dir, "--store", db, "rita", "--role", "reader")
+	if code != 0 {
+		t.Fatalf("user add: %s", stderr)
+	}
+	rita := lastLine(stdout)
+	if code, _, stderr := runCmd(t, "user", "grant", "--data", dir, "--store", db, "rita", node.DefaultCollectionAlias, "read"); code != 0 {
+		t.Fatalf("user grant: %s", stderr)
+	}
+	pgtest.SetReplay(t, db, replica, true)
+
+	pgtest.SetReplay(t, db, replica, false)
+	ctx := t.Context()
+	admin, reader := taxiiClient(t, n, n.adminToken), taxiiClient(t, n, rita)
+	objs := []json.RawMessage{stixIndicator(1, "2024-01-01T00:00:00.000Z"), stixIndicator(2, "2024-01-01T00:00:00.000Z")}
+	st, err := admin.AddObjects(ctx, node.DefaultAPIRoot, node.DefaultCollectionAlias, objs)
+	if err != nil || st.SuccessCount != 2 {
+		t.Fatalf("AddObjects: %+v, %v", st, err)
+	}
+	count := func(c *taxii.Client) int {
+		t.Helper()
+		env, _, err := c.Objects(ctx, node.DefaultAPIRoot, node.DefaultCollectionAlias, taxii.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(env.Objects)
+	}
+	if got := count(admin); got != 2 {
+		t.Errorf("the writer lists %d objects right after its POST; want its own 2", got)
+	}
+	if _, err := admin.Status(ctx, node.DefaultAPIRoot, st.ID); err != nil {
+		t.Errorf("the writer's status right after its POST: %v", err)
+	}
+	if got := count(reader); got != 0 {
+		t.Errorf("another account lists %d objects while the replica is paused; want the replica's 0", got)
+	}
+	pgtest.SetReplay(t, db, replica, true)
+	if got := count(reader); got != 2 {
+		t.Errorf("another account lists %d objects once the replica caught up; want 2", got)
+	}
+
+	if code, _, stderr := runCmd(t, "serve", "--data", t.TempDir(), "--store-replica", replica); code != 2 || !strings.Contains(stderr, "needs --store") {
+		t.Errorf("serve --store-replica without --store: exit %d, %s", code, stderr)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/taxii"
 )
 
@@ -85,6 +86,9 @@ type serveConfig struct {
 	// SQLite in DataDir (or $ENTENTE_STORE). Any number of processes may
 	// serve one node from one PostgreSQL database, sharing the key.
 	Store string
+	// StoreReplica is a postgres:// URL of a streaming replica of Store,
+	// which then serves the TAXII read paths (postgres.WithReplica).
+	StoreReplica string
 	// Addr is the host:port to listen on. A port of 0 picks a free one.
 	Addr string
 	// PlainHTTP serves HTTP without TLS. It is refused unless Addr is a
@@ -182,12 +186,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--store URL] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--store URL [--store-replica URL]] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
 	cfg := serveConfig{LogLevel: slog.LevelInfo}
 	dir, storeURL := dataFlags(fs)
+	fs.StringVar(&cfg.StoreReplica, "store-replica", "", "a postgres:// `URL` of a streaming replica of --store, to serve TAXII reads from (a caller's own writes are read from the primary until the replica has them)")
 	fs.StringVar(&cfg.Addr, "addr", defaultAddr, "the `host:port` to listen on")
 	fs.BoolVar(&cfg.PlainHTTP, "plain-http", false, "serve plain HTTP (loopback addresses only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` (default: a self-signed certificate)")
@@ -218,7 +223,14 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DataDir, cfg.Store, true)
+	var opts []postgres.Option
+	if cfg.StoreReplica != "" {
+		if !strings.HasPrefix(cfg.StoreReplica, "postgres://") && !strings.HasPrefix(cfg.StoreReplica, "postgresql://") {
+			return usageError("--store-replica %q: want a postgres:// URL of a streaming replica of --store", redactURL(cfg.StoreReplica))
+		}
+		opts = append(opts, postgres.WithReplica(cfg.StoreReplica))
+	}
+	st, err := openStore(ctx, cfg.DataDir, cfg.Store, true, opts...)
 	if err != nil {
 		return err
 	}

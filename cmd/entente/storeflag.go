@@ -31,12 +31,15 @@ func dataFlags(fs *flag.FlagSet) (dir, storeURL *string) {
 }
 
 // openStore opens a node's store: the PostgreSQL database that storeURL
-// (or $ENTENTE_STORE) names, or else the SQLite database in dir. Unless
+// (or $ENTENTE_STORE) names, with opts, or else the SQLite database in dir. Unless
 // create is set, the store must hold a node already: the administration
 // commands work on a node that serve initialized.
-func openStore(ctx context.Context, dir, storeURL string, create bool) (store.Store, error) {
+func openStore(ctx context.Context, dir, storeURL string, create bool, opts ...postgres.Option) (store.Store, error) {
 	if storeURL == "" {
 		storeURL = os.Getenv(storeEnv)
+	}
+	if storeURL == "" && len(opts) > 0 {
+		return nil, usageError("--store-replica needs --store (or $%s): a replica serves a PostgreSQL store", storeEnv)
 	}
 	if storeURL == "" {
 		path := filepath.Join(dir, dbFile)
@@ -54,7 +57,7 @@ func openStore(ctx context.Context, dir, storeURL string, create bool) (store.St
 	if !strings.HasPrefix(storeURL, "postgres://") && !strings.HasPrefix(storeURL, "postgresql://") {
 		return nil, usageError("--store (or $%s) %q: want a postgres:// URL, such as postgres://entente@db.example/entente, or nothing for SQLite in --data", storeEnv, redactURL(storeURL))
 	}
-	st, err := postgres.Open(ctx, storeURL)
+	st, err := postgres.Open(ctx, storeURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("opening the store %s: %w", redactURL(storeURL), err)
 	}

@@ -209,7 +209,7 @@ func (s *Store) Status(ctx context.Context, apiRoot, id string) (store.Status, e
 		requested int64
 		details   []byte
 	)
-	err := s.pool.QueryRow(ctx, `SELECT s.status, s.request_timestamp,
+	err := s.reader(ctx).QueryRow(ctx, `SELECT s.status, s.request_timestamp,
 			s.total_count, s.success_count, s.failure_count, s.pending_count, s.details, s.owner
 		FROM statuses s JOIN api_roots r ON r.pk = s.api_root
 		WHERE r.path = $1 AND s.id = $2`, apiRoot, id,

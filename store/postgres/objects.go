@@ -464,11 +464,12 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	if err != nil {
 		return store.Page{}, err
 	}
+	r := s.reader(ctx)
 	after := q.After
 	if !q.AddedAfter.IsZero() {
 		// The time bound is also a sequence bound (see addedBoundQuery).
 		var bound int64
-		err := s.pool.QueryRow(ctx, addedBoundQuery, pk, micros(q.AddedAfter)).Scan(&bound)
+		err := r.QueryRow(ctx, addedBoundQuery, pk, micros(q.AddedAfter)).Scan(&bound)
 		if errors.Is(err, pgx.ErrNoRows) {
 			bound, err = 0, nil
 		}
@@ -478,7 +479,7 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		after = max(after, bound)
 	}
 	query, args := listQuery(pk, after, q)
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := r.Query(ctx, query, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", q.Collection, err)
 	}

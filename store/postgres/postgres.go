@@ -73,7 +73,9 @@ const (
 // concurrent use, and any number of processes may use the same database.
 type Store struct {
 	pool *pgxpool.Pool
-	now  func() time.Time
+	// replica, when set, serves the TAXII read paths (see WithReplica).
+	replica *pgxpool.Pool
+	now     func() time.Time
 
 	// collections caches collection id → row key. Collections are never
 	// deleted or renumbered, so an entry never goes stale.
@@ -84,7 +86,8 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now     func() time.Time
+	replica string
 }
 
 // WithClock replaces time.Now as the source of date_added values.
@@ -120,12 +123,22 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool, now: o.now}, nil
+	s := &Store{pool: pool, now: o.now}
+	if o.replica != "" {
+		if s.replica, err = openReplica(ctx, o.replica, cfg.MaxConns); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // Close closes the connections.
 func (s *Store) Close() error {
 	s.pool.Close()
+	if s.replica != nil {
+		s.replica.Close()
+	}
 	return nil
 }
 
