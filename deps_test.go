@@ -20,28 +20,29 @@ const module = "github.com/entente/entente"
 // it may import directly. Imports point down only. A new package must be
 // added here, deliberately.
 var allowed = map[string][]string{
-	"stix/pattern":    {},
-	"stix":            {"stix/pattern"},
-	"ledger":          {"stix"},
-	"agreement":       {"stix", "ledger"},
-	"policy":          {"stix", "agreement"},
-	"provenance":      {"stix"},
-	"match":           {"stix", "stix/pattern"},
-	"match/matchgen":  {"match", "stix"},
-	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
-	"casework":        {"stix", "agreement"},
-	"taxii":           {"stix"},
-	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
-	"store":           {"stix", "ledger"},
-	"store/storetest": {"store", "stix", "ledger"},
-	"store/sqlite":    {"store", "stix", "ledger"},
-	"store/postgres":  {"store", "stix", "ledger"},
-	"federation":      {"taxii", "ledger", "agreement", "stix", "provenance"},
-	"ledgerhttp":      {"ledger", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
-	"web":             {"node"},
-	"examples":        {}, // embedded files only
-	"cmd/entente":     {"*"},
+	"stix/pattern":          {},
+	"stix":                  {"stix/pattern"},
+	"ledger":                {"stix"},
+	"agreement":             {"stix", "ledger"},
+	"policy":                {"stix", "agreement"},
+	"provenance":            {"stix"},
+	"match":                 {"stix", "stix/pattern"},
+	"match/matchgen":        {"match", "stix"},
+	"match/bench":           {"match", "match/matchgen", "stix/pattern"},
+	"casework":              {"stix", "agreement"},
+	"taxii":                 {"stix"},
+	"taxii/taxiitest":       {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
+	"store":                 {"stix", "ledger"},
+	"store/storetest":       {"store", "stix", "ledger"},
+	"store/sqlite":          {"store", "stix", "ledger"},
+	"store/postgres":        {"store", "stix", "ledger"},
+	"store/postgres/pgtest": {},
+	"federation":            {"taxii", "ledger", "agreement", "stix", "provenance"},
+	"ledgerhttp":            {"ledger", "stix"},
+	"node":                  {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
+	"web":                   {"node"},
+	"examples":              {}, // embedded files only
+	"cmd/entente":           {"*"},
 }
 
 // pure packages decide and compute; they never reach the network or a

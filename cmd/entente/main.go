@@ -65,6 +65,7 @@ func commands() []command {
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
 		{"partners", "show the health of the links to partner nodes", runPartners},
 		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
+		{"store", "copy a node from its SQLite store to PostgreSQL (store copy)", runStore},
 	}
 }
 
