@@ -67,11 +67,35 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 	if err != nil {
 		return 0, fmt.Errorf("postgres: appending entries %d to %d to the ledger: %w", size, size+int64(len(recs))-1, err)
 	}
+	// The received versions the new entries record learn the index of
+	// the first that does, in one statement of primary key lookups.
+	// Entries that concern no party record nothing received, so the
+	// node's own ingest skips it.
+	var seqs, idxs []int64
+	seen := make(map[int64]bool)
+	for i, r := range recs {
+		if r.Object != 0 && len(r.Concerns) > 0 && !seen[r.Object] {
+			seen[r.Object] = true
+			seqs, idxs = append(seqs, r.Object), append(idxs, size+int64(i))
+		}
+	}
+	if len(seqs) > 0 {
+		if _, err := tx.Exec(ctx, setLedgerIndex, seqs, idxs); err != nil {
+			return 0, fmt.Errorf("postgres: recording the ledger entries of received objects: %w", err)
+		}
+	}
 	if _, err := tx.Exec(ctx, `UPDATE ledger_state SET size = $1 WHERE one = 1`, batch.Size()); err != nil {
 		return 0, fmt.Errorf("postgres: storing the ledger's size: %w", err)
 	}
 	return size, nil
 }
+
+// setLedgerIndex gives the received object versions (from_party set)
+// among the seqs $1 the index of the entry $2 that records them, unless an
+// earlier entry did.
+const setLedgerIndex = `UPDATE objects o SET ledger_index = u.idx
+	FROM unnest($1::bigint[], $2::bigint[]) AS u(seq, idx)
+	WHERE o.seq = u.seq AND o.ledger_index IS NULL AND o.from_party <> ''`
 
 func lastString(last *int64) string {
 	if last == nil {

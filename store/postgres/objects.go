@@ -31,7 +31,10 @@ type incoming struct {
 	key         string
 	specVersion string
 	hash        []byte
-	err         error
+	// Beside the version, as store.Put gives them.
+	provenance          []byte
+	fromParty, fromNode string
+	err                 error
 }
 
 // prepareAll hashes objs before the write lock is taken, for the Store's
@@ -66,7 +69,11 @@ func prepare(p store.Put) incoming {
 	if o == nil {
 		return incoming{err: fmt.Errorf("postgres: nil object")}
 	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:]}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:],
+		provenance: p.Provenance, fromParty: p.FromParty, fromNode: p.FromNode}
+	if len(in.provenance) == 0 {
+		in.provenance = nil // stored as NULL: a version without provenance
+	}
 	if o.ID == "" || o.Type == "" {
 		in.err = fmt.Errorf("postgres: object %q: an object needs a type and an id", o.ID)
 		return in
@@ -76,6 +83,12 @@ func prepare(p store.Put) incoming {
 	for _, v := range []string{o.ID, o.Type, in.specVersion} {
 		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
 			in.err = fmt.Errorf("postgres: object %q: its id, type and spec_version must be UTF-8 text without NUL characters", o.ID)
+			return in
+		}
+	}
+	for _, v := range []string{p.FromParty, p.FromNode} {
+		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+			in.err = fmt.Errorf("postgres: object %q: the party and node it came from must be UTF-8 text without NUL characters", o.ID)
 			return in
 		}
 	}
@@ -161,9 +174,10 @@ const updateFlagsSQL = `UPDATE objects o SET is_first = u.f, is_last = u.l, top_
 // takes numbers between nextval and setval.
 const allocateSQL = `SELECT setval(pg_get_serial_sequence('objects', 'seq'), nextval(pg_get_serial_sequence('objects', 'seq')) + $1 - 1)`
 
-// objectColumns are the columns COPY writes.
+// objectColumns are the columns COPY writes. ledger_index is written
+// later, by the AppendLedger that records a received version.
 var objectColumns = []string{"seq", "collection", "id", "type", "version", "version_key", "versioned", "spec_version",
-	"date_added", "content_hash", "is_first", "is_last", "top_spec", "raw"}
+	"date_added", "content_hash", "is_first", "is_last", "top_spec", "raw", "signatures", "from_party", "from_node"}
 
 // AddObjects stores objects in one transaction and reports an outcome for
 // each. It fails as a whole only if the collection does not exist
@@ -303,7 +317,7 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"objects"}, objectColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		v, in := rows[i], rowIn[i]
 		return []any{v.seq, pk, in.obj.ID, in.obj.Type, v.version, v.key, v.versioned, v.spec,
-			v.dateAdded, v.hash, v.newFirst, v.newLast, v.newTop, []byte(in.obj.Raw)}, nil
+			v.dateAdded, v.hash, v.newFirst, v.newLast, v.newTop, []byte(in.obj.Raw), in.provenance, in.fromParty, in.fromNode}, nil
 	}))
 	if err != nil {
 		return fail(err)
@@ -408,9 +422,12 @@ const maxMergedTypes = 100
 //
 // Every filter's values are bound as one array parameter.
 func listQuery(collection, after int64, q store.Query) (string, []any) {
-	cols := "seq, id, type, version, spec_version, date_added"
+	cols := "seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index"
 	if !q.WithoutContent {
-		cols += ", raw"
+		cols += ", raw, signatures"
+		if q.WithHash {
+			cols += ", content_hash"
+		}
 	}
 	var b strings.Builder
 	args := []any{collection, after, q.Limit + 1}
@@ -485,24 +502,36 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	}
 	defer rows.Close()
 	page := store.Page{Objects: make([]store.Object, 0, min(q.Limit, 1024))}
-	dest := make([]any, 0, 7)
+	dest := make([]any, 0, 12)
+	var hash []byte
 	for rows.Next() {
 		if len(page.Objects) == q.Limit {
 			page.More = true
 			break
 		}
 		var (
-			o         = store.Object{Collection: q.Collection}
-			dateAdded int64
+			o           = store.Object{Collection: q.Collection}
+			dateAdded   int64
+			ledgerIndex *int64
 		)
-		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded)
+		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex)
 		if !q.WithoutContent {
-			dest = append(dest, &o.Raw)
+			dest = append(dest, &o.Raw, &o.Provenance)
+			if q.WithHash {
+				dest = append(dest, &hash)
+			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("postgres: listing %s: %w", q.Collection, err)
 		}
+		if q.WithHash && len(hash) == len(o.Hash) {
+			copy(o.Hash[:], hash)
+		}
 		o.DateAdded = fromMicros(dateAdded)
+		o.LedgerIndex = -1
+		if ledgerIndex != nil {
+			o.LedgerIndex = *ledgerIndex
+		}
 		page.Objects = append(page.Objects, o)
 	}
 	rows.Close()
