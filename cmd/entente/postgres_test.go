@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
@@ -142,17 +146,92 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
+// federate gives the SQLite node in dir what federation stores: a version
+// received from a partner (with its provenance and the ledger entry that
+// records its receipt), a disclosure with its entry, a share, a cursor, a
+// link's health and an alert. It returns the received version's id.
+func federate(t *testing.T, dir string) string {
+	t.Helper()
+	ctx := t.Context()
+	st, err := openStore(ctx, dir, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cols, err := st.Collections(ctx, node.DefaultAPIRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := cols[0].ID
+	p, err := store.NewPut(mustParse(t, stixIndicator(77, "2024-02-01T00:00:00.000Z")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Provenance = []byte(`{"origin":{"node":"borealis-cert","digest":"sha256:00","sig":"AA=="}}`)
+	p.FromParty, p.FromNode = "borealis", "borealis-cert"
+	disclosed := store.Disclosure{Party: "caledonia", Node: "caledonia-cert", ID: indicatorID(0),
+		Version: "2024-01-01T00:00:00.000Z", Digest: ledger.Digest{1, 2, 3}}
+	at := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
+	entry := func(ev ledger.Event, concerns string, object int64) store.LedgerRecord {
+		enc, err := ledger.Entry{Time: at, Event: ev}.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := store.LedgerRecord{Entry: enc, Concerns: []string{concerns}, Object: object}
+		rand.Read(r.Salt[:])
+		return r
+	}
+	err = st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out, err := tx.AddObjects(ctx, col, []store.Put{p})
+		if err != nil || out[0].Err != nil {
+			return fmt.Errorf("%v, %+v", err, out)
+		}
+		first, err := tx.AppendLedger(ctx, []store.LedgerRecord{
+			entry(ledger.Received{From: "borealis", Node: "borealis-cert",
+				Object: ledger.ObjectRef{ID: p.Object.ID, Version: out[0].Version, Digest: ledger.Digest(p.Hash)}}, "borealis", out[0].Seq),
+			entry(ledger.Disclosed{To: disclosed.Party, Node: disclosed.Node, Agreement: "abc", Rule: "r1",
+				Object: ledger.ObjectRef{ID: disclosed.ID, Version: disclosed.Version, Digest: disclosed.Digest}}, "caledonia", 0),
+		})
+		if err != nil {
+			return err
+		}
+		disclosed.Ledger = first + 1
+		return tx.AddDisclosures(ctx, []store.Disclosure{disclosed})
+	})
+	if err != nil {
+		t.Fatalf("storing a received version and a disclosure: %v", err)
+	}
+	if err := st.AddShare(ctx, store.Share{Party: "borealis", Collection: col, Right: store.RightWrite}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveCursor(ctx, "borealis-cert", "c0ffee00-0000-4000-8000-000000000000", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutLinkHealth(ctx, store.LinkHealth{Node: "borealis-cert", Party: "borealis", Log: "borealis.example/ledger",
+		State: "idle", LastAttempt: at, Pending: true, Stored: 3, LastError: "a partner's error", Updated: at}); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"violation", "replay"} {
+		if _, err := st.AddAlert(ctx, store.Alert{Time: at, Party: "borealis", Node: "borealis-cert", Kind: kind, Detail: "why", Entry: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p.Object.ID
+}
+
 // store copy moves a SQLite node to PostgreSQL with its objects (sequence
-// numbers and date_added kept), accounts, statuses and ledger, and the
-// copied ledger verifies.
+// numbers and date_added kept, and what federation stores beside them),
+// accounts, statuses, ledger, shares, disclosures, cursors, link health
+// and alerts, and the copied ledger verifies.
 func TestStoreCopy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node; skipped under -short")
 	}
 	db := pgtest.URL(t)
 	dir := ledgerNode(t)
+	received := federate(t, dir)
 	code, stdout, stderr := runCmd(t, "store", "copy", "--from", "sqlite:"+dir, "--to", db)
-	if code != 0 || !strings.Contains(stdout, "copied 14 rows of objects") || !strings.Contains(lastLine(stdout), "ok: 14 entries") {
+	if code != 0 || !strings.Contains(stdout, "copied 15 rows of objects") || !strings.Contains(lastLine(stdout), "ok: 16 entries") {
 		t.Fatalf("store copy: exit %d\n%s%s", code, stdout, stderr)
 	}
 	ctx := t.Context()
@@ -185,6 +264,39 @@ func TestStoreCopy(t *testing.T) {
 	objsA, errA := src.Objects(ctx, q)
 	objsB, errB := dst.Objects(ctx, q)
 	same("objects", objsA, objsB, errA, errB)
+	var got store.Object
+	for _, o := range objsB.Objects {
+		if o.ID == received {
+			got = o
+		}
+	}
+	if got.FromParty != "borealis" || got.FromNode != "borealis-cert" || got.Provenance == nil || got.LedgerIndex != 14 {
+		t.Errorf("the received version's copy: from %q/%q, provenance %q, ledger index %d; want borealis/borealis-cert, a provenance and 14",
+			got.FromParty, got.FromNode, got.Provenance, got.LedgerIndex)
+	}
+	if objsA.Objects[0].Provenance == nil {
+		t.Errorf("the first version, which the node originated, has no provenance: the copy compares too little")
+	}
+	sharesA, errA := src.Shares(ctx, "")
+	sharesB, errB := dst.Shares(ctx, "")
+	same("shares", sharesA, sharesB, errA, errB)
+	discA, errA := src.Disclosures(ctx, "", []string{indicatorID(0)})
+	discB, errB := dst.Disclosures(ctx, "", []string{indicatorID(0)})
+	same("disclosures", discA, discB, errA, errB)
+	cursorsA, errA := src.Cursors(ctx)
+	cursorsB, errB := dst.Cursors(ctx)
+	same("cursors", cursorsA, cursorsB, errA, errB)
+	linksA, errA := src.LinkHealth(ctx)
+	linksB, errB := dst.LinkHealth(ctx)
+	same("link health", linksA, linksB, errA, errB)
+	alertsA, errA := src.Alerts(ctx, 0, 100)
+	alertsB, errB := dst.Alerts(ctx, 0, 100)
+	same("alerts", alertsA, alertsB, errA, errB)
+	for what, n := range map[string]int{"shares": len(sharesB), "disclosures": len(discB), "cursors": len(cursorsB), "links": len(linksB), "alerts": len(alertsB)} {
+		if n == 0 {
+			t.Errorf("no %s copied: the comparison proves nothing", what)
+		}
+	}
 	adminA, errA := src.Account(ctx, node.AdminAccount)
 	adminB, errB := dst.Account(ctx, node.AdminAccount)
 	same("admin accounts", adminA, adminB, errA, errB)
@@ -203,6 +315,9 @@ func TestStoreCopy(t *testing.T) {
 	last := objsA.Objects[len(objsA.Objects)-1]
 	if out[0].Seq <= last.Seq || !out[0].DateAdded.After(last.DateAdded) {
 		t.Errorf("the copy's first new version: seq %d, added %v; want after seq %d, %v", out[0].Seq, out[0].DateAdded, last.Seq, last.DateAdded)
+	}
+	if id, err := dst.AddAlert(ctx, store.Alert{Time: time.Now(), Party: "borealis", Kind: "replay"}); err != nil || id <= alertsA[len(alertsA)-1].ID {
+		t.Errorf("the copy's first new alert: id %d, %v; want after %d", id, err, alertsA[len(alertsA)-1].ID)
 	}
 
 	// A database that holds a node is not copied into.

@@ -23,7 +23,7 @@ var importTables = []struct {
 }{
 	{"api_roots", []string{"pk", "path", "title", "description", "max_content_length"}, "pk"},
 	{"collections", []string{"pk", "id", "api_root", "title", "description", "alias", "media_types", "last_added", "object_count"}, "pk"},
-	{"objects", objectColumns, "seq"},
+	{"objects", append(slices.Clip(objectColumns), "ledger_index"), "seq"},
 	{"statuses", []string{"api_root", "id", "status", "request_timestamp", "total_count", "success_count", "failure_count", "pending_count", "details", "owner"}, ""},
 	{"accounts", []string{"name", "role", "token_hash", "created"}, ""},
 	{"grants", []string{"account", "collection", "access"}, ""},
@@ -32,11 +32,17 @@ var importTables = []struct {
 	{"ledger_checkpoints", []string{"size", "note", "signed"}, ""},
 	{"witnessed_checkpoints", []string{"origin", "note"}, ""},
 	{"suspended_logs", []string{"origin", "since", "reason", "evidence", "witnessed"}, ""},
+	{"shares", []string{"party", "collection", "access"}, ""},
+	{"disclosures", []string{"party", "object_id", "version", "node", "digest", "ledger_index"}, ""},
+	{"cursors", []string{"node", "collection", "added_after", "updated"}, ""},
+	{"links", []string{"node", "party", "log", "state", "last_attempt", "last_success", "caught_up", "behind", "pending",
+		"stored", "duplicates", "refused", "errors", "last_error", "suspended", "updated"}, ""},
+	{"alerts", []string{"id", "time", "party", "node", "kind", "object", "detail", "entry"}, "id"},
 }
 
 // boolColumns are stored as booleans here and as integers 0 and 1 in
 // SQLite.
-var boolColumns = []string{"versioned", "is_first", "is_last", "top_spec"}
+var boolColumns = []string{"versioned", "is_first", "is_last", "top_spec", "pending"}
 
 // Importer is where Import reads from: a *sql.DB or, for a consistent
 // snapshot, a *sql.Tx.
