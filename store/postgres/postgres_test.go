@@ -293,6 +293,43 @@ func TestQueryPlans(t *testing.T) {
 	if !strings.Contains(plan, byVersion) {
 		t.Errorf("plan of the versions read:\n%s\nwant objects_version", plan)
 	}
+	// Recording the entries of received versions looks each up by seq.
+	plan = explain(t, s, setLedgerIndex, []int64{5, 9}, []int64{1, 2})
+	if !strings.Contains(plan, "Index Scan using objects_pkey on objects") || strings.Contains(plan, "Seq Scan on objects") {
+		t.Errorf("plan of setting ledger indexes:\n%s\nwant primary key lookups", plan)
+	}
+}
+
+// TestDisclosurePlans checks that reading disclosures costs lookups in an
+// index, not a scan of every disclosure, on a table that the statistics
+// know to be large.
+func TestDisclosurePlans(t *testing.T) {
+	s := openTest(t, testURL(t))
+	ctx := t.Context()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO disclosures (party, object_id, version, node, digest, ledger_index)
+		SELECT 'party-' || (i % 5), 'indicator--' || (i / 3), '2020', 'node-' || (i % 7), sha256(i::text::bytea), i
+		FROM generate_series(1, 30000) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "ANALYZE disclosures"); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"indicator--1", "indicator--2"}
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+		want  string
+	}{
+		{"Disclosures to a party", disclosuresToParty, []any{"party-1", ids}, "disclosures_(pkey|object)"},
+		{"Disclosures to every party", disclosuresToAll, []any{ids}, "disclosures_object"},
+		{"Disclosed", disclosedQuery, []any{[]string{"party-1"}, []string{"node-1"}, ids[:1], []string{"2020"}, [][]byte{make([]byte, 32)}}, "disclosures_pkey"},
+	} {
+		plan := explain(t, s, tc.query, tc.args...)
+		if !regexp.MustCompile(tc.want).MatchString(plan) || strings.Contains(plan, "Seq Scan on disclosures") {
+			t.Errorf("plan of %s:\n%s\nwant %s, no scan", tc.name, plan, tc.want)
+		}
+	}
 }
 
 // sortNode matches a Sort node of a plan (not a Merge Append's sort key).
@@ -359,6 +396,18 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	if st, err := s.Stats(ctx); err != nil || st.Objects != 2 {
 		t.Errorf("Stats after the migration: %+v, %v; want the 2 objects", st, err)
+	}
+	// Versions stored before the provenance columns have none, came from
+	// no partner, and have no receipt entry.
+	old, err := s.Objects(ctx, store.Query{Collection: testCollection, Limit: 10})
+	if err != nil || len(old.Objects) != 2 {
+		t.Fatalf("Objects after the migration: %+v, %v; want the 2 objects", old, err)
+	}
+	for _, o := range old.Objects {
+		if o.Provenance != nil || o.FromParty != "" || o.FromNode != "" || o.LedgerIndex != -1 {
+			t.Errorf("%s after the migration: provenance %q, from %q/%q, ledger index %d; want none, '', '', -1",
+				o.ID, o.Provenance, o.FromParty, o.FromNode, o.LedgerIndex)
+		}
 	}
 	out := addAll(t, s, objectsOf(t, "indicator", 0, 1))
 	lo, err := s.LedgerObjects(ctx, 0, 10)

@@ -76,7 +76,17 @@ func (s *Store) Shares(ctx context.Context, party string) ([]store.Share, error)
 	return out, nil
 }
 
-const disclosureColumns = `party, node, object_id, version, digest, ledger_index`
+// The disclosure queries, each checked by TestDisclosurePlans.
+const (
+	disclosuresToParty = `SELECT party, node, object_id, version, digest, ledger_index FROM disclosures
+		WHERE party = $1 AND object_id = ANY($2) ORDER BY ledger_index, node, object_id, version, digest`
+	disclosuresToAll = `SELECT party, node, object_id, version, digest, ledger_index FROM disclosures
+		WHERE object_id = ANY($1) ORDER BY ledger_index, party, node, object_id, version, digest`
+	disclosedQuery = `SELECT EXISTS (SELECT 1 FROM disclosures d
+			WHERE d.party = u.party AND d.object_id = u.id AND d.version = u.version AND d.node = u.node AND d.digest = u.digest)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS u(party, node, id, version, digest, n)
+		ORDER BY u.n`
+)
 
 // Disclosures lists the disclosures of the objects ids to party, or to
 // every party for "", by ledger index. With a party, the primary key's
@@ -87,11 +97,9 @@ func (s *Store) Disclosures(ctx context.Context, party string, ids []string) ([]
 	}
 	var rows pgx.Rows
 	if party == "" {
-		rows, _ = s.pool.Query(ctx, `SELECT `+disclosureColumns+` FROM disclosures WHERE object_id = ANY($1)
-			ORDER BY ledger_index, party, node, object_id, version, digest`, ids)
+		rows, _ = s.pool.Query(ctx, disclosuresToAll, ids)
 	} else {
-		rows, _ = s.pool.Query(ctx, `SELECT `+disclosureColumns+` FROM disclosures WHERE party = $1 AND object_id = ANY($2)
-			ORDER BY ledger_index, node, object_id, version, digest`, party, ids)
+		rows, _ = s.pool.Query(ctx, disclosuresToParty, party, ids)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Disclosure, error) {
 		var (
@@ -131,10 +139,7 @@ func (t *txn) Disclosed(ctx context.Context, ds []store.Disclosure) ([]bool, err
 		return nil, nil
 	}
 	parties, nodes, ids, versions, digests, _ := disclosureArrays(ds)
-	rows, _ := t.tx.Query(ctx, `SELECT EXISTS (SELECT 1 FROM disclosures d
-			WHERE d.party = u.party AND d.object_id = u.id AND d.version = u.version AND d.node = u.node AND d.digest = u.digest)
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS u(party, node, id, version, digest, n)
-		ORDER BY u.n`, parties, nodes, ids, versions, digests)
+	rows, _ := t.tx.Query(ctx, disclosedQuery, parties, nodes, ids, versions, digests)
 	out, err := pgx.CollectRows(rows, pgx.RowTo[bool])
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading disclosures: %w", err)
