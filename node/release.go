@@ -86,6 +86,10 @@ type partnerRelease struct {
 	col           store.Collection
 	// refs caches Lookup's answers (misses too) for the page.
 	refs map[string]ref
+	// decisions and recorded are the release cache's maps for this
+	// recipient under this agreement version.
+	decisions map[decisionKey]cachedDecision
+	recorded  map[int64]struct{}
 	// conditions caches the ledger form of each rule's conditions.
 	conditions map[*agreement.Conditions][]string
 }
@@ -104,12 +108,14 @@ func (n *Node) newPartnerRelease(ctx context.Context, c *taxii.Caller, col store
 		return nil, fmt.Errorf("%w: agreement %q version %d names no partner node %q of party %q",
 			taxii.ErrUnauthorized, f.agreement.ID, f.agreement.Version, c.Node, c.Party)
 	}
-	return &partnerRelease{
+	r := &partnerRelease{
 		n: n, fed: f, col: col, node: p.node, keyName: p.keyName,
 		to:         policy.Recipient{Party: p.party, Organization: p.authority},
 		refs:       map[string]ref{},
 		conditions: map[*agreement.Conditions][]string{},
-	}, nil
+	}
+	r.decisions, r.recorded = n.cache.scopes(decisionScope{fed: f, to: r.to}, recordedScope{fed: f, node: p.node})
+	return r, nil
 }
 
 // released is a version a partner receives.
@@ -117,7 +123,9 @@ type released struct {
 	obj      *store.Object
 	decision policy.Decision
 	raw      []byte // what is sent: the stored JSON, or its redacted copy
-	digest   ledger.Digest
+	// digest is raw's (ledger.ObjectDigest); zero until record needs it,
+	// unless redacted.
+	digest ledger.Digest
 	// provenance replaces the stored version's for a redacted copy.
 	provenance json.RawMessage
 }
@@ -127,12 +135,12 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 	limit := q.Limit
 	// Deciding needs the content, whatever the endpoint sends.
 	scan := q
-	scan.WithoutContent, scan.WithHash = false, true
+	scan.WithoutContent = false
 	// One more than the page: whether a releasable version follows is
 	// what More says.
 	scan.Limit = limit + 1
 	var (
-		out  []released
+		out  = make([]released, 0, limit+1)
 		more bool
 	)
 	for {
@@ -182,6 +190,22 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 // decide decides each stored version for the partner and returns those it
 // may receive, in order.
 func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]released, error) {
+	// A page read again is decided from the cache alone, mostly.
+	out := make([]released, 0, len(objs))
+	hits := 0
+	for i := range objs {
+		c, ok := r.cached(&objs[i])
+		if !ok {
+			break
+		}
+		if c.released {
+			out = append(out, c.rl)
+		}
+		hits++
+	}
+	if hits == len(objs) {
+		return out, nil
+	}
 	slots := make([]decideSlot, len(objs))
 	var miss []int // the versions no cached decision answers
 	for i := range objs {
@@ -262,8 +286,8 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 			return nil, err
 		}
 		slots[i] = decideSlot{rl: rl, released: d.Verdict != policy.Deny}
-		if !consulted && o.Hash != ([32]byte{}) {
-			r.n.cache.putDecision(r.decisionKey(o), c)
+		if !consulted {
+			r.n.cache.putDecision(r.decisions, r.decisionKey(o), c)
 		}
 	}
 	return keep(slots), nil
@@ -277,7 +301,7 @@ type decideSlot struct {
 
 // keep returns, in order, the versions whose decision releases them.
 func keep(slots []decideSlot) []released {
-	var out []released
+	out := make([]released, 0, len(slots))
 	for _, s := range slots {
 		if s.released {
 			out = append(out, s.rl)
@@ -288,10 +312,7 @@ func keep(slots []decideSlot) []released {
 
 // cached returns the outcome of a decision cached for o.
 func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
-	if o.Hash == ([32]byte{}) {
-		return decideSlot{}, false
-	}
-	c, ok := r.n.cache.decision(r.decisionKey(o))
+	c, ok := r.n.cache.decision(r.decisions, r.decisionKey(o))
 	if !ok {
 		return decideSlot{}, false
 	}
@@ -300,23 +321,14 @@ func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
 }
 
 func (r *partnerRelease) decisionKey(o *store.Object) decisionKey {
-	return decisionKey{fed: r.fed, to: r.to, receivedFrom: receivedFrom(o), hash: o.Hash}
+	return decisionKey{seq: o.Seq, receivedFrom: receivedFrom(o)}
 }
 
 // outcome is what leaves the node for o under decision c.
 func (r *partnerRelease) outcome(o *store.Object, c cachedDecision) (released, error) {
-	rl := released{obj: o, decision: c.decision, raw: o.Raw, digest: ledger.Digest(o.Hash)}
-	switch c.decision.Verdict {
-	case policy.Redact:
+	rl := released{obj: o, decision: c.decision, raw: o.Raw}
+	if c.decision.Verdict == policy.Redact {
 		rl.raw, rl.digest, rl.provenance = c.raw, c.digest, c.provenance
-	case policy.Allow:
-		if rl.digest == (ledger.Digest{}) {
-			// A store that does not keep the hash of what it holds.
-			var err error
-			if rl.digest, err = ledger.ObjectDigest(o.Raw); err != nil {
-				return released{}, fmt.Errorf("node: the digest of %s: %w", o.ID, err)
-			}
-		}
 	}
 	return rl, nil
 }
@@ -416,12 +428,19 @@ func (r *partnerRelease) fetch(ctx context.Context, ids []string) (map[string]re
 // receive, not with how often they ask.
 func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	// What a partner reads again is known to be recorded, mostly, and
-	// needs no read of the store.
+	// needs neither a digest nor a read of the store.
 	var cands []released
 	for _, rl := range out {
-		if !r.n.cache.recorded(r.disclosure(rl)) {
-			cands = append(cands, rl)
+		if r.n.cache.isRecorded(r.recorded, rl.obj.Seq) {
+			continue
 		}
+		if rl.decision.Verdict == policy.Allow {
+			var err error
+			if rl.digest, err = ledger.ObjectDigest(rl.raw); err != nil {
+				return fmt.Errorf("node: the digest of %s: %w", rl.obj.ID, err)
+			}
+		}
+		cands = append(cands, rl)
 	}
 	if len(cands) == 0 {
 		return nil
@@ -434,7 +453,6 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	if err != nil {
 		return r.unavailable(ctx, err, "reading what was disclosed to %q", r.to.Party)
 	}
-	r.n.cache.putRecorded(known)
 	have := make(map[store.Disclosure]bool, len(known))
 	for _, d := range known {
 		d.Ledger = 0
@@ -445,6 +463,7 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	for _, rl := range cands {
 		d := r.disclosure(rl)
 		if have[d] {
+			r.n.cache.putRecorded(r.recorded, rl.obj.Seq)
 			continue
 		}
 		have[d] = true // a page may hold a version once only, but be sure
@@ -501,7 +520,9 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	if err != nil {
 		return r.unavailable(ctx, err, "recording the disclosures to %q", r.to.Party)
 	}
-	r.n.cache.putRecorded(fresh)
+	for _, rl := range cands {
+		r.n.cache.putRecorded(r.recorded, rl.obj.Seq)
+	}
 	select {
 	case r.n.writer.grew <- struct{}{}:
 	default: // a checkpoint is due already

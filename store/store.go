@@ -289,9 +289,6 @@ type Object struct {
 	// entry that records its receipt (Tx.AppendLedger fills it in); -1
 	// for a version the node originated, or before that entry.
 	LedgerIndex int64
-	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash),
-	// when Query.WithHash asked for it; zero otherwise.
-	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.
@@ -330,9 +327,6 @@ type Query struct {
 	SpecVersions   []string
 	Limit          int  // > 0
 	WithoutContent bool // leave Object.Raw nil (manifests, versions)
-	// WithHash asks for Object.Hash with the content. A store may leave
-	// it zero; the caller then computes it from Raw.
-	WithHash bool
 }
 
 // Page is one page of a listing.

@@ -425,9 +425,6 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index"
 	if !q.WithoutContent {
 		cols += ", raw, signatures"
-		if q.WithHash {
-			cols += ", content_hash"
-		}
 	}
 	var b strings.Builder
 	args := []any{collection, after, q.Limit + 1}
@@ -502,8 +499,7 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	}
 	defer rows.Close()
 	page := store.Page{Objects: make([]store.Object, 0, min(q.Limit, 1024))}
-	dest := make([]any, 0, 12)
-	var hash []byte
+	dest := make([]any, 0, 11)
 	for rows.Next() {
 		if len(page.Objects) == q.Limit {
 			page.More = true
@@ -517,15 +513,9 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex)
 		if !q.WithoutContent {
 			dest = append(dest, &o.Raw, &o.Provenance)
-			if q.WithHash {
-				dest = append(dest, &hash)
-			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("postgres: listing %s: %w", q.Collection, err)
-		}
-		if q.WithHash && len(hash) == len(o.Hash) {
-			copy(o.Hash[:], hash)
 		}
 		o.DateAdded = fromMicros(dateAdded)
 		o.LedgerIndex = -1

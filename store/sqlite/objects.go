@@ -438,9 +438,6 @@ func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index"
 	if !q.WithoutContent {
 		cols += ", raw, signatures"
-		if q.WithHash {
-			cols += ", content_hash"
-		}
 	}
 	var (
 		b    strings.Builder
@@ -535,7 +532,6 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	var page store.Page
 	page.Objects = make([]store.Object, 0, min(q.Limit, 1024))
 	dest := make([]any, 0, 11)
-	var hash sql.RawBytes // valid until the next Scan
 	for rows.Next() {
 		if len(page.Objects) == q.Limit {
 			page.More = true
@@ -549,15 +545,9 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex)
 		if !q.WithoutContent {
 			dest = append(dest, &o.Raw, &o.Provenance)
-			if q.WithHash {
-				dest = append(dest, &hash)
-			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
-		}
-		if q.WithHash {
-			copy(o.Hash[:], hash)
 		}
 		o.DateAdded = fromMicros(dateAdded)
 		o.LedgerIndex = -1
