@@ -23,6 +23,7 @@ import (
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/provenance"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
@@ -840,7 +841,17 @@ func TestPartnerPostIsReceived(t *testing.T) {
 		t.Fatalf("posting to an unshared collection: %v; want 404", err)
 	}
 	f.share(t, f.ini.CollectionID, store.RightWrite)
-	s, err := p.AddObjects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, obj)
+	// What a partner sends carries its origin signature, which Receive
+	// checks; unsigned, it would be refused.
+	prov, err := provenance.Sign(f.keys.partner.Private, partnerNode, obj[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := prov.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.AddEnvelope(ctx, node.DefaultAPIRoot, f.ini.CollectionID, &taxii.Envelope{Objects: obj, Provenance: []json.RawMessage{rec}})
 	if err != nil || s.SuccessCount != 1 {
 		t.Fatalf("posting to the inbox: %+v, %v", s, err)
 	}

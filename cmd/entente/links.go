@@ -161,7 +161,7 @@ func newLinkCollector(links []*federation.Link, cosigned func(origin string) (in
 		links:       links,
 		cosigned:    cosigned,
 		checkpoint:  d("cosigned_checkpoint_size", "Size of the latest checkpoint of the partner's log that this node cosigned as its witness."),
-		up:          d("link_caught_up", "1 when the link's last pull reached the end of every collection the partner shares."),
+		up:          d("link_caught_up", "1 when the link's last pull reached the end of every collection the partner shares and nothing new has come since."),
 		lastSuccess: d("last_success_timestamp_seconds", "When the link last stored a page from the partner (Unix time, 0 for never)."),
 		lag:         d("lag_seconds", "Time since the link last held everything the partner offered."),
 		behind:      d("lag_objects", "Object versions pulled since the link was last caught up."),
@@ -190,7 +190,9 @@ func (c *linkCollector) Collect(ch chan<- prometheus.Metric) {
 		counter := func(d *prometheus.Desc, v int64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), lv...)
 		}
-		gauge(c.up, b2f(h.State == federation.StateIdle))
+		// Caught up at the end of the last pull, with nothing new since
+		// (a poll in progress that finds nothing keeps it so).
+		gauge(c.up, b2f(!h.CaughtUp.IsZero() && h.Behind == 0 && h.LastError == "" && h.Suspended == ""))
 		last := 0.0
 		if !h.LastSuccess.IsZero() {
 			last = float64(h.LastSuccess.UnixNano()) / 1e9
