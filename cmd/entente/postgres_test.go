@@ -149,7 +149,7 @@ func TestRedactURL(t *testing.T) {
 // federate gives the SQLite node in dir what federation stores: a version
 // received from a partner (with its provenance and the ledger entry that
 // records its receipt), a disclosure with its entry, a share, a cursor, a
-// link's health and an alert. It returns the received version's id.
+// link's health and alerts; and a fired alarm of the case scheduler. It returns the received version's id.
 func federate(t *testing.T, dir string) string {
 	t.Helper()
 	ctx := t.Context()
@@ -211,6 +211,12 @@ func federate(t *testing.T, dir string) string {
 		State: "idle", LastAttempt: at, Pending: true, Stored: 3, LastError: "a partner's error", Updated: at}); err != nil {
 		t.Fatal(err)
 	}
+	err = st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.MarkFired(ctx, []store.FiredAlarm{{Key: "case-1/ack/breach", Case: "case-1", Due: at, Fired: at.Add(time.Second)}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, kind := range []string{"violation", "replay"} {
 		if _, err := st.AddAlert(ctx, store.Alert{Time: at, Party: "borealis", Node: "borealis-cert", Kind: kind, Detail: "why", Entry: -1}); err != nil {
 			t.Fatal(err)
@@ -221,8 +227,8 @@ func federate(t *testing.T, dir string) string {
 
 // store copy moves a SQLite node to PostgreSQL with its objects (sequence
 // numbers and date_added kept, and what federation stores beside them),
-// accounts, statuses, ledger, shares, disclosures, cursors, link health
-// and alerts, and the copied ledger verifies.
+// accounts, statuses, ledger, shares, disclosures, cursors, link health,
+// alerts and fired alarms, and the copied ledger verifies.
 func TestStoreCopy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node; skipped under -short")
@@ -292,7 +298,11 @@ func TestStoreCopy(t *testing.T) {
 	alertsA, errA := src.Alerts(ctx, 0, 100)
 	alertsB, errB := dst.Alerts(ctx, 0, 100)
 	same("alerts", alertsA, alertsB, errA, errB)
-	for what, n := range map[string]int{"shares": len(sharesB), "disclosures": len(discB), "cursors": len(cursorsB), "links": len(linksB), "alerts": len(alertsB)} {
+	firedA, errA := src.FiredAlarms(ctx)
+	firedB, errB := dst.FiredAlarms(ctx)
+	same("fired alarms", firedA, firedB, errA, errB)
+	for what, n := range map[string]int{"shares": len(sharesB), "disclosures": len(discB), "cursors": len(cursorsB), "links": len(linksB),
+		"alerts": len(alertsB), "fired alarms": len(firedB)} {
 		if n == 0 {
 			t.Errorf("no %s copied: the comparison proves nothing", what)
 		}

@@ -35,8 +35,8 @@ func runStore(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(flags.Output(), storeSynopsis)
 		fmt.Fprintln(flags.Output(), "\nCopies a node's SQLite store (in its data directory DIR) into an empty PostgreSQL database, in one")
 		fmt.Fprintln(flags.Output(), "transaction, keeping sequence numbers, date_added values, accounts, statuses, the ledger and its")
-		fmt.Fprintln(flags.Output(), "checkpoints, the provenance of object versions, shares, disclosures, partner cursors, link health")
-		fmt.Fprintln(flags.Output(), "and alerts; then verifies the copied ledger as 'entente ledger verify' does. Stop the node first:")
+		fmt.Fprintln(flags.Output(), "checkpoints, the provenance of object versions, shares, disclosures, partner cursors, link health,")
+		fmt.Fprintln(flags.Output(), "alerts and fired case alarms; then verifies the copied ledger as 'entente ledger verify' does. Stop the node first:")
 		fmt.Fprintln(flags.Output(), "what it writes during the copy is not copied. Then serve with --data DIR --store URL.")
 		flags.PrintDefaults()
 	}

@@ -10,15 +10,21 @@ import (
 	"github.com/entente/entente/store"
 )
 
-// A refused statement aborts a PostgreSQL transaction: AddDisclosures'
-// ErrExists must leave the Update's other writes to commit, as they do
-// in SQLite.
+// A refused statement aborts a PostgreSQL transaction: the ErrExists of
+// AddDisclosures and MarkFired must leave the Update's other writes to
+// commit, as they do in SQLite.
 func TestAddDisclosuresExistsKeepsTheUpdate(t *testing.T) {
 	s := openTest(t, testURL(t))
 	setupCollection(t, s)
 	ctx := t.Context()
 	d := store.Disclosure{Party: "borealis", Node: "b-1", ID: "indicator--1", Version: "2020", Digest: ledger.Digest{1}, Ledger: 0}
-	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.AddDisclosures(ctx, []store.Disclosure{d}) }); err != nil {
+	alarm := store.FiredAlarm{Key: "case-1/ack/breach", Case: "case-1", Due: time.UnixMicro(1).UTC(), Fired: time.UnixMicro(2).UTC()}
+	if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.MarkFired(ctx, []store.FiredAlarm{alarm}); err != nil {
+			return err
+		}
+		return tx.AddDisclosures(ctx, []store.Disclosure{d})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	other := d
@@ -33,6 +39,9 @@ func TestAddDisclosuresExistsKeepsTheUpdate(t *testing.T) {
 		}
 		if err := tx.AddDisclosures(ctx, []store.Disclosure{other, d}); !errors.Is(err, store.ErrExists) {
 			t.Errorf("AddDisclosures of a recorded one: %v; want ErrExists", err)
+		}
+		if err := tx.MarkFired(ctx, []store.FiredAlarm{alarm}); !errors.Is(err, store.ErrExists) {
+			t.Errorf("MarkFired of a fired one: %v; want ErrExists", err)
 		}
 		return tx.AddDisclosures(ctx, []store.Disclosure{other})
 	})

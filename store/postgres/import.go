@@ -38,6 +38,7 @@ var importTables = []struct {
 	{"links", []string{"node", "party", "log", "state", "last_attempt", "last_success", "caught_up", "behind", "pending",
 		"stored", "duplicates", "refused", "errors", "last_error", "suspended", "updated"}, ""},
 	{"alerts", []string{"id", "time", "party", "node", "kind", "object", "detail", "entry"}, "id"},
+	{"fired_alarms", []string{"key", "case_id", "due", "fired"}, ""},
 }
 
 // boolColumns are stored as booleans here and as integers 0 and 1 in

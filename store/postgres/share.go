@@ -151,10 +151,8 @@ func (t *txn) Disclosed(ctx context.Context, ds []store.Disclosure) ([]bool, err
 }
 
 // AddDisclosures records ds in one statement, or fails with
-// store.ErrExists if one is recorded already. The statement runs within a
-// savepoint, sent with it in one round trip: a refused statement aborts a
-// PostgreSQL transaction, and rolling back to the savepoint keeps the rest
-// of the Update's writes, as the caller that is told ErrExists expects.
+// store.ErrExists, and records none, if one is recorded already (see
+// insertOrExists).
 func (t *txn) AddDisclosures(ctx context.Context, ds []store.Disclosure) error {
 	if len(ds) == 0 {
 		return nil
@@ -167,21 +165,34 @@ func (t *txn) AddDisclosures(ctx context.Context, ds []store.Disclosure) error {
 		}
 	}
 	parties, nodes, ids, versions, digests, ledger := disclosureArrays(ds)
-	var b pgx.Batch
-	b.Queue(`SAVEPOINT add_disclosures`)
-	b.Queue(`INSERT INTO disclosures (party, node, object_id, version, digest, ledger_index)
+	exists, err := t.insertOrExists(ctx, `INSERT INTO disclosures (party, node, object_id, version, digest, ledger_index)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[])`,
 		parties, nodes, ids, versions, digests, ledger)
-	b.Queue(`RELEASE SAVEPOINT add_disclosures`)
-	err := t.tx.SendBatch(ctx, &b).Close()
-	if err == nil {
-		return nil
-	}
-	if _, rbErr := t.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT add_disclosures`); rbErr != nil {
-		return fmt.Errorf("postgres: recording %d disclosures: %w (and rolling back: %v)", len(ds), err, rbErr)
-	}
-	if isUniqueViolation(err) {
+	if exists {
 		return fmt.Errorf("postgres: a disclosure is recorded already: %w", store.ErrExists)
 	}
-	return fmt.Errorf("postgres: recording %d disclosures: %w", len(ds), err)
+	if err != nil {
+		return fmt.Errorf("postgres: recording %d disclosures: %w", len(ds), err)
+	}
+	return nil
+}
+
+// insertOrExists runs an INSERT within a savepoint, sent with it in one
+// round trip, and reports whether it was refused for a row that exists.
+// A refused statement aborts a PostgreSQL transaction; rolling back to
+// the savepoint keeps the rest of the Update's writes, as a caller told
+// store.ErrExists expects, and the INSERT writes all its rows or none.
+func (t *txn) insertOrExists(ctx context.Context, insert string, args ...any) (exists bool, err error) {
+	var b pgx.Batch
+	b.Queue(`SAVEPOINT insert_or_exists`)
+	b.Queue(insert, args...)
+	b.Queue(`RELEASE SAVEPOINT insert_or_exists`)
+	err = t.tx.SendBatch(ctx, &b).Close()
+	if err == nil {
+		return false, nil
+	}
+	if _, rbErr := t.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT insert_or_exists`); rbErr != nil {
+		return false, fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
+	}
+	return isUniqueViolation(err), err
 }
