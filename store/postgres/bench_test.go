@@ -87,7 +87,7 @@ func BenchmarkIngest(b *testing.B) {
 				rows := make([][]any, len(batch))
 				for j, o := range batch {
 					h := sha256.Sum256(o.Raw)
-					rows[j] = []any{pk, o.ID, o.Type, o.Modified, o.Modified, true, "2.1", int64(i + j), h[:], true, true, true, []byte(o.Raw)}
+					rows[j] = []any{pk, o.ID, o.Type, o.Modified, o.Modified, true, "2.1", int64(i + j), h[:], true, true, true, []byte(o.Raw), []byte(nil), "", ""}
 				}
 				start := time.Now()
 				err := pgx.BeginFunc(ctx, base.pool, func(tx pgx.Tx) error {
@@ -148,12 +148,17 @@ func BenchmarkReadPage(b *testing.B) {
 			return p.Objects, err
 		}},
 		{name: "baseline", read: func(after int64) ([]store.Object, error) {
-			rows, _ := s.pool.Query(ctx, `SELECT seq, id, type, version, spec_version, date_added, raw
+			// The columns a listing returns: the version, its content, and
+			// what federation keeps beside it.
+			rows, _ := s.pool.Query(ctx, `SELECT seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index, raw, signatures
 				FROM objects WHERE collection = $1 AND type = $2 AND seq > $3 ORDER BY seq LIMIT $4`, pk, "indicator", after, pageSize)
 			return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Object, error) {
 				o := store.Object{Collection: testCollection}
-				var dateAdded int64
-				err := row.Scan(&o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.Raw)
+				var (
+					dateAdded   int64
+					ledgerIndex *int64
+				)
+				err := row.Scan(&o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex, &o.Raw, &o.Provenance)
 				o.DateAdded = fromMicros(dateAdded)
 				return o, err
 			})
