@@ -20,34 +20,35 @@ const module = "github.com/entente/entente"
 // it may import directly. Imports point down only. A new package must be
 // added here, deliberately.
 var allowed = map[string][]string{
-	"stix/pattern":    {},
-	"stix":            {"stix/pattern"},
-	"ledger":          {"stix"},
-	"agreement":       {"stix", "ledger"},
-	"policy":          {"stix", "agreement"},
-	"provenance":      {"stix"},
-	"match":           {"stix", "stix/pattern"},
-	"match/matchgen":  {"match", "stix"},
-	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
-	"match/redis":     {},
-	"casework":        {"stix", "agreement", "ledger"}, // ledger: transitions and the compliance record
-	"misp":            {"stix", "stix/pattern"},
-	"misp/misphttp":   {"misp", "stix", "taxii"},
-	"stix/stix20":     {"stix"},
-	"signature":       {},
-	"export":          {"stix", "stix/pattern", "signature"},
-	"taxii":           {"stix"},
-	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
-	"store":           {"stix", "ledger"},
-	"store/storetest": {"store", "stix", "ledger"},
-	"store/sqlite":    {"store", "stix", "ledger"},
-	"store/postgres":  {"store", "stix", "ledger"},
-	"federation":      {"taxii", "ledger", "agreement", "stix", "provenance"},
-	"ledgerhttp":      {"ledger", "stix"},
-	"node":            {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
-	"web":             {"node"},
-	"examples":        {}, // embedded files only
-	"cmd/entente":     {"*"},
+	"stix/pattern":          {},
+	"stix":                  {"stix/pattern"},
+	"ledger":                {"stix"},
+	"agreement":             {"stix", "ledger"},
+	"policy":                {"stix", "agreement"},
+	"provenance":            {"stix"},
+	"match":                 {"stix", "stix/pattern"},
+	"match/matchgen":        {"match", "stix"},
+	"match/bench":           {"match", "match/matchgen", "stix/pattern"},
+	"match/redis":           {},
+	"casework":              {"stix", "agreement", "ledger"}, // ledger: transitions and the compliance record
+	"misp":                  {"stix", "stix/pattern"},
+	"misp/misphttp":         {"misp", "stix", "taxii"},
+	"stix/stix20":           {"stix"},
+	"signature":             {},
+	"export":                {"stix", "stix/pattern", "signature"},
+	"taxii":                 {"stix"},
+	"taxii/taxiitest":       {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
+	"store":                 {"stix", "ledger"},
+	"store/storetest":       {"store", "stix", "ledger"},
+	"store/sqlite":          {"store", "stix", "ledger"},
+	"store/postgres":        {"store", "stix", "ledger"},
+	"store/postgres/pgtest": {},
+	"federation":            {"taxii", "ledger", "agreement", "stix", "provenance"},
+	"ledgerhttp":            {"ledger", "stix"},
+	"node":                  {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
+	"web":                   {"node"},
+	"examples":              {}, // embedded files only
+	"cmd/entente":           {"*"},
 }
 
 // pure packages decide and compute; they never reach the network or a

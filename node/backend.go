@@ -150,7 +150,7 @@ func (n *Node) Objects(ctx context.Context, c *taxii.Caller, root, collection st
 	if err != nil {
 		return nil, err
 	}
-	return n.release(ctx, c, col, query(col.ID, f))
+	return n.release(forCaller(ctx, c), c, col, query(col.ID, f))
 }
 
 func query(collection string, f *taxii.Filter) store.Query {
@@ -197,7 +197,7 @@ func (n *Node) DeleteObject(ctx context.Context, c *taxii.Caller, root, collecti
 // Status implements taxii.Backend. A status is shown to the account that
 // made the request and to admins; to anyone else it does not exist.
 func (n *Node) Status(ctx context.Context, c *taxii.Caller, root, id string) (*taxii.Status, error) {
-	s, err := n.store.Status(ctx, root, id)
+	s, err := n.store.Status(forCaller(ctx, c), root, id)
 	if err != nil {
 		return nil, notFound(err, "status %q in API root %q", id, root)
 	}
@@ -206,4 +206,14 @@ func (n *Node) Status(ctx context.Context, c *taxii.Caller, root, id string) (*t
 		return nil, fmt.Errorf("%w: status %q in API root %q", taxii.ErrNotFound, id, root)
 	}
 	return statusResource(s), nil
+}
+
+// forCaller marks ctx with the caller whose reads it carries, so that a
+// store that reads from replicas reads a caller's own writes from the
+// primary until the replica has them (store.Replicated).
+func forCaller(ctx context.Context, c *taxii.Caller) context.Context {
+	if c == nil {
+		return ctx
+	}
+	return store.ForCaller(ctx, c.Name)
 }

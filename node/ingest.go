@@ -114,6 +114,13 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	if err := n.writer.do(ctx, w); err != nil {
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
+	// The caller's next reads must see what it just wrote, also on a
+	// store that reads from a replica.
+	if r, ok := n.store.(store.Replicated); ok {
+		if err := r.Wrote(ctx, c.Name); err != nil {
+			return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
+		}
+	}
 	s := w.result
 	if rs := revocations(col, valid, w.outcomes); len(rs) > 0 {
 		// After the commit, and not on the request's time: the pushes

@@ -56,15 +56,27 @@ func Initialize(ctx context.Context, st store.Store, now time.Time) (*Initialize
 	if err != nil {
 		return nil, fmt.Errorf("node: listing the collections of %q: %w", DefaultAPIRoot, err)
 	}
-	if len(cols) > 0 {
-		ini.CollectionID = cols[0].ID
-	} else if ini.CollectionID, err = CreateCollection(ctx, st, DefaultAPIRoot, "Default collection", DefaultCollectionAlias); err != nil {
-		return nil, err
+	if len(cols) == 0 {
+		// Several processes of one node may start together on an empty
+		// store: the one whose collection takes the alias first wins, and
+		// the others use it.
+		_, err := CreateCollection(ctx, st, DefaultAPIRoot, "Default collection", DefaultCollectionAlias)
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, err
+		}
+		if cols, err = st.Collections(ctx, DefaultAPIRoot); err != nil {
+			return nil, fmt.Errorf("node: listing the collections of %q: %w", DefaultAPIRoot, err)
+		}
 	}
+	ini.CollectionID = cols[0].ID
 
 	switch _, err := st.Account(ctx, AdminAccount); {
 	case errors.Is(err, store.ErrNotFound):
 		ini.AdminToken, err = CreateAccount(ctx, st, AdminAccount, store.RoleAdmin, now)
+		if errors.Is(err, store.ErrExists) {
+			// Another process created it meanwhile, and shows its token.
+			ini.AdminToken, err = "", nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}

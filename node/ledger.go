@@ -34,30 +34,74 @@ func (n *Node) LogName() string { return n.logName }
 // signCheckpoints signs a checkpoint when the log grew, at most one per
 // interval, until ctx is done; then it signs a last one for what was
 // committed until then.
+//
+// On a store that several processes share (a store.Elector), only the
+// process elected for the role signs: the others wait to be elected, which
+// happens when the signer stops or dies. The signer then looks for growth
+// every interval, since other processes' writes do not reach its writer.
 func (n *Node) signCheckpoints(ctx context.Context) {
 	if n.key == nil {
 		return
 	}
+	el, ok := n.store.(store.Elector)
+	if !ok {
+		n.signWhile(ctx, ctx, n.writer.grew)
+		return
+	}
+	always := make(chan struct{})
+	close(always)
+	for ctx.Err() == nil {
+		held, release, err := el.Lead(ctx, checkpointRole)
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.ErrorContext(ctx, "electing the ledger's checkpoint signer", slog.Any("error", err))
+				select {
+				case <-ctx.Done():
+				case <-time.After(n.checkpointInterval):
+				}
+			}
+			continue
+		}
+		n.log.InfoContext(ctx, "elected: this process signs the ledger's checkpoints")
+		n.signWhile(ctx, held, always)
+		release()
+		if ctx.Err() == nil {
+			n.log.WarnContext(ctx, "no longer the ledger's checkpoint signer; waiting to be elected again")
+		}
+	}
+}
+
+// checkpointRole is the role elected among a node's processes to sign
+// its checkpoints.
+const checkpointRole = "checkpoint signer"
+
+// signWhile signs checkpoints until held is done, waiting the interval and
+// then for grew between two. If ctx (of which held is a part) is done too,
+// it signs a last checkpoint: the node stops, rather than losing the role.
+func (n *Node) signWhile(ctx, held context.Context, grew <-chan struct{}) {
 	// The log may have grown since the last checkpoint (a crash, or
 	// another process): look once at start.
 	for {
-		if _, _, err := n.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		if _, _, err := n.Checkpoint(held); err != nil && held.Err() == nil {
 			n.log.ErrorContext(ctx, "signing a ledger checkpoint", slog.Any("error", err))
 		}
 		// The interval passes before the next checkpoint, whatever the load.
 		select {
-		case <-ctx.Done():
+		case <-held.Done():
 		case <-time.After(n.checkpointInterval):
 		}
 		select {
-		case <-ctx.Done():
+		case <-held.Done():
+			if ctx.Err() == nil {
+				return
+			}
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalCheckpointTimeout)
 			defer cancel()
 			if _, _, err := n.Checkpoint(fctx); err != nil {
 				n.log.ErrorContext(fctx, "signing the last ledger checkpoint", slog.Any("error", err))
 			}
 			return
-		case <-n.writer.grew:
+		case <-grew:
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/store/sqlite"
 )
 
@@ -33,9 +34,9 @@ func clockFromEnv() (func() time.Time, error) {
 
 // openServeStore is openStore for serve, with the store's date_added clock
 // skewed as the node's is when now is not nil.
-func openServeStore(ctx context.Context, dir string, now func() time.Time) (store.Store, error) {
-	if now == nil {
-		return openStore(ctx, dir, true)
+func openServeStore(ctx context.Context, dir, storeURL string, now func() time.Time, opts ...postgres.Option) (store.Store, error) {
+	if now == nil || storeURL != "" || os.Getenv(storeEnv) != "" {
+		return openStore(ctx, dir, storeURL, true, opts...)
 	}
 	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.WithClock(now))
 	if err != nil {

@@ -10,10 +10,10 @@ import (
 	"github.com/entente/entente/store"
 )
 
-// runCollection runs "entente collection add --data DIR TITLE [--alias ALIAS]".
+// runCollection runs "entente collection add --data DIR [--store URL] TITLE [--alias ALIAS]".
 // It works while serve runs on the same directory.
 func runCollection(ctx context.Context, env *Env, args []string) error {
-	const synopsis = "usage: entente collection add --data DIR TITLE [--alias ALIAS] [--api-root PATH]"
+	const synopsis = "usage: entente collection add --data DIR [--store URL] TITLE [--alias ALIAS] [--api-root PATH]"
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprintln(env.Stderr, synopsis)
 		if len(args) == 0 {
@@ -28,7 +28,7 @@ func runCollection(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(fs.Output(), "\nCreates a collection of STIX 2.1 objects and prints its id alone on the last line.")
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	alias := fs.String("alias", "", "a short `name` clients may use instead of the id")
 	root := fs.String("api-root", "", "the API root `path` to add to (default: the node's first API root)")
 	pos, err := parseArgs(fs, args[1:], "TITLE")
@@ -40,7 +40,7 @@ func runCollection(ctx context.Context, env *Env, args []string) error {
 		return usageError("TITLE is empty; give the collection a title")
 	}
 
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if cfg.Duration < 0 || cfg.Settle <= 0 {
 		return usageError("--duration must not be negative, and --settle must be positive")
 	}
+	// Each node's serve would open the store $ENTENTE_STORE names: the
+	// three would share one database, as one node.
+	if os.Getenv(storeEnv) != "" {
+		return usageError("$%s is set, but the demo keeps its three nodes in SQLite, each in its own directory; unset it to run the demo", storeEnv)
+	}
 	return demo(ctx, env, &cfg)
 }
 
@@ -299,7 +304,7 @@ func (n *demoNode) prepare(ctx context.Context, a *agreement.Agreement) error {
 	if err := os.WriteFile(filepath.Join(n.dir, keyFile), key, 0o600); err != nil {
 		return err
 	}
-	if n.st, err = openStore(ctx, n.dir, true); err != nil {
+	if n.st, err = openStore(ctx, n.dir, "", true); err != nil {
 		return err
 	}
 	ini, err := node.Initialize(ctx, n.st, time.Now())

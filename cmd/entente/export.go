@@ -38,14 +38,14 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: entente export --data DIR --collection ID --format suricata|suricata-datasets|zeek-intel|sigma|yara [--hash md5|sha1|sha256] [--out FILE] [--report FILE]")
+		fmt.Fprintln(env.Stderr, "usage: entente export --data DIR [--store URL] --collection ID --format suricata|suricata-datasets|zeek-intel|sigma|yara [--hash md5|sha1|sha256] [--out FILE] [--report FILE]")
 		fmt.Fprintln(env.Stderr, "\nWrites the collection's indicators for sensors; expired and revoked ones are left out,")
 		fmt.Fprintln(env.Stderr, "and those the format cannot express are listed in the report (stderr by default).")
 		fmt.Fprintln(env.Stderr, "suricata-datasets writes the hash list that the suricata format's file-hash rules load")
 		fmt.Fprintf(env.Stderr, "(%s, %s, %s): name it with --hash.\n", export.ListFile("md5"), export.ListFile("sha1"), export.ListFile("sha256"))
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.Data, "data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	fs.StringVar(&c.APIRoot, "api-root", "", "the API root `path` (default: the node's first)")
 	fs.StringVar(&c.Collection, "collection", "", "the collection's `id` or alias")
 	fs.StringVar(&c.Format, "format", "", "suricata, suricata-datasets, zeek-intel, sigma or yara")
@@ -55,6 +55,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
+	c.Data = *dir
 	format, err := export.ParseFormat(c.Format)
 	switch {
 	case c.Format == "":
@@ -69,7 +70,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		return usageError("--hash applies to --format suricata-datasets only")
 	}
 
-	st, err := openStore(ctx, c.Data, false)
+	st, err := openStore(ctx, c.Data, *storeURL, false)
 	if err != nil {
 		return err
 	}

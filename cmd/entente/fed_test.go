@@ -206,7 +206,7 @@ func TestFederationKill9(t *testing.T) {
 // read from its database.
 func (f *fedNet) heldOffline(n *fedNode, objs []fedObject) int {
 	f.t.Helper()
-	st, err := openStore(context.Background(), n.dir, false)
+	st, err := openStore(context.Background(), n.dir, "", false)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func BenchmarkFederationUrgentPush(b *testing.B) {
 		a.add(b, objs)
 		f.start(bo)
 		fedServeFlags = saved
-		st, err := openStore(b.Context(), bo.dir, false)
+		st, err := openStore(b.Context(), bo.dir, "", false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func BenchmarkFederationCatchUp(b *testing.B) {
 				f.start(bo)
 				start := time.Now()
 				heap := sampleHeap(bo.metrics)
-				st, err := openStore(b.Context(), bo.dir, false)
+				st, err := openStore(b.Context(), bo.dir, "", false)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -291,7 +291,7 @@ func BenchmarkFederationParties(b *testing.B) {
 				}
 				stores := make([]store.Store, len(nodes))
 				for i, n := range nodes {
-					st, err := openStore(b.Context(), n.dir, false)
+					st, err := openStore(b.Context(), n.dir, "", false)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -159,7 +159,7 @@ func newFederation(t testing.TB) *fedNet {
 func (n *fedNode) prepare(t testing.TB, a *agreement.Agreement) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, n.dir, true)
+	st, err := openStore(ctx, n.dir, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}

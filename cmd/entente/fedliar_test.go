@@ -185,7 +185,7 @@ func randomKey(t testing.TB, id string) *node.Key {
 // alerts returns the alerts the node recorded, read from its store.
 func (n *fedNode) alerts(t testing.TB) []store.Alert {
 	t.Helper()
-	st, err := openStore(context.Background(), n.dir, false)
+	st, err := openStore(context.Background(), n.dir, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestUnpinnedKey(t *testing.T) {
 // linkHealth returns the health the node recorded for its links.
 func (n *fedNode) linkHealth(t testing.TB) []store.LinkHealth {
 	t.Helper()
-	st, err := openStore(context.Background(), n.dir, false)
+	st, err := openStore(context.Background(), n.dir, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

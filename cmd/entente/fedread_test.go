@@ -113,7 +113,7 @@ func TestPartnerReadsWhatPolicyExplainSays(t *testing.T) {
 	if _, err := c.AddObjects(ctx, node.DefaultAPIRoot, private, []json.RawMessage{liarIndicator(1001, "clear")}); err == nil {
 		t.Error("Borealis wrote into a collection not shared with it")
 	}
-	st2, err := openStore(context.Background(), a.dir, false)
+	st2, err := openStore(context.Background(), a.dir, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

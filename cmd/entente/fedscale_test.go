@@ -148,7 +148,7 @@ func TestScaleAgreement(t *testing.T) {
 func prepareScaleNode(tb testing.TB, n *scaleNode, nodes []*scaleNode) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := openStore(ctx, n.dir, true)
+	st, err := openStore(ctx, n.dir, "", true)
 	if err != nil {
 		tb.Fatal(err)
 	}

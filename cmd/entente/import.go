@@ -43,7 +43,7 @@ const (
 
 // runImport runs "entente import misp|stix20".
 func runImport(ctx context.Context, env *Env, args []string) error {
-	const synopsis = "usage: entente import misp [--progress] [--skipped FILE] [--default-tlp LEVEL] --data DIR --collection ID SOURCE\n       entente import stix20 [--skip-invalid] --data DIR --collection ID FILE"
+	const synopsis = "usage: entente import misp [--progress] [--skipped FILE] [--default-tlp LEVEL] --data DIR [--store URL] --collection ID SOURCE\n       entente import stix20 [--skip-invalid] --data DIR [--store URL] --collection ID FILE"
 	if len(args) == 0 || args[0] != "misp" && args[0] != "stix20" {
 		fmt.Fprintln(env.Stderr, synopsis)
 		if len(args) == 0 {
@@ -63,7 +63,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		}
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	collection := fs.String("collection", "", "the `id` (or alias) of the collection to add to")
 	progress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
 	skipped := fs.String("skipped", "", "write every skipped attribute, one JSON object a line, to `file`")
@@ -80,7 +80,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if !ok {
 		return usageError("--default-tlp %q: want clear, green, amber, amber+strict or red", *tlp)
 	}
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}

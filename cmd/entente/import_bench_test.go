@@ -58,7 +58,7 @@ func initDataDir(b *testing.B) string {
 	if _, err := loadOrCreateKey(dir); err != nil {
 		b.Fatal(err)
 	}
-	st, err := openStore(ctx, dir, true)
+	st, err := openStore(ctx, dir, "", true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func BenchmarkMISPImport(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		ingestDir, importDir := initDataDir(b), initDataDir(b)
-		st, err := openStore(ctx, ingestDir, false)
+		st, err := openStore(ctx, ingestDir, "", false)
 		if err != nil {
 			b.Fatal(err)
 		}

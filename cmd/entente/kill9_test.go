@@ -222,12 +222,18 @@ func ledgerState(t *testing.T, dir string) (size, latest int64) {
 // latest covers the whole log).
 func checkKilledLedger(t *testing.T, dir string, acked []string, final bool) {
 	t.Helper()
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile))
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, dbFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	checkLedgerAfterKill(t, st, acked, final)
+}
+
+// checkLedgerAfterKill is checkKilledLedger on an open store.
+func checkLedgerAfterKill(t *testing.T, st store.Store, acked []string, final bool) {
+	t.Helper()
+	ctx := t.Context()
 	size, err := st.LedgerSize(ctx)
 	if err != nil {
 		t.Fatal(err)

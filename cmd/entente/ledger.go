@@ -19,9 +19,9 @@ import (
 )
 
 const ledgerSynopsis = `usage:
-  entente ledger verify --data DIR [--log-name NAME]
-  entente ledger show --data DIR [--from N] [--limit N]
-  entente ledger prove --data DIR [--version V] OBJECT-ID
+  entente ledger verify --data DIR [--store URL] [--log-name NAME]
+  entente ledger show --data DIR [--store URL] [--from N] [--limit N]
+  entente ledger prove --data DIR [--store URL] [--version V] OBJECT-ID
   entente ledger check (--agreement FILE --node ID | --key VKEY [--origin NAME]) [--checkpoint FILE] [--proof FILE]`
 
 // runLedger runs "entente ledger verify|show|prove|check". Exit codes: 0
@@ -60,8 +60,9 @@ func ledgerFlags(env *Env, name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// openLedger opens a data directory's store and reads its node key.
-func openLedger(ctx context.Context, dir string) (store.Store, *node.Key, error) {
+// openLedger opens a node's store and reads its node key from its data
+// directory.
+func openLedger(ctx context.Context, dir, storeURL string) (store.Store, *node.Key, error) {
 	data, err := os.ReadFile(filepath.Join(dir, keyFile))
 	if err != nil {
 		return nil, nil, ioError(fmt.Errorf("reading the node key: %w; give the data directory of a node (--data)", err))
@@ -70,7 +71,7 @@ func openLedger(ctx context.Context, dir string) (store.Store, *node.Key, error)
 	if err != nil {
 		return nil, nil, ioError(fmt.Errorf("%s: %w", filepath.Join(dir, keyFile), err))
 	}
-	st, err := openStore(ctx, dir, false)
+	st, err := openStore(ctx, dir, storeURL, false)
 	if err != nil {
 		return nil, nil, ioError(err)
 	}
@@ -78,16 +79,16 @@ func openLedger(ctx context.Context, dir string) (store.Store, *node.Key, error)
 }
 
 func ledgerVerify(ctx context.Context, env *Env, args []string) error {
-	fs := ledgerFlags(env, "verify", "usage: entente ledger verify --data DIR [--log-name NAME]",
+	fs := ledgerFlags(env, "verify", "usage: entente ledger verify --data DIR [--store URL] [--log-name NAME]",
 		"Recomputes the node's ledger from its store and checks it against every signed checkpoint\n"+
 			"and every stored object version. Exits 0 when all agree, 1 naming the first entry that\n"+
 			"does not, 2 when the store cannot be read.")
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	logName := fs.String("log-name", "", "the log `name` every checkpoint must carry (default: any, as signed by the node key)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	st, key, err := openLedger(ctx, *dir)
+	st, key, err := openLedger(ctx, *dir, *storeURL)
 	if err != nil {
 		return err
 	}
@@ -112,9 +113,9 @@ func ledgerVerify(ctx context.Context, env *Env, args []string) error {
 }
 
 func ledgerShow(ctx context.Context, env *Env, args []string) error {
-	fs := ledgerFlags(env, "show", "usage: entente ledger show --data DIR [--from N] [--limit N]",
+	fs := ledgerFlags(env, "show", "usage: entente ledger show --data DIR [--store URL] [--from N] [--limit N]",
 		"Lists the ledger's entries, one per line: index, kind, object, time, the parties it concerns.")
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	from := fs.Int64("from", 0, "the first entry `index` to list")
 	limit := fs.Int64("limit", 0, "list at most `N` entries (0: all)")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -123,7 +124,7 @@ func ledgerShow(ctx context.Context, env *Env, args []string) error {
 	if *from < 0 || *limit < 0 {
 		return usageError("--from and --limit must not be negative")
 	}
-	st, _, err := openLedger(ctx, *dir)
+	st, _, err := openLedger(ctx, *dir, *storeURL)
 	if err != nil {
 		return err
 	}
@@ -150,13 +151,13 @@ func ledgerShow(ctx context.Context, env *Env, args []string) error {
 }
 
 func ledgerProve(ctx context.Context, env *Env, args []string) error {
-	fs := ledgerFlags(env, "prove", "usage: entente ledger prove --data DIR [--agreement FILE --node ID] [--version V] OBJECT-ID",
+	fs := ledgerFlags(env, "prove", "usage: entente ledger prove --data DIR [--store URL] [--agreement FILE --node ID] [--version V] OBJECT-ID",
 		"Prints, as a C2SP tlog-proof on stdout, the entry that records the object's latest stored\n"+
 			"version (or --version), its opening and its inclusion proof. With --agreement and --node,\n"+
 			"the proof is against the newest checkpoint cosigned as the agreement's witness policy asks,\n"+
 			"the one a partner relies on; without them, against the newest checkpoint.\n"+
 			"The entry is described on stderr. 'entente ledger check' verifies the proof offline.")
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	version := fs.String("version", "", "the object `version` (its modified timestamp as stored) to prove")
 	agreementFile := fs.String("agreement", "", "the signed agreement `file`: prove against a checkpoint its witness policy accepts")
 	nodeID := fs.String("node", "", "this node's `id` in the agreement")
@@ -182,7 +183,7 @@ func ledgerProve(ctx context.Context, env *Env, args []string) error {
 			return err == nil
 		}
 	}
-	st, _, err := openLedger(ctx, *dir)
+	st, _, err := openLedger(ctx, *dir, *storeURL)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,7 @@ func commands() []command {
 		{"partners", "show the health of the links to partner nodes", runPartners},
 		{"import", "import MISP events and feeds, or STIX 2.0 bundles, into a collection", runImport},
 		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
+		{"store", "copy a node from its SQLite store to PostgreSQL (store copy)", runStore},
 	}
 }
 

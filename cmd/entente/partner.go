@@ -14,9 +14,9 @@ import (
 	"github.com/entente/entente/store"
 )
 
-const partnerSynopsis = `usage: entente partner share --data DIR --agreement FILE PARTY COLLECTION --right read|write
-       entente partner unshare --data DIR PARTY COLLECTION --right read|write
-       entente partner list --data DIR [PARTY]`
+const partnerSynopsis = `usage: entente partner share --data DIR [--store URL] --agreement FILE PARTY COLLECTION --right read|write
+       entente partner unshare --data DIR [--store URL] PARTY COLLECTION --right read|write
+       entente partner list --data DIR [--store URL] [PARTY]`
 
 // runPartner runs the commands that decide what partner parties may read
 // and write. Nothing is shared by default. They work while serve runs on
@@ -44,15 +44,15 @@ func runPartnerShare(ctx context.Context, env *Env, verb string, args []string) 
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		if verb == "share" {
-			fmt.Fprintln(fs.Output(), "usage: entente partner share --data DIR --agreement FILE PARTY COLLECTION --right read|write")
+			fmt.Fprintln(fs.Output(), "usage: entente partner share --data DIR [--store URL] --agreement FILE PARTY COLLECTION --right read|write")
 			fmt.Fprintln(fs.Output(), "\nLets the nodes of a partner party read a collection (by id or alias), or write into it (its inbox),\nas far as the agreement's rules allow. PARTY must be another party to the agreement.")
 		} else {
-			fmt.Fprintln(fs.Output(), "usage: entente partner unshare --data DIR PARTY COLLECTION --right read|write")
+			fmt.Fprintln(fs.Output(), "usage: entente partner unshare --data DIR [--store URL] PARTY COLLECTION --right read|write")
 			fmt.Fprintln(fs.Output(), "\nTakes a share away from a partner party, from its nodes' next request on.")
 		}
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	right := fs.String("right", "", "what the party may do: `read` the collection, or write into it")
 	var agreementFile *string
 	if verb == "share" {
@@ -82,7 +82,7 @@ func runPartnerShare(ctx context.Context, env *Env, verb string, args []string) 
 			return err
 		}
 	}
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}
@@ -150,16 +150,16 @@ func loadPartnerAgreement(path, dir string) (*agreement.Agreement, string, error
 		path, key.VerifierKey)
 }
 
-// runPartnerList runs "entente partner list --data DIR [PARTY]".
+// runPartnerList runs "entente partner list --data DIR [--store URL] [PARTY]".
 func runPartnerList(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("partner list", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente partner list --data DIR [PARTY]")
+		fmt.Fprintln(fs.Output(), "usage: entente partner list --data DIR [--store URL] [PARTY]")
 		fmt.Fprintln(fs.Output(), "\nLists what is shared with each partner party (or with PARTY): party, right, collection id and title.")
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	pos, err := interspersed(fs, args)
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func runPartnerList(ctx context.Context, env *Env, args []string) error {
 		return usageError("unexpected argument %q", pos[1])
 	}
 	party := strings.Join(pos, "")
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}

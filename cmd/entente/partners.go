@@ -20,17 +20,17 @@ func runPartners(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("partners", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente partners --data DIR")
+		fmt.Fprintln(fs.Output(), "usage: entente partners --data DIR [--store URL]")
 		fmt.Fprintln(fs.Output(), "\nShows each link to a partner node: its state, when it last stored a page, how far it lags (in object")
 		fmt.Fprintln(fs.Output(), "versions pulled since it was last caught up, \"+\" while the partner has more, and in seconds since then),")
 		fmt.Fprintln(fs.Output(), "its errors and refusals, and the latest checkpoint of the partner's log that this node cosigned.")
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
-	"github.com/entente/entente/store/sqlite"
+	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/taxii"
 )
 
@@ -78,9 +78,17 @@ const (
 // serveConfig is the configuration of entente serve. It comes from the
 // command line and is validated once, by validate.
 type serveConfig struct {
-	// DataDir holds the node's database and key. An empty or missing
-	// directory is initialized on first start.
+	// DataDir holds the node's key and files, and its SQLite database
+	// unless Store names another. An empty or missing directory is
+	// initialized on first start.
 	DataDir string
+	// Store is a postgres:// URL of the node's database, or "" for
+	// SQLite in DataDir (or $ENTENTE_STORE). Any number of processes may
+	// serve one node from one PostgreSQL database, sharing the key.
+	Store string
+	// StoreReplica is a postgres:// URL of a streaming replica of Store,
+	// which then serves the TAXII read paths (postgres.WithReplica).
+	StoreReplica string
 	// Addr is the host:port to listen on. A port of 0 picks a free one.
 	Addr string
 	// PlainHTTP serves HTTP without TLS. It is refused unless Addr is a
@@ -191,12 +199,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID [--partner-url NODE=URL]... [--sync-interval DURATION]]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--store URL [--store-replica URL]] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID [--partner-url NODE=URL]... [--sync-interval DURATION]]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
 	cfg := serveConfig{LogLevel: slog.LevelInfo, PartnerURLs: partnerURLs{}}
-	fs.StringVar(&cfg.DataDir, "data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
+	fs.StringVar(&cfg.StoreReplica, "store-replica", "", "a postgres:// `URL` of a streaming replica of --store, to serve TAXII reads from (a caller's own writes are read from the primary until the replica has them)")
 	fs.StringVar(&cfg.Addr, "addr", defaultAddr, "the `host:port` to listen on")
 	fs.BoolVar(&cfg.PlainHTTP, "plain-http", false, "serve plain HTTP (loopback addresses only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain `file` (default: a self-signed certificate)")
@@ -212,6 +221,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
+	cfg.DataDir, cfg.Store = *dir, *storeURL
 	if err := cfg.validate(); err != nil {
 		return usageError("%v", err)
 	}
@@ -232,7 +242,14 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := openServeStore(ctx, cfg.DataDir, now)
+	var opts []postgres.Option
+	if cfg.StoreReplica != "" {
+		if !strings.HasPrefix(cfg.StoreReplica, "postgres://") && !strings.HasPrefix(cfg.StoreReplica, "postgresql://") {
+			return usageError("--store-replica %q: want a postgres:// URL of a streaming replica of --store", redactURL(cfg.StoreReplica))
+		}
+		opts = append(opts, postgres.WithReplica(cfg.StoreReplica))
+	}
+	st, err := openServeStore(ctx, cfg.DataDir, cfg.Store, now, opts...)
 	if err != nil {
 		return err
 	}
@@ -546,23 +563,6 @@ func createKey(path string) (*node.Key, error) {
 		return nil, fmt.Errorf("writing the node key: %w", err)
 	}
 	return node.ParseKey(skey)
-}
-
-// openStore opens the store of a data directory. Unless create is set, the
-// directory must hold one already: the administration commands work on a
-// node that serve initialized.
-func openStore(ctx context.Context, dir string, create bool) (store.Store, error) {
-	path := filepath.Join(dir, dbFile)
-	if !create {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s holds no node; run 'entente serve --data %s' once to initialize it", dir, dir)
-		}
-	}
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("opening the store: %w", err)
-	}
-	return st, nil
 }
 
 // parseArgs parses flags wherever they appear among the positional

@@ -11,8 +11,8 @@ import (
 	"github.com/entente/entente/store"
 )
 
-const userSynopsis = `usage: entente user add --data DIR NAME --role admin|analyst|reader
-       entente user grant|revoke --data DIR NAME COLLECTION read|write`
+const userSynopsis = `usage: entente user add --data DIR [--store URL] NAME --role admin|analyst|reader
+       entente user grant|revoke --data DIR [--store URL] NAME COLLECTION read|write`
 
 // runUser runs the account commands. They work while serve runs on the
 // same directory: the store serializes writers across processes, and the
@@ -32,17 +32,17 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 	return usageError("unknown subcommand %q; the ones there are: add, grant, revoke", args[0])
 }
 
-// runUserAdd runs "entente user add --data DIR NAME --role admin|analyst|reader".
+// runUserAdd runs "entente user add --data DIR [--store URL] NAME --role admin|analyst|reader".
 func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente user add --data DIR NAME --role admin|analyst|reader")
+		fmt.Fprintln(fs.Output(), "usage: entente user add --data DIR [--store URL] NAME --role admin|analyst|reader")
 		fmt.Fprintln(fs.Output(), "\nCreates an account and prints its token alone on the last line. The token is shown only now.")
 		fmt.Fprintln(fs.Output(), "An analyst or reader account starts with no collection; give it some with 'entente user grant'.")
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	role := fs.String("role", "", "the account's `role`: admin (every collection), analyst (reads and writes the collections it is granted) or reader (reads the collections it is granted)")
 	pos, err := parseArgs(fs, args, "NAME")
 	if err != nil {
@@ -59,7 +59,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 		return usageError("--role %q: want admin, analyst or reader", *role)
 	}
 
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}
@@ -82,14 +82,14 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// runUserGrant runs "entente user grant|revoke --data DIR NAME COLLECTION
+// runUserGrant runs "entente user grant|revoke --data DIR [--store URL] NAME COLLECTION
 // read|write". Granting a right held already, or revoking one not held,
 // changes nothing and is not an error, so that scripts can repeat it.
 func runUserGrant(ctx context.Context, env *Env, verb string, args []string) error {
 	fs := flag.NewFlagSet("user "+verb, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: entente user %s --data DIR NAME COLLECTION read|write\n", verb)
+		fmt.Fprintf(fs.Output(), "usage: entente user %s --data DIR [--store URL] NAME COLLECTION read|write\n", verb)
 		if verb == "grant" {
 			fmt.Fprintln(fs.Output(), "\nLets an analyst or reader account read, or write to, a collection (by id or alias). Admins need no grants; readers never write.")
 		} else {
@@ -97,7 +97,7 @@ func runUserGrant(ctx context.Context, env *Env, verb string, args []string) err
 		}
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	pos, err := parseArgs(fs, args, "NAME", "COLLECTION", "read|write")
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ func runUserGrant(ctx context.Context, env *Env, verb string, args []string) err
 		return usageError("the right %q is not read or write; use read (list and get objects) or write (add objects)", pos[2])
 	}
 
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}

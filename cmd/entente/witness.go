@@ -125,8 +125,8 @@ func witnessedBy(n *agreement.Node, id string) bool {
 // the node suspended after they showed an inconsistent checkpoint.
 func runWitness(ctx context.Context, env *Env, args []string) error {
 	usage := func() {
-		fmt.Fprintln(env.Stderr, "usage: entente witness list --data DIR")
-		fmt.Fprintln(env.Stderr, "       entente witness resume --data DIR ORIGIN")
+		fmt.Fprintln(env.Stderr, "usage: entente witness list --data DIR [--store URL]")
+		fmt.Fprintln(env.Stderr, "       entente witness resume --data DIR [--store URL] ORIGIN")
 		fmt.Fprintln(env.Stderr, "\nLists the partner logs this node suspended after they showed an inconsistent checkpoint (a fork or a")
 		fmt.Fprintln(env.Stderr, "rollback), or resumes one once the partner has explained and the parties agree to go on.")
 	}
@@ -137,7 +137,7 @@ func runWitness(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("witness "+args[0], flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = usage
-	dir := fs.String("data", defaultDataDir, "the node's data `directory`")
+	dir, storeURL := dataFlags(fs)
 	var names []string
 	switch args[0] {
 	case "list":
@@ -151,7 +151,7 @@ func runWitness(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dir, false)
+	st, err := openStore(ctx, *dir, *storeURL, false)
 	if err != nil {
 		return err
 	}
