@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"ledger":          {"stix"},
 	"agreement":       {"stix", "ledger"},
 	"policy":          {"stix", "agreement"},
+	"provenance":      {"stix"},
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
@@ -35,16 +36,17 @@ var allowed = map[string][]string{
 	"store/storetest": {"store", "stix", "ledger"},
 	"store/sqlite":    {"store", "stix", "ledger"},
 	"store/postgres":  {"store", "stix", "ledger"},
-	"federation":      {"taxii", "ledger", "agreement", "stix"},
+	"federation":      {"taxii", "ledger", "agreement", "stix", "provenance"},
 	"ledgerhttp":      {"ledger", "stix"},
-	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "match", "casework", "taxii", "store", "federation"},
+	"node":            {"stix", "stix/pattern", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"web":             {"node"},
+	"examples":        {}, // embedded files only
 	"cmd/entente":     {"*"},
 }
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
-var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "match", "match/matchgen", "match/bench", "casework"}
+var pure = []string{"stix/pattern", "stix", "ledger", "agreement", "policy", "provenance", "match", "match/matchgen", "match/bench", "casework"}
 
 var forbiddenInPure = []string{"net/http", "database/sql"}
 
@@ -57,6 +59,11 @@ var thirdParty = map[string][]string{
 	"ledger": {"golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note",
 		"github.com/go-json-experiment/json", "github.com/google/uuid", "golang.org/x/text",
 		"github.com/dlclark/regexp2/v2"},
+	// provenance: Ed25519 over RFC 8785 digests (through stix), RFC 6962
+	// trees for batch signatures, and signed-note verifier keys, as the
+	// agreement pins them.
+	"provenance": {"golang.org/x/mod/sumdb/note", "golang.org/x/mod/sumdb/tlog", "github.com/go-json-experiment/json",
+		"github.com/google/uuid", "golang.org/x/text", "github.com/dlclark/regexp2/v2"},
 }
 
 type pkg struct {

@@ -3,6 +3,7 @@ package ledgerhttp
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,6 +32,19 @@ type Caller struct {
 	// Party is the agreement party the caller speaks for, "" for the
 	// node's own accounts. Federation sets it for partner nodes.
 	Party string
+	// Node is a partner node's id in the agreement, "" for accounts.
+	Node string
+}
+
+// PeerAuthorizer is what a Backend implements to identify partner nodes
+// by the client certificate of their TLS connection. The Server asks it
+// first, on every request that needs a caller.
+type PeerAuthorizer interface {
+	// AuthorizePeer returns the caller whose certificate cs carries; nil
+	// and no error when the peer presented none, so that account
+	// credentials decide. It returns ErrUnauthorized or ErrForbidden for
+	// a certificate it refuses.
+	AuthorizePeer(ctx context.Context, cs *tls.ConnectionState) (*Caller, error)
 }
 
 // Opening is the opening of entry Index.
@@ -213,9 +227,8 @@ func (s *Server) adapt(route string, auth bool, h handlerFunc) http.Handler {
 		}
 		var c *Caller
 		if auth {
-			user, token := credentials(r)
 			var err error
-			if c, err = s.b.Authorize(r.Context(), user, token); err != nil {
+			if c, err = s.authorize(r); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -224,6 +237,19 @@ func (s *Server) adapt(route string, auth bool, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// authorize identifies the caller: a partner node by its client
+// certificate, when the Backend can, else an account by its credentials.
+func (s *Server) authorize(r *http.Request) (*Caller, error) {
+	if pa, ok := s.b.(PeerAuthorizer); ok && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		c, err := pa.AuthorizePeer(r.Context(), r.TLS)
+		if c != nil || err != nil {
+			return c, err
+		}
+	}
+	user, token := credentials(r)
+	return s.b.Authorize(r.Context(), user, token)
 }
 
 func credentials(r *http.Request) (user, token string) {

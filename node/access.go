@@ -26,12 +26,19 @@ const (
 	ActionDelete
 )
 
-// Principal is who asks: an account, its role and the rights it holds.
+// Principal is who asks: an account, its role and the rights it holds;
+// or a partner node (Role RolePartner), its party and what is shared
+// with that party.
 type Principal struct {
 	Account string
 	Role    store.Role
 	Grants  []store.Grant // the account's grants; others' are ignored
+	Party   string        // a partner's party
+	Shares  []store.Share // what is shared with Party; others' are ignored
 }
+
+// RolePartner is the role of a partner node, which no account has.
+const RolePartner store.Role = taxii.RolePartner
 
 // Can reports whether p may do act with a collection, named by its id. It
 // is the node's one authorization decision over collections: the TAXII
@@ -39,12 +46,16 @@ type Principal struct {
 //
 // An admin may do everything. Analysts and readers may use only the
 // collections they hold rights on: deny by default. The role caps the
-// rights: a reader never writes, whatever it was granted. An account with
-// a role the node does not know may do nothing.
+// rights: a reader never writes, whatever it was granted. A partner node
+// may read and write only the collections shared with its party, and
+// deletes nothing. An account with a role the node does not know may do
+// nothing.
 func Can(p Principal, collection string, act Action) bool {
 	switch p.Role {
 	case store.RoleAdmin:
 		return true
+	case RolePartner:
+		return canPartner(p, collection, act)
 	case store.RoleAnalyst, store.RoleReader:
 	default:
 		return false
@@ -74,6 +85,33 @@ func Can(p Principal, collection string, act Action) bool {
 	return false
 }
 
+func canPartner(p Principal, collection string, act Action) bool {
+	if p.Party == "" {
+		return false
+	}
+	var read, write bool
+	for _, s := range p.Shares {
+		if s.Party != p.Party || s.Collection != collection {
+			continue
+		}
+		switch s.Right {
+		case store.RightRead:
+			read = true
+		case store.RightWrite:
+			write = true
+		}
+	}
+	switch act {
+	case ActionSee:
+		return read || write
+	case ActionRead:
+		return read
+	case ActionWrite:
+		return write
+	}
+	return false // a partner deletes nothing of this node's
+}
+
 // CanSeeStatus reports whether p may read the status of an add request
 // that owner made: its own, or any if p is an admin.
 func CanSeeStatus(p Principal, owner string) bool {
@@ -88,8 +126,19 @@ func (n *Node) principal(ctx context.Context, c *taxii.Caller) (Principal, error
 		return Principal{}, nil
 	}
 	p := Principal{Account: c.Name, Role: store.Role(c.Role)}
-	if p.Role == store.RoleAdmin {
+	switch {
+	case p.Role == store.RoleAdmin:
 		return p, nil // needs no grants
+	case p.Role == RolePartner:
+		// Shares, like grants, are read on every request, so that
+		// `entente partner unshare` applies from the next one on.
+		p.Party = c.Party
+		ss, err := n.store.Shares(ctx, c.Party)
+		if err != nil {
+			return Principal{}, fmt.Errorf("%w: reading what is shared with %q: %v", taxii.ErrUnavailable, c.Party, err)
+		}
+		p.Shares = ss
+		return p, nil
 	}
 	gs, err := n.store.Grants(ctx, c.Name)
 	if err != nil {
@@ -124,6 +173,9 @@ func (n *Node) authorize(ctx context.Context, c *taxii.Caller, root, idOrAlias s
 	}
 	if !Can(p, col.ID, act) {
 		what := map[Action]string{ActionRead: "read", ActionWrite: "add objects to", ActionDelete: "delete from (which takes the rights to read and to write)"}[act]
+		if p.Role == RolePartner {
+			return store.Collection{}, Principal{}, fmt.Errorf("%w: party %q may not %s collection %q; it is not shared with it for that", taxii.ErrForbidden, p.Party, what, idOrAlias)
+		}
 		return store.Collection{}, Principal{}, fmt.Errorf("%w: account %q may not %s collection %q; an admin can grant the right", taxii.ErrForbidden, p.Account, what, idOrAlias)
 	}
 	return col, p, nil

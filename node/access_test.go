@@ -17,6 +17,9 @@ func TestCan(t *testing.T) {
 	grant := func(account, collection string, r store.Right) store.Grant {
 		return store.Grant{Account: account, Collection: collection, Right: r}
 	}
+	share := func(party, collection string, r store.Right) store.Share {
+		return store.Share{Party: party, Collection: collection, Right: r}
+	}
 	read, write := grant("a", col, store.RightRead), grant("a", col, store.RightWrite)
 	tests := []struct {
 		name   string
@@ -29,18 +32,28 @@ func TestCan(t *testing.T) {
 		{"admin without grants", Principal{Account: "a", Role: store.RoleAdmin}, true, true, true, true},
 		{"analyst without grants", Principal{Account: "a", Role: store.RoleAnalyst}, false, false, false, false},
 		{"reader without grants", Principal{Account: "a", Role: store.RoleReader}, false, false, false, false},
-		{"analyst, read", Principal{"a", store.RoleAnalyst, []store.Grant{read}}, true, true, false, false},
-		{"analyst, write", Principal{"a", store.RoleAnalyst, []store.Grant{write}}, true, false, true, false},
-		{"analyst, read and write", Principal{"a", store.RoleAnalyst, []store.Grant{read, write}}, true, true, true, true},
-		{"reader, read", Principal{"a", store.RoleReader, []store.Grant{read}}, true, true, false, false},
+		{"analyst, read", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{read}}, true, true, false, false},
+		{"analyst, write", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{write}}, true, false, true, false},
+		{"analyst, read and write", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{read, write}}, true, true, true, true},
+		{"reader, read", Principal{Account: "a", Role: store.RoleReader, Grants: []store.Grant{read}}, true, true, false, false},
 		// The role caps the rights: a reader's write grant counts for nothing.
-		{"reader, read and write", Principal{"a", store.RoleReader, []store.Grant{read, write}}, true, true, false, false},
-		{"reader, write", Principal{"a", store.RoleReader, []store.Grant{write}}, false, false, false, false},
-		{"grants on another collection", Principal{"a", store.RoleAnalyst, []store.Grant{grant("a", other, store.RightRead), grant("a", other, store.RightWrite)}}, false, false, false, false},
-		{"another account's grants", Principal{"a", store.RoleAnalyst, []store.Grant{grant("b", col, store.RightRead)}}, false, false, false, false},
-		{"unknown role", Principal{"a", "root", []store.Grant{read, write}}, false, false, false, false},
+		{"reader, read and write", Principal{Account: "a", Role: store.RoleReader, Grants: []store.Grant{read, write}}, true, true, false, false},
+		{"reader, write", Principal{Account: "a", Role: store.RoleReader, Grants: []store.Grant{write}}, false, false, false, false},
+		{"grants on another collection", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{grant("a", other, store.RightRead), grant("a", other, store.RightWrite)}}, false, false, false, false},
+		{"another account's grants", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{grant("b", col, store.RightRead)}}, false, false, false, false},
+		{"unknown role", Principal{Account: "a", Role: "root", Grants: []store.Grant{read, write}}, false, false, false, false},
 		{"no role", Principal{Account: "a"}, false, false, false, false},
-		{"unknown right", Principal{"a", store.RoleAnalyst, []store.Grant{grant("a", col, "delete")}}, false, false, false, false},
+		{"unknown right", Principal{Account: "a", Role: store.RoleAnalyst, Grants: []store.Grant{grant("a", col, "delete")}}, false, false, false, false},
+		// A partner node: only what is shared with its party, and never a delete.
+		{"partner without shares", Principal{Account: "b-node", Role: RolePartner, Party: "b"}, false, false, false, false},
+		{"partner, read", Principal{Account: "b-node", Role: RolePartner, Party: "b", Shares: []store.Share{share("b", col, store.RightRead)}}, true, true, false, false},
+		{"partner, write", Principal{Account: "b-node", Role: RolePartner, Party: "b", Shares: []store.Share{share("b", col, store.RightWrite)}}, true, false, true, false},
+		{"partner, read and write", Principal{Account: "b-node", Role: RolePartner, Party: "b", Shares: []store.Share{share("b", col, store.RightRead), share("b", col, store.RightWrite)}}, true, true, true, false},
+		{"partner, another party's share", Principal{Account: "b-node", Role: RolePartner, Party: "b", Shares: []store.Share{share("c", col, store.RightRead)}}, false, false, false, false},
+		{"partner, share of another collection", Principal{Account: "b-node", Role: RolePartner, Party: "b", Shares: []store.Share{share("b", other, store.RightRead)}}, false, false, false, false},
+		{"partner without a party", Principal{Account: "b-node", Role: RolePartner, Shares: []store.Share{share("", col, store.RightRead)}}, false, false, false, false},
+		{"partner role with account grants", Principal{Account: "a", Role: RolePartner, Party: "b", Grants: []store.Grant{read, write}}, false, false, false, false},
+		{"account with shares", Principal{Account: "a", Role: store.RoleReader, Party: "b", Shares: []store.Share{share("b", col, store.RightRead)}}, false, false, false, false},
 	}
 	for _, tt := range tests {
 		got := [4]bool{Can(tt.p, col, ActionSee), Can(tt.p, col, ActionRead), Can(tt.p, col, ActionWrite), Can(tt.p, col, ActionDelete)}

@@ -150,12 +150,7 @@ func (n *Node) Objects(ctx context.Context, c *taxii.Caller, root, collection st
 	if err != nil {
 		return nil, err
 	}
-	q := query(col.ID, f)
-	p, err := n.store.Objects(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("node: listing objects of collection %q: %w", collection, err)
-	}
-	return n.release(c, p), nil
+	return n.release(ctx, c, col, query(col.ID, f))
 }
 
 func query(collection string, f *taxii.Filter) store.Query {
@@ -178,26 +173,6 @@ func query(collection string, f *taxii.Filter) store.Query {
 
 func versionFilter(v taxii.VersionMatch) store.VersionFilter {
 	return store.VersionFilter{All: v.All, First: v.First, Last: v.Last, Exact: v.Exact}
-}
-
-// release turns stored versions into what leaves the node. It is the one
-// path by which objects are disclosed: when partner nodes read, each item
-// will pass policy.Decide here.
-func (n *Node) release(c *taxii.Caller, p store.Page) *taxii.Page {
-	out := &taxii.Page{More: p.More, Items: make([]taxii.Item, 0, len(p.Objects))}
-	for _, o := range p.Objects {
-		out.Items = append(out.Items, taxii.Item{
-			ID:        o.ID,
-			Version:   o.Version,
-			DateAdded: o.DateAdded,
-			MediaType: taxii.STIXMediaType,
-			Object:    o.Raw,
-		})
-	}
-	if len(p.Objects) > 0 {
-		out.Next = p.Objects[len(p.Objects)-1].Seq
-	}
-	return out
 }
 
 // DeleteObject implements taxii.Backend. TAXII 2.1 §5.7 needs both rights

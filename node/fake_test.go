@@ -29,6 +29,8 @@ type fakeStore struct {
 	statuses    map[string]store.Status
 	accounts    map[string]store.Account
 	grants      []store.Grant
+	shares      []store.Share
+	disclosures []store.Disclosure
 	seq         int64
 	lastQuery   store.Query
 	fail        error // returned by every method when set
@@ -133,6 +135,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	f.mu.Lock()
 	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
 	entries, hashes := len(f.ledger), len(f.hashes)
+	disclosures := len(f.disclosures)
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
@@ -144,6 +147,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 		f.mu.Lock()
 		f.objects, f.statuses, f.seq = objects, statuses, seq
 		f.ledger, f.hashes = f.ledger[:entries], f.hashes[:hashes]
+		f.disclosures = f.disclosures[:disclosures]
 		f.mu.Unlock()
 		return err
 	}
@@ -151,13 +155,24 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 }
 
 func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*stix.Object) ([]store.AddOutcome, error) {
+	puts := make([]store.Put, len(objs))
+	for i, o := range objs {
+		puts[i] = store.Put{Object: o}
+	}
+	return f.addPuts(collection, puts)
+}
+
+// addPuts stores what a Put carries beside the object, as the store
+// contract says; it does not check the hash.
+func (f *fakeStore) addPuts(collection string, puts []store.Put) ([]store.AddOutcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
 		return nil, f.fail
 	}
-	out := make([]store.AddOutcome, len(objs))
-	for i, o := range objs {
+	out := make([]store.AddOutcome, len(puts))
+	for i, p := range puts {
+		o := p.Object
 		// An object without a STIX version (an SCO) has one version per
 		// content, named by its date_added, as the store contract says.
 		version := o.Version()
@@ -181,6 +196,7 @@ func (f *fakeStore) AddObjects(ctx context.Context, collection string, objs []*s
 		s := store.Object{
 			Seq: f.seq, Collection: collection, ID: o.ID, Type: o.Type, Version: version,
 			SpecVersion: o.SpecVersion, DateAdded: time.UnixMicro(f.seq).UTC(), Raw: o.Raw,
+			Provenance: p.Provenance, FromParty: p.FromParty, FromNode: p.FromNode, LedgerIndex: -1,
 		}
 		if version == "" {
 			version = taxii.FormatTimestamp(s.DateAdded)
@@ -213,7 +229,7 @@ func (f *fakeStore) Objects(ctx context.Context, q store.Query) (store.Page, err
 			break
 		}
 		if q.WithoutContent {
-			o.Raw = nil
+			o.Raw, o.Provenance = nil, nil
 		}
 		p.Objects = append(p.Objects, o)
 	}
@@ -378,11 +394,7 @@ func (f *fakeStore) updatesSoFar() int {
 type fakeTx struct{ f *fakeStore }
 
 func (t fakeTx) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
-	objs := make([]*stix.Object, len(puts))
-	for i, p := range puts {
-		objs[i] = p.Object
-	}
-	return t.f.AddObjects(ctx, collection, objs)
+	return t.f.addPuts(collection, puts)
 }
 
 func (t fakeTx) PutStatus(ctx context.Context, s store.Status) error { return t.f.PutStatus(ctx, s) }
@@ -404,6 +416,11 @@ func (t fakeTx) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (in
 		}
 		r.Index = idx
 		f.ledger = append(f.ledger, r)
+		for j := range f.objects {
+			if o := &f.objects[j]; r.Object != 0 && o.Seq == r.Object && o.LedgerIndex == -1 {
+				o.LedgerIndex = idx
+			}
+		}
 	}
 	f.hashes = append(f.hashes, b.Hashes()...)
 	return first, nil

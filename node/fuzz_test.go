@@ -159,3 +159,27 @@ func TestCheckProofSeed(t *testing.T) {
 		t.Errorf("the seed proof verified for another log")
 	}
 }
+
+// FuzzNodePublicKey reads arbitrary text as a node key the agreement pins:
+// it must never panic, must accept only Ed25519 keys, and must give back
+// the key that the verifier encoding holds.
+func FuzzNodePublicKey(f *testing.F) {
+	f.Add("arcadia-node-1+1daf95b7+AZ8Mdt1CEf2JlEWHRUVAqsLS1+GGnI8P1Kg3GZm44Vpt")
+	f.Add("arcadia-node-1+3c7c2612+BHSb29AGTTPGhaY5XCG6m1CVOJ71hPAryxoa7N6XI3AU") // a witness key, type 0x04
+	f.Add("name+00000000+")
+	f.Add("+++")
+	f.Fuzz(func(t *testing.T, vkey string) {
+		pub, err := nodePublicKey(vkey)
+		if err != nil {
+			return
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return // a name note refuses; the key's bytes still read
+		}
+		got, err := note.NewEd25519VerifierKey(v.Name(), pub)
+		if err != nil || got != vkey {
+			t.Fatalf("nodePublicKey(%q) = %x, which encodes as %q (%v)", vkey, pub, got, err)
+		}
+	})
+}

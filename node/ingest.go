@@ -3,6 +3,7 @@ package node
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	if err != nil {
 		return nil, err
 	}
+	if c.Role == taxii.RolePartner {
+		return n.addFromPartner(ctx, c, col, objects, nil) // unsigned: each is refused
+	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 
 	// failed holds the details of the objects that failed their checks, by
@@ -43,7 +47,7 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		valid    []store.Put
 		warnings []stix.Warnings // valid's, in the same order
 	)
-	checks, err := n.checkAll(ctx, objects)
+	checks, err := n.checkAll(ctx, objects, n.originSigner(c))
 	if err != nil {
 		return nil, fmt.Errorf("node: checking %d objects: %w", len(objects), err)
 	}
@@ -57,9 +61,12 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		warnings = append(warnings, ck.warnings)
 	}
 
-	// The caller is one of the node's accounts: its objects are recorded
-	// as originated. Partner nodes' deliveries will set from.
+	// From one of the node's accounts, objects are recorded as
+	// originated; from a partner node, as received from its party.
 	w := &write{collection: col.ID, puts: valid, at: now}
+	if isPartner(c) {
+		w.from = c.Party
+	}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return nil, err
@@ -108,6 +115,11 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}
 	s := w.result
+	if rs := revocations(col, valid, w.outcomes); len(rs) > 0 {
+		// After the commit, and not on the request's time: the pushes
+		// are retried by the links.
+		go n.pushRevocations(context.WithoutCancel(ctx), rs)
+	}
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),
 		slog.Int("total", s.TotalCount), slog.Int("succeeded", s.SuccessCount), slog.Int("failed", s.FailureCount))
@@ -135,7 +147,11 @@ const checkChunk = 32
 // for each chunk of objects, so that however many envelopes arrive at once,
 // no more checkers run than there are processors, and the writer, which
 // they feed, is not starved of CPU by them. It fails only if ctx ends.
-func (n *Node) checkAll(ctx context.Context, objects []json.RawMessage) ([]checked, error) {
+//
+// sign, when not nil, makes the valid objects' provenance records from
+// the hashes check computed, a chunk at a time, so that it can sign them
+// in batches (see originSigner).
+func (n *Node) checkAll(ctx context.Context, objects []json.RawMessage, sign func([][sha256.Size]byte) ([][]byte, error)) ([]checked, error) {
 	out := make([]checked, len(objects))
 	workers := min(runtime.GOMAXPROCS(0), len(objects)/parallelCheck+1)
 	chunks := (len(objects) + checkChunk - 1) / checkChunk
@@ -152,8 +168,12 @@ func (n *Node) checkAll(ctx context.Context, objects []json.RawMessage) ([]check
 					errs[w] = ctx.Err()
 					return
 				}
-				for i := c * checkChunk; i < min((c+1)*checkChunk, len(objects)); i++ {
-					out[i].put, out[i].warnings, out[i].err = check(objects[i])
+				chunk := out[c*checkChunk : min((c+1)*checkChunk, len(objects))]
+				for i := range chunk {
+					chunk[i].put, chunk[i].warnings, chunk[i].err = check(objects[c*checkChunk+i])
+				}
+				if sign != nil {
+					signChunk(chunk, sign)
 				}
 				<-n.checking
 			}
@@ -161,6 +181,33 @@ func (n *Node) checkAll(ctx context.Context, objects []json.RawMessage) ([]check
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// signChunk gives the valid objects of chunk their provenance records,
+// signed together; if signing fails, they fail.
+func signChunk(chunk []checked, sign func([][sha256.Size]byte) ([][]byte, error)) {
+	var sums [][sha256.Size]byte
+	for _, ck := range chunk {
+		if ck.err == nil {
+			sums = append(sums, ck.put.Hash)
+		}
+	}
+	if len(sums) == 0 {
+		return
+	}
+	recs, err := sign(sums)
+	j := 0
+	for i := range chunk {
+		if chunk[i].err != nil {
+			continue
+		}
+		if err != nil {
+			chunk[i].err = err
+			continue
+		}
+		chunk[i].put.Provenance = recs[j]
+		j++
+	}
 }
 
 // check parses and validates one object of an envelope, hashes its

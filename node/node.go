@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
@@ -67,6 +69,17 @@ type Config struct {
 	// load the node signs one per interval, and none while the log does
 	// not grow. Zero means DefaultCheckpointInterval.
 	CheckpointInterval time.Duration
+
+	// Agreement is the agreement the node works under, its signatures
+	// verified by the caller (agreement.Verify), and Self this node's id
+	// in it. Partner nodes are the other parties' nodes it names, known
+	// by their keys. Nil: the node has no partners.
+	Agreement *agreement.Agreement
+	Self      string
+
+	// OnAlert, when set, is called with the kind of each alert the node
+	// raises about a partner (Alert constants, federation's), for metrics.
+	OnAlert func(kind string)
 }
 
 func (c *Config) validate() error {
@@ -80,6 +93,9 @@ func (c *Config) validate() error {
 	if c.CheckpointInterval < 0 {
 		return fmt.Errorf("node: Config.CheckpointInterval is %v; use a positive duration or zero for %v",
 			c.CheckpointInterval, DefaultCheckpointInterval)
+	}
+	if (c.Agreement == nil) != (c.Self == "") {
+		return errors.New("node: Config.Agreement and Config.Self go together: the agreement and this node's id in it")
 	}
 	if c.PruneInterval < 0 {
 		return fmt.Errorf("node: Config.PruneInterval is %v; use a positive duration or zero for %v",
@@ -112,6 +128,21 @@ type Node struct {
 
 	// collections caches lookup's results: collectionKey → store.Collection.
 	collections sync.Map
+
+	// fed is the agreement and what it says about partners; nil without.
+	fed atomic.Pointer[federation]
+	// senders caches the agreement compiled for each sending party
+	// (senderKey → *policy.Policy), for Receive.
+	senders sync.Map
+	// verifiers holds each agreement's origin signature verifier
+	// (*federation → *provenance.Verifier), for Receive.
+	verifiers sync.Map
+	// onAlert counts alerts about partners (Config.OnAlert).
+	onAlert func(kind string)
+	// pusher queues urgent items for partner nodes (SetPusher).
+	pusher atomic.Pointer[Pusher]
+	// cache spares partners' repeated reads (see releaseCache).
+	cache releaseCache
 }
 
 // New returns a node serving what cfg.Store holds. The store must have been
@@ -158,6 +189,19 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if n.checkpointInterval == 0 {
 		n.checkpointInterval = DefaultCheckpointInterval
+	}
+	n.onAlert = cfg.OnAlert
+	if cfg.Agreement != nil {
+		f, err := newFederation(cfg.Agreement, cfg.Self, cfg.Key)
+		if err != nil {
+			return nil, err
+		}
+		n.fed.Store(f)
+	}
+	if n.key != nil {
+		if err := checkOriginID(n.key, n.originID()); err != nil {
+			return nil, err
+		}
 	}
 	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
 	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))

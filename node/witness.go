@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -312,15 +311,11 @@ func (t *Transparency) AddCosignatures(ctx context.Context, size int64, lines []
 // self-signed certificate is, or else one that verifies against the
 // system's roots for the host.
 func NodeKeyTLSConfig(vkey string) (*tls.Config, error) {
-	fields := strings.SplitN(vkey, "+", 3)
-	var raw []byte
-	if len(fields) == 3 {
-		raw, _ = base64.StdEncoding.DecodeString(fields[2])
+	want, err := nodePublicKey(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
 	}
-	if len(raw) != 1+ed25519.PublicKeySize || raw[0] != algEd25519 {
-		return nil, fmt.Errorf("node: %q is not an Ed25519 node key", vkey)
-	}
-	want := ed25519.PublicKey(raw[1:])
+	name, _, _ := strings.Cut(vkey, "+")
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	// Verification is replaced, not skipped: VerifyConnection accepts the
 	// pinned key, or a chain to the system's roots.
@@ -338,7 +333,7 @@ func NodeKeyTLSConfig(vkey string) (*tls.Config, error) {
 			inter.AddCert(c)
 		}
 		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: cs.ServerName, Intermediates: inter}); err != nil {
-			return fmt.Errorf("node: the server's certificate holds neither the pinned node key %s nor a valid chain: %w", fields[0], err)
+			return fmt.Errorf("node: the server's certificate holds neither the pinned node key %s nor a valid chain: %w", name, err)
 		}
 		return nil
 	}

@@ -63,6 +63,11 @@ type write struct {
 	// posted by one of the node's own accounts (its entries then record
 	// the objects as originated).
 	from string
+	// fromNode is the partner node that sent it, with from.
+	fromNode string
+	// noStatus leaves the status out: objects pulled from a partner
+	// answer no TAXII request.
+	noStatus bool
 	// early holds, for each put, its ledger record made before the
 	// transaction (prepare), valid if the store gives the version it
 	// assumed; nil when not prepared.
@@ -70,6 +75,7 @@ type write struct {
 
 	done     chan struct{} // closed once result and err are final
 	result   store.Status
+	outcomes []store.AddOutcome // the store's, one per put
 	err      error
 	taken    bool // in a transaction already; guarded by writer.mu
 	canceled bool // the request left before its turn; guarded by writer.mu
@@ -172,7 +178,11 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 					}
 				}
 			}
+			w.outcomes = out
 			w.result = w.status(out)
+			if w.noStatus {
+				continue
+			}
 			if err := tx.PutStatus(ctx, w.result); err != nil {
 				return err
 			}
@@ -243,7 +253,7 @@ func (w *write) record(p store.Put, version string, rand io.Reader) (store.Ledge
 	e := ledger.Entry{Time: w.at, Event: ledger.Originated{Object: ref}}
 	var concerns []string
 	if w.from != "" {
-		e.Event = ledger.Received{From: w.from, Object: ref}
+		e.Event = ledger.Received{From: w.from, Node: w.fromNode, Object: ref}
 		concerns = []string{w.from}
 	}
 	enc, err := e.Encode()

@@ -26,7 +26,7 @@ func BenchmarkDecide(b *testing.B) {
 		{"deny-no-rule", Recipient{Party: "dystopia"}, green, Deny},
 	} {
 		o := object(b, typical(b, bc.tlp))
-		if d := Decide(p, bc.to, o, Context{}); d.Verdict != bc.want {
+		if d, _ := Decide(p, bc.to, o, Context{}); d.Verdict != bc.want {
 			b.Fatalf("%s: Decide = %v (%s)", bc.name, d.Verdict, d.Reason())
 		}
 		b.Run(bc.name, func(b *testing.B) {

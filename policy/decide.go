@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/entente/entente/agreement"
@@ -16,8 +17,16 @@ const maxDepth = 8
 // recipient to. It denies whatever the agreement does not allow. It is
 // pure and deterministic, and on a plain allow or deny it does not
 // allocate.
-func Decide(p *Policy, to Recipient, o *stix.Object, ctx Context) Decision {
-	return p.decide(to, o, ctx.ReceivedFrom, &ctx, 0)
+//
+// If ctx.Lookup fails, Decide returns its error (wrapped) and the zero
+// Decision: the caller must not release the object, and must not report
+// it as denied either, since the agreement may allow it.
+func Decide(p *Policy, to Recipient, o *stix.Object, ctx Context) (Decision, error) {
+	d := p.decide(to, o, ctx.ReceivedFrom, &ctx, 0)
+	if ctx.err != nil {
+		return Decision{}, fmt.Errorf("policy: deciding on %s: %w", o.ID, ctx.err)
+	}
+	return d, nil
 }
 
 func (p *Policy) decide(to Recipient, o *stix.Object, from string, ctx *Context, depth int) Decision {
@@ -243,7 +252,7 @@ func (p *Policy) checkRef(to Recipient, id string, ctx *Context, depth int) (Cod
 	if ctx.Lookup == nil {
 		return CodeReferenceMissing, id, 0
 	}
-	ref, ok := ctx.Lookup(id)
+	ref, ok := ctx.lookup(id)
 	if !ok || ref.Object == nil {
 		return CodeReferenceMissing, id, 0
 	}
@@ -272,7 +281,7 @@ func sightingOrigin(o *stix.Object, ctx *Context) (string, bool) {
 		return "", false
 	}
 	id, _ := o.Props["sighting_of_ref"].(string)
-	ref, ok := ctx.Lookup(id)
+	ref, ok := ctx.lookup(id)
 	if !ok || ref.ReceivedFrom == "" {
 		return "", false
 	}
@@ -330,4 +339,19 @@ func (p *Policy) granular(o *stix.Object, r *rule, to Recipient) (redact []strin
 		}
 	}
 	return redact, CodeAllowed, ""
+}
+
+// lookup calls Lookup, keeping its first error in ctx.err. Once a lookup
+// has failed, every later one reports the object missing, so that the
+// decision ends quickly; Decide then returns the error, not the decision.
+func (ctx *Context) lookup(id string) (Ref, bool) {
+	if ctx.err != nil {
+		return Ref{}, false
+	}
+	ref, ok, err := ctx.Lookup(id)
+	if err != nil {
+		ctx.err = err
+		return Ref{}, false
+	}
+	return ref, ok
 }

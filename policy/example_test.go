@@ -35,7 +35,10 @@ func Example() {
 		{Party: "borealis", Organization: "borealis-cert"},
 		{Party: "borealis", Organization: "borealis-prosecutor"},
 	} {
-		d := policy.Decide(p, to, o, policy.Context{})
+		d, err := policy.Decide(p, to, o, policy.Context{})
+		if err != nil {
+			panic(err)
+		}
 		fmt.Printf("%s: %s: %s\n", to.Organization, d.Verdict, d.Reason())
 	}
 	// Output:

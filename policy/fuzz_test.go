@@ -1,12 +1,15 @@
 package policy
 
 import (
+	"errors"
 	"maps"
 	"reflect"
 	"testing"
 
 	"github.com/entente/entente/stix"
 )
+
+var errLookup = errors.New("lookup failed")
 
 // FuzzDecide decides arbitrary objects for arbitrary recipients. Decide
 // must not panic, must be deterministic, must attach conditions exactly
@@ -35,11 +38,27 @@ func FuzzDecide(f *testing.F) {
 		u[o.ID] = Ref{Object: o, ReceivedFrom: from}
 		ctx := Context{ReceivedFrom: from, Lookup: u.lookup, Released: func(id string) bool { return len(id)%2 == 0 }}
 		to := Recipient{Party: party, Organization: org, Individual: individual}
-		d := Decide(p, to, o, ctx)
-		if again := Decide(p, to, o, ctx); !reflect.DeepEqual(d, again) {
+		d := decide(t, p, to, o, ctx)
+		if again := decide(t, p, to, o, ctx); !reflect.DeepEqual(d, again) {
 			t.Fatalf("Decide is not deterministic: %+v then %+v", d, again)
 		}
 		_ = d.Reason()
+		// A lookup that fails decides nothing: Decide returns the error,
+		// or, when it never needed the failing objects, the same decision.
+		failing := ctx
+		failing.Lookup = func(id string) (Ref, bool, error) {
+			if len(id)%3 == 0 {
+				return Ref{}, false, errLookup
+			}
+			return u.lookup(id)
+		}
+		if df, err := Decide(p, to, o, failing); err != nil {
+			if !errors.Is(err, errLookup) || !reflect.DeepEqual(df, Decision{}) {
+				t.Fatalf("with a failing lookup: %+v, %v; want the zero Decision and the lookup's error", df, err)
+			}
+		} else if !reflect.DeepEqual(df, d) {
+			t.Fatalf("a lookup failed unnoticed: %+v, want %+v", df, d)
+		}
 		if (d.Conditions != nil) != (d.Verdict != Deny) {
 			t.Fatalf("verdict %v with conditions %v", d.Verdict, d.Conditions)
 		}
@@ -51,7 +70,7 @@ func FuzzDecide(f *testing.F) {
 			t.Fatalf("Apply(%v): %v", d.Redact, err)
 		}
 		u[r.ID] = Ref{Object: r, ReceivedFrom: from}
-		if d2 := Decide(p, to, r, ctx); d2.Verdict != Allow {
+		if d2 := decide(t, p, to, r, ctx); d2.Verdict != Allow {
 			t.Fatalf("the redacted object is not released: %v (%s)\n%s", d2.Verdict, d2.Reason(), r.Raw)
 		}
 	})

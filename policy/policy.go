@@ -5,6 +5,8 @@
 // Decide is the only function that may authorize a release, and it is pure:
 // given the same compiled agreement, recipient, object and context it
 // returns the same Decision, and it reads nothing but what it is given.
+// When what it is given fails (Context.Lookup returns an error), it returns
+// that error and no decision, never a silent deny or allow.
 // Whatever the agreement does not allow is denied. The rules it enforces:
 //
 //   - TLP 2.0 (https://www.first.org/tlp/) is enforced, not just labelled:
@@ -153,14 +155,19 @@ type Context struct {
 	// ReceivedFrom is the party the object was received from, or "" when
 	// this node's party originated it.
 	ReceivedFrom string
-	// Lookup finds a referenced object by id. Without it, no object with
-	// references can be released.
-	Lookup func(id string) (Ref, bool)
+	// Lookup finds a referenced object by id: ok is false when no such
+	// object is held. An error means it could not be looked up (a store
+	// outage); Decide then decides nothing and returns it, since neither
+	// a deny nor an allow would be the agreement's answer. Without Lookup,
+	// no object with references can be released.
+	Lookup func(id string) (ref Ref, ok bool, err error)
 	// Released reports whether an earlier version of the object with the
 	// given id was released to the recipient. A revocation goes only where
 	// the revoked object went. When Released is nil, a revocation is
 	// decided like any other object.
 	Released func(id string) bool
+
+	err error // the first error of Lookup, set by Decide
 }
 
 // Verdict is what Decide allows.

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -75,9 +77,19 @@ var (
 // each was received from.
 type universe map[string]Ref
 
-func (u universe) lookup(id string) (Ref, bool) {
+func (u universe) lookup(id string) (Ref, bool, error) {
 	r, ok := u[id]
-	return r, ok
+	return r, ok, nil
+}
+
+// decide is Decide for cases whose Lookup cannot fail.
+func decide(t testing.TB, p *Policy, to Recipient, o *stix.Object, ctx Context) Decision {
+	t.Helper()
+	d, err := Decide(p, to, o, ctx)
+	if err != nil {
+		t.Fatalf("Decide: %v", err)
+	}
+	return d
 }
 
 func (u universe) add(t testing.TB, from, js string) string {
@@ -110,7 +122,7 @@ func runDecideCases(t *testing.T, ctx Context, cases []decideCase) {
 			}
 			c := ctx
 			c.ReceivedFrom = tc.from
-			d := Decide(p, tc.to, object(t, tc.object), c)
+			d := decide(t, p, tc.to, object(t, tc.object), c)
 			if d.Verdict != tc.want || d.Code != tc.code || !slices.Equal(d.Redact, tc.redact) {
 				t.Errorf("Decide = %v/%v %v (%s), want %v/%v %v", d.Verdict, d.Code, d.Redact, d.Reason(), tc.want, tc.code, tc.redact)
 			}
@@ -303,7 +315,7 @@ func TestApply(t *testing.T) {
 	p := compile(t, threeParties, "arcadia")
 	o := object(t, indicator(1, marked(green)+`,"description":"secret","name":"n",`+
 		`"granular_markings":[{"marking_ref":"`+red+`","selectors":["description"]},{"marking_ref":"`+green+`","selectors":["name"]}]`))
-	d := Decide(p, toCascadia, o, Context{})
+	d := decide(t, p, toCascadia, o, Context{})
 	if d.Verdict != Redact {
 		t.Fatalf("Decide = %v (%s), want redact", d.Verdict, d.Reason())
 	}
@@ -320,7 +332,7 @@ func TestApply(t *testing.T) {
 	if _, ok := o.Props["description"]; !ok {
 		t.Error("Apply changed the original object")
 	}
-	if d := Decide(p, toCascadia, r, Context{}); d.Verdict != Allow {
+	if d := decide(t, p, toCascadia, r, Context{}); d.Verdict != Allow {
 		t.Errorf("the redacted object: %v (%s), want allow", d.Verdict, d.Reason())
 	}
 	if _, err := Apply(o, Decision{}); err == nil {
@@ -330,7 +342,7 @@ func TestApply(t *testing.T) {
 
 func TestConditions(t *testing.T) {
 	p := compile(t, threeParties, "arcadia")
-	d := Decide(p, toBorealisCERT, object(t, indicator(1, marked(green))), Context{})
+	d := decide(t, p, toBorealisCERT, object(t, indicator(1, marked(green))), Context{})
 	if d.Conditions == nil || d.Rule != "arcadia-to-borealis" || !d.Conditions.Confidential ||
 		d.Conditions.RetentionDays != 365 || d.Conditions.ThirdParties != agreement.ThirdPartiesWrittenConsent {
 		t.Errorf("Decide = %+v, want the conditions of arcadia-to-borealis", d)
@@ -357,5 +369,26 @@ func TestCodeNames(t *testing.T) {
 		if c.explain(Decision{}) == "denied" {
 			t.Errorf("code %v has no explanation", c)
 		}
+	}
+}
+
+// TestDecideLookupError: a store that cannot answer Lookup decides
+// nothing. Decide returns the error, never a deny or an allow, for an
+// object whose decision needs the lookup, and decides as usual for one
+// that does not.
+func TestDecideLookupError(t *testing.T) {
+	p := compile(t, threeParties, "arcadia")
+	outage := errors.New("store outage")
+	ctx := Context{Lookup: func(string) (Ref, bool, error) { return Ref{}, false, outage }}
+	rel := object(t, `{"type":"relationship","spec_version":"2.1","id":"relationship--00000000-0000-4000-8000-000000000009",`+
+		`"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","relationship_type":"indicates",`+
+		`"source_ref":"indicator--00000000-0000-4000-8000-000000000001","target_ref":"malware--00000000-0000-4000-8000-000000000002",`+
+		`"object_marking_refs":["`+green+`"]}`)
+	d, err := Decide(p, toBorealisCERT, rel, ctx)
+	if !errors.Is(err, outage) || !reflect.DeepEqual(d, Decision{}) {
+		t.Errorf("Decide with a failing lookup = %+v, %v; want the zero Decision and the outage", d, err)
+	}
+	if d, err := Decide(p, toBorealisCERT, object(t, indicator(1, marked(green))), ctx); err != nil || d.Verdict != Allow {
+		t.Errorf("Decide of an indicator, which needs no lookup = %v, %v; want allow", d.Verdict, err)
 	}
 }

@@ -109,7 +109,7 @@ func oracle(a *agreement.Agreement, self string, to Recipient, o *stix.Object, f
 
 	sightingBack := false
 	if o.Type == "sighting" && c.Lookup != nil {
-		if ref, ok := c.Lookup(o.Props["sighting_of_ref"].(string)); ok && ref.ReceivedFrom == to.Party && ref.ReceivedFrom != "" {
+		if ref, ok, _ := c.Lookup(o.Props["sighting_of_ref"].(string)); ok && ref.ReceivedFrom == to.Party && ref.ReceivedFrom != "" {
 			sightingBack = true
 			back, ok := a.Rule(to.Party, self)
 			if !ok || !back.SightingsToOriginator {
@@ -164,7 +164,7 @@ func oracle(a *agreement.Agreement, self string, to Recipient, o *stix.Object, f
 		if depth >= 8 || c.Lookup == nil {
 			return false, nil
 		}
-		ref, ok := c.Lookup(id)
+		ref, ok, _ := c.Lookup(id)
 		if !ok {
 			return false, nil
 		}
@@ -383,7 +383,10 @@ func TestDecideAgreesWithOracle(t *testing.T) {
 			Individual:   mostly(t, 3, "", []string{party + "-head", "p9-head"}, "individual"),
 		}
 
-		d := Decide(p, to, o, ctx)
+		d, err := Decide(p, to, o, ctx)
+		if err != nil {
+			t.Fatalf("Decide: %v", err)
+		}
 		ok, redact := oracle(a, self, to, o, ctx.ReceivedFrom, ctx, 0)
 		got := map[string]bool{}
 		for _, r := range d.Redact {

@@ -159,6 +159,9 @@ type Store interface {
 	Checkpoints(ctx context.Context, after int64, limit int) ([]StoredCheckpoint, error)
 
 	Witnessing
+	Sharing
+
+	Federating
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
@@ -181,8 +184,12 @@ type Tx interface {
 	// new size, which commit with the objects or not at all. The records'
 	// Index is ignored (AppendLedger assigns it); a record's Commitment
 	// must be that of its Salt and Entry (ledger.CommitEncoded), or the
-	// zero value to have it computed.
+	// zero value to have it computed. A stored object version that a
+	// record names (Object) gets the record's index as its LedgerIndex,
+	// unless an earlier entry recorded it.
 	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
+
+	DisclosureTx
 }
 
 // LedgerRecord is one stored entry of the node's ledger.
@@ -218,9 +225,18 @@ type LedgerObject struct {
 // canonical JSON. The hash tells a copy of a stored version from a
 // conflicting one (and the ledger records it); NewPut computes it, outside
 // any transaction, since canonicalizing costs about as much as storing.
+//
+// Provenance, FromParty and FromNode are stored beside the version as given
+// and returned in Object; a Duplicate keeps what the stored version has.
 type Put struct {
 	Object *stix.Object
 	Hash   [sha256.Size]byte
+	// Provenance is the version's provenance record (package provenance's
+	// JSON), nil when it has none.
+	Provenance []byte
+	// FromParty and FromNode name the partner party and node the version
+	// was received from; both empty for a version the node originated.
+	FromParty, FromNode string
 }
 
 // NewPut hashes o's canonical JSON. It fails for an object that has no
@@ -262,6 +278,18 @@ type Object struct {
 	SpecVersion string
 	DateAdded   time.Time // microsecond precision, UTC
 	Raw         []byte    // the object's JSON as received; nil when Query.WithoutContent
+	// Provenance is the version's provenance record as Put gave it; nil
+	// when it has none, and when Query.WithoutContent.
+	Provenance []byte
+	// FromParty and FromNode are Put's: whom the version came from, both
+	// empty for a version the node originated.
+	FromParty, FromNode string
+	// LedgerIndex is the index of the ledger entry that records the
+	// version (Tx.AppendLedger fills it in), -1 when none does.
+	LedgerIndex int64
+	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
+	// zero when Query.WithoutContent.
+	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.

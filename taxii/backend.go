@@ -2,6 +2,7 @@ package taxii
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"time"
@@ -69,10 +70,49 @@ var (
 	ErrUnavailable   = errors.New("taxii: temporarily unavailable, try again") // 503 with Retry-After
 )
 
-// Caller is an authenticated account.
+// Caller is an authenticated account, or a partner node.
 type Caller struct {
+	// Name is the account's name; for a partner node, its node id.
 	Name string
-	Role string // "admin", "analyst" or "reader"
+	Role string // "admin", "analyst" or "reader"; RolePartner for a partner node
+	// Party is the agreement party a partner node speaks for, and Node its
+	// id in the agreement; both are "" for the node's own accounts.
+	Party string
+	Node  string
+}
+
+// ProvenanceProperty is the name of the envelope's custom property (TAXII
+// 2.1 §7.1) that carries each object's provenance record beside it: a list
+// aligned with "objects", null for an object without one. The objects'
+// bytes are not changed, so a client that does not know the property reads
+// a conformant envelope.
+const ProvenanceProperty = "x_entente_provenance"
+
+// ProvenanceAdder is what a Backend implements to receive the provenance
+// records that a posted envelope carries (ProvenanceProperty). The Server
+// calls AddObjectsWithProvenance instead of AddObjects when the envelope
+// has the property: provenance holds one record per object, nil for an
+// object without one. A Backend without it gets AddObjects, and the
+// records are ignored, as §7.1 allows for a custom property.
+type ProvenanceAdder interface {
+	AddObjectsWithProvenance(ctx context.Context, c *Caller, root, collection string, objects, provenance []json.RawMessage) (*Status, error)
+}
+
+// RolePartner is the Role of a partner node's Caller.
+const RolePartner = "partner"
+
+// PeerAuthenticator is what a Backend implements to identify callers by
+// the client certificate of their TLS connection (mutual TLS between
+// partner nodes). The Server asks it before looking at credentials, on
+// every request: a peer accepted at the handshake may lose its standing
+// while its connection stays open.
+type PeerAuthenticator interface {
+	// AuthenticatePeer returns the caller whose certificate cs carries;
+	// nil and no error when the peer presented none, so that account
+	// credentials decide. It returns ErrUnauthorized (or ErrForbidden) for
+	// a certificate it refuses, and another error when it could not
+	// decide.
+	AuthenticatePeer(ctx context.Context, cs *tls.ConnectionState) (*Caller, error)
 }
 
 // Filter is a parsed, validated TAXII query (TAXII 2.1 §3.4–3.5).
@@ -112,4 +152,7 @@ type Item struct {
 	DateAdded time.Time
 	MediaType string          // "application/stix+json;version=2.1"
 	Object    json.RawMessage // nil in manifest pages
+	// Provenance is the version's origin signature (and, for a redacted
+	// copy, who redacted what), carried beside the object; nil for none.
+	Provenance json.RawMessage
 }

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,18 +211,48 @@ func (c *Client) Manifest(ctx context.Context, root, collection string, q Query)
 	return retPage(&m, info, err)
 }
 
-// Objects fetches one page of a collection's objects (§5.4).
+// Objects fetches one page of a collection's objects (§5.4). When the
+// server sends provenance records beside the objects (ProvenanceProperty),
+// the envelope's Provenance holds them, one per object, nil for an object
+// without one.
 func (c *Client) Objects(ctx context.Context, root, collection string, q Query) (*Envelope, PageInfo, error) {
 	var e Envelope
 	info, err := c.get(ctx, root, q.values(), &e, "collections", collection, "objects")
+	if err == nil {
+		err = alignProvenance(&e)
+	}
 	return retPage(&e, info, err)
 }
 
-// Object fetches one page of the versions of one object (§5.6).
+// Object fetches one page of the versions of one object (§5.6), with
+// their provenance records as Objects does.
 func (c *Client) Object(ctx context.Context, root, collection, id string, q Query) (*Envelope, PageInfo, error) {
 	var e Envelope
 	info, err := c.get(ctx, root, q.values(), &e, "collections", collection, "objects", id)
+	if err == nil {
+		err = alignProvenance(&e)
+	}
 	return retPage(&e, info, err)
+}
+
+// alignProvenance checks that an envelope's provenance records, if it has
+// any, are one per object, and makes a JSON null nil.
+func alignProvenance(e *Envelope) error {
+	if e.Provenance == nil {
+		return nil
+	}
+	if len(e.Provenance) != len(e.Objects) {
+		return fmt.Errorf("%w: the envelope has %d %s records for %d objects", ErrBadResponse, len(e.Provenance), ProvenanceProperty, len(e.Objects))
+	}
+	for i, p := range e.Provenance {
+		switch t := bytes.TrimSpace(p); {
+		case string(t) == "null":
+			e.Provenance[i] = nil
+		case len(t) == 0 || t[0] != '{':
+			return fmt.Errorf("%w: %s[%d] is neither a provenance record (a JSON object) nor null", ErrBadResponse, ProvenanceProperty, i)
+		}
+	}
+	return nil
 }
 
 // Versions fetches one page of the version list of one object (§5.8).
@@ -234,7 +265,28 @@ func (c *Client) Versions(ctx context.Context, root, collection, id string, q Qu
 // AddObjects posts objects in one envelope (§5.5) and returns the status
 // the server reports; poll Status while it is "pending".
 func (c *Client) AddObjects(ctx context.Context, root, collection string, objects []json.RawMessage) (*Status, error) {
-	body, err := json.Marshal(Envelope{Objects: objects})
+	return c.AddEnvelope(ctx, root, collection, &Envelope{Objects: objects})
+}
+
+// AddEnvelope posts an envelope (§5.5): AddObjects, with the objects'
+// provenance records beside them when e.Provenance holds any (one per
+// object, nil for none; the property is left out when all are nil). A
+// server that does not know the property may ignore it or refuse the
+// envelope with 422 (TAXII 2.1 §7.1).
+func (c *Client) AddEnvelope(ctx context.Context, root, collection string, e *Envelope) (*Status, error) {
+	out := Envelope{Objects: e.Objects}
+	if slices.ContainsFunc(e.Provenance, func(p json.RawMessage) bool { return len(p) > 0 }) {
+		if len(e.Provenance) != len(e.Objects) {
+			return nil, fmt.Errorf("taxii: %d provenance records for %d objects; give one per object, nil for none", len(e.Provenance), len(e.Objects))
+		}
+		out.Provenance = make([]json.RawMessage, len(e.Provenance))
+		for i, p := range e.Provenance {
+			if out.Provenance[i] = p; len(p) == 0 {
+				out.Provenance[i] = json.RawMessage("null")
+			}
+		}
+	}
+	body, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("taxii: encoding the envelope: %w", err)
 	}

@@ -60,6 +60,18 @@
 //     most Config.MaxInFlightBodyBytes together, are served at once
 //     (DefaultMaxInFlight and DefaultMaxInFlightBodyBytes unless
 //     configured); beyond either, the answer is 503 with Retry-After.
+//   - Custom properties (§7.1): TAXII lets a server or client add
+//     properties to any TAXII resource, named in ASCII lower-case letters,
+//     digits and underscores, 3 to 250 characters (x_ recommended), and
+//     lets a receiver that does not understand one ignore it or answer
+//     422. Envelopes carry one: x_entente_provenance (ProvenanceProperty),
+//     the objects' origin signatures, a list aligned with objects (null
+//     for an object without one), sent only when some object has one, so
+//     an envelope without signatures is exactly as before. The objects'
+//     own bytes never change. On POST the Server accepts it (a list of
+//     the objects' length, of JSON objects or null; anything else is a
+//     422) and hands it to a Backend that is a ProvenanceAdder; others
+//     ignore it, as other custom properties of envelopes are ignored.
 //   - DELETE without match[version] deletes every version of the object.
 //   - The Backend decides every right, on every request, next tokens
 //     included (see Backend); a collection a caller may neither read nor

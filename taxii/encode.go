@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -71,8 +72,11 @@ func setDateAddedHeaders(h http.Header, items []Item) {
 	h.Set("X-TAXII-Date-Added-Last", FormatTimestamp(items[len(items)-1].DateAdded))
 }
 
-// writeEnvelope writes an envelope (§3.7) holding the page's objects.
+// writeEnvelope writes an envelope (§3.7) holding the page's objects and,
+// when any item has one, their provenance records as the custom property
+// x_entente_provenance (see ProvenanceProperty).
 func writeEnvelope(w io.Writer, p *Page, next string) error {
+	withProvenance := slices.ContainsFunc(p.Items, func(it Item) bool { return len(it.Provenance) > 0 })
 	return send(w, func(bw sink) {
 		if writeMore(bw, p, next) {
 			return
@@ -84,7 +88,22 @@ func writeEnvelope(w io.Writer, p *Page, next string) error {
 			}
 			bw.Write(it.Object)
 		}
-		bw.WriteString("]}")
+		bw.WriteByte(']')
+		if withProvenance {
+			bw.WriteString(`,"` + ProvenanceProperty + `":[`)
+			for i, it := range p.Items {
+				if i > 0 {
+					bw.WriteByte(',')
+				}
+				if len(it.Provenance) == 0 {
+					bw.WriteString("null")
+				} else {
+					bw.Write(it.Provenance)
+				}
+			}
+			bw.WriteByte(']')
+		}
+		bw.WriteByte('}')
 	})
 }
 

@@ -244,14 +244,19 @@ func (s *Server) addObjects(w http.ResponseWriter, r *http.Request, c *Caller) e
 		}
 		defer s.bodies.give(n)
 	}
-	objects, err := decodeEnvelope(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, s.cfg.MaxEnvelopeObjects)
+	objects, provenance, err := decodeEnvelope(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, s.cfg.MaxEnvelopeObjects)
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			return tooLarge(limit, err)
 		}
 		return err
 	}
-	st, err := s.backend.AddObjects(r.Context(), c, root, collection, objects)
+	var st *Status
+	if pa, ok := s.backend.(ProvenanceAdder); ok && provenance != nil {
+		st, err = pa.AddObjectsWithProvenance(r.Context(), c, root, collection, objects, provenance)
+	} else {
+		st, err = s.backend.AddObjects(r.Context(), c, root, collection, objects)
+	}
 	if err = check(st, err, "AddObjects"); err != nil {
 		return err
 	}

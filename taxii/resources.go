@@ -102,6 +102,11 @@ type Envelope struct {
 	More    bool              `json:"more,omitempty"`
 	Next    string            `json:"next,omitempty"`
 	Objects []json.RawMessage `json:"objects,omitempty"`
+	// Provenance is the custom property x_entente_provenance: one
+	// provenance record per element of Objects, in the same order, nil
+	// for an object without one. It is absent (nil) when no object has
+	// one. See ProvenanceProperty.
+	Provenance []json.RawMessage `json:"x_entente_provenance,omitempty"`
 }
 
 // Versions is the versions resource (§5.8.1). It carries next as Manifest

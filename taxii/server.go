@@ -476,9 +476,20 @@ func checkContentType(ct string) error {
 	return fmt.Errorf("%w: Content-Type is %q; send the envelope as %s", errUnsupportedMediaType, ct, MediaType)
 }
 
-// authenticate reads HTTP Basic (RFC 7617: user name and token) or bearer
-// (RFC 6750) credentials and asks the Backend whose they are.
+// authenticate identifies the caller: by its TLS client certificate when
+// the Backend is a PeerAuthenticator and the peer presented one, else by
+// HTTP Basic (RFC 7617: user name and token) or bearer (RFC 6750)
+// credentials, which it asks the Backend about.
 func (s *Server) authenticate(r *http.Request) (*Caller, error) {
+	if pa, ok := s.backend.(PeerAuthenticator); ok && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		c, err := pa.AuthenticatePeer(r.Context(), r.TLS)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			return c, nil
+		}
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, fmt.Errorf("%w: send HTTP Basic credentials (user name and token) or a bearer token", ErrUnauthorized)

@@ -62,6 +62,9 @@ func commands() []command {
 		{"match", "match shared indicators against Suricata, Zeek or JSON logs", runMatch},
 		{"ledger", "verify, list and prove the node's ledger; check a proof offline", runLedger},
 		{"witness", "list or resume the partner logs the node suspended as their witness", runWitness},
+		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
+		{"partners", "show the health of the links to partner nodes", runPartners},
+		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
 	}
 }
 

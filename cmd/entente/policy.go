@@ -93,9 +93,10 @@ func runPolicyExplain(env *Env, args []string) error {
 	}
 	c := policy.Context{
 		ReceivedFrom: *received,
-		Lookup: func(id string) (policy.Ref, bool) {
+		// The file is all there is to look in, so a lookup never fails.
+		Lookup: func(id string) (policy.Ref, bool, error) {
 			o, ok := byID[id]
-			return policy.Ref{Object: o, ReceivedFrom: *received}, ok
+			return policy.Ref{Object: o, ReceivedFrom: *received}, ok, nil
 		},
 	}
 
@@ -109,7 +110,10 @@ func runPolicyExplain(env *Env, args []string) error {
 	fmt.Fprintln(env.Stdout)
 	denied := false
 	for _, o := range objects {
-		d := policy.Decide(p, r, o, c)
+		d, err := policy.Decide(p, r, o, c)
+		if err != nil {
+			return err
+		}
 		denied = denied || d.Verdict == policy.Deny
 		writeDecision(env.Stdout, o, d)
 	}

@@ -107,6 +107,13 @@ type serveConfig struct {
 	// name, the partner logs the node witnesses and the witnesses of its
 	// own log. Both or neither.
 	Agreement, NodeID string
+	// PartnerURLs replaces the TAXII URLs the agreement gives for partner
+	// nodes (--partner-url NODE=URL): a link to each partner node with a
+	// URL pulls from it and pushes urgent items to it.
+	PartnerURLs partnerURLs
+	// SyncInterval is the time between two pulls from a partner once
+	// caught up.
+	SyncInterval time.Duration
 }
 
 func (c *serveConfig) validate() error {
@@ -141,6 +148,12 @@ func (c *serveConfig) validate() error {
 	}
 	if (c.Agreement == "") != (c.NodeID == "") {
 		return errors.New("--agreement and --node go together: the agreement file and this node's id in it")
+	}
+	if len(c.PartnerURLs) > 0 && c.Agreement == "" {
+		return errors.New("--partner-url needs --agreement and --node: partners are the agreement's nodes")
+	}
+	if c.SyncInterval <= 0 {
+		return fmt.Errorf("--sync-interval %v: want a positive duration, such as 5s", c.SyncInterval)
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -178,11 +191,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID [--partner-url NODE=URL]... [--sync-interval DURATION]]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
-	cfg := serveConfig{LogLevel: slog.LevelInfo}
+	cfg := serveConfig{LogLevel: slog.LevelInfo, PartnerURLs: partnerURLs{}}
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir, "the node's data `directory`")
 	fs.StringVar(&cfg.Addr, "addr", defaultAddr, "the `host:port` to listen on")
 	fs.BoolVar(&cfg.PlainHTTP, "plain-http", false, "serve plain HTTP (loopback addresses only)")
@@ -193,6 +206,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", node.DefaultCheckpointInterval, "the least `duration` between two signed ledger checkpoints")
 	fs.StringVar(&cfg.Agreement, "agreement", "", "the signed agreement `file` (with --node): the ledger's log name and witnesses")
 	fs.StringVar(&cfg.NodeID, "node", "", "this node's `id` in the agreement")
+	fs.Var(cfg.PartnerURLs, "partner-url", "`NODE=URL`: reach the partner node NODE at URL rather than the agreement's (repeatable)")
+	fs.DurationVar(&cfg.SyncInterval, "sync-interval", defaultSyncInterval, "the `duration` between two pulls from a partner once caught up")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -213,7 +228,11 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DataDir, true)
+	now, err := clockFromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := openServeStore(ctx, cfg.DataDir, now)
 	if err != nil {
 		return err
 	}
@@ -238,12 +257,22 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		if setup, err = loadLedgerSetup(cfg.Agreement, cfg.NodeID, key, time.Now()); err != nil {
 			return err
 		}
+		setup.reachWitnessesAt(cfg.PartnerURLs)
 	}
-	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName})
+	metrics := newMetrics(st)
+	n, err := node.New(ctx, node.Config{Store: st, Logger: logger, Key: key, CheckpointInterval: cfg.CheckpointInterval, LogName: setup.logName, Now: now,
+		Agreement: setup.agreement, Self: setup.self, OnAlert: func(kind string) { metrics.federationAlerts.WithLabelValues(kind).Inc() }})
 	if err != nil {
 		return err
 	}
-	metrics := newMetrics(st)
+	// A link per partner node pulls what it releases to this node and
+	// pushes revocations to it (doc/federation.md).
+	links, err := newLinks(n, cfg.PartnerURLs, cfg.SyncInterval, logger)
+	if err != nil {
+		return err
+	}
+	metrics.reg.MustRegister(newLinkCollector(links))
+	n.SetPusher(pusher(links))
 	srv := taxii.NewServer(n, taxii.Config{
 		// Derived from the node key, so next tokens survive a restart.
 		TokenKey:             key.Secret("taxii next token"),
@@ -344,6 +373,12 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			// 128 KiB of each connection, which cost a write each.
 			DynamicRecordSizingDisabled: true,
 		}
+		if setup.agreement != nil {
+			// Partner nodes present their node key's certificate; the
+			// handshake refuses a key the agreement does not pin.
+			// Accounts connect without one, as before.
+			n.ServerTLSConfig(hs.TLSConfig)
+		}
 		scheme = "https"
 	}
 
@@ -403,6 +438,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	})
 	g.Go(func() error { return n.Run(gctx) })
 	g.Go(func() error { return submitter.Run(gctx) })
+	g.Go(func() error { return runLinks(gctx, links) })
 	werr := g.Wait()
 	// The servers have stopped: sign a checkpoint for the last writes.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -580,6 +616,8 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	alerts   *prometheus.CounterVec
+	// federationAlerts counts alerts about partners, by kind.
+	federationAlerts *prometheus.CounterVec
 }
 
 func newMetrics(st store.Store) *metrics {
@@ -614,7 +652,11 @@ func newMetrics(st store.Store) *metrics {
 		}
 		return float64(s.Objects)
 	})
-	m.reg.MustRegister(m.requests, m.latency, m.inFlight, objects,
+	m.federationAlerts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "entente_federation_alerts_total",
+		Help: "Alerts about partners: agreement violations, bad signatures, invalid objects, replayed pages, suspended links.",
+	}, []string{"kind"})
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, objects, m.federationAlerts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -20,6 +21,10 @@ import (
 // ledgerSetup is what the agreement says about this node's ledger: its log
 // name, the partner logs it witnesses and the witnesses of its own log.
 type ledgerSetup struct {
+	// agreement is the verified agreement, and self this node's id in it;
+	// nil and "" without one.
+	agreement *agreement.Agreement
+	self      string
 	logName   string
 	partners  []node.PartnerLog
 	witnesses []ledgerhttp.Witness
@@ -51,7 +56,7 @@ func loadLedgerSetup(path, nodeID string, key *node.Key, now time.Time) (*ledger
 		return nil, fmt.Errorf("%s: node %s: the agreement pins the witness key %s, but this node's is %s; have the agreement amended",
 			path, nodeID, self.WitnessKey, wk)
 	}
-	s := &ledgerSetup{logName: self.Log}
+	s := &ledgerSetup{agreement: a, self: nodeID, logName: self.Log}
 	// The partner logs this node witnesses: those that name it.
 	for i := range a.Parties {
 		p := &a.Parties[i]
@@ -90,6 +95,21 @@ func loadLedgerSetup(path, nodeID string, key *node.Key, now time.Time) (*ledger
 		s.witnesses = append(s.witnesses, ledgerhttp.Witness{Name: name, URL: w.URL, Key: v, Client: client})
 	}
 	return s, nil
+}
+
+// reachWitnessesAt sends checkpoints to a partner node that witnesses the
+// log at the host --partner-url gives for it, rather than the agreement's:
+// the partner is one node, reached one way.
+func (s *ledgerSetup) reachWitnessesAt(urls partnerURLs) {
+	for i, w := range s.witnesses {
+		raw, ok := urls[w.Name]
+		if !ok {
+			continue
+		}
+		if u, err := url.Parse(raw); err == nil {
+			s.witnesses[i].URL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: agreement.LedgerPath}).String()
+		}
+	}
 }
 
 func witnessedBy(n *agreement.Node, id string) bool {

@@ -29,7 +29,10 @@ type incoming struct {
 	key         string
 	specVersion string
 	hash        []byte
-	err         error
+	// Beside the version, as store.Put gives them.
+	provenance          []byte
+	fromParty, fromNode string
+	err                 error
 }
 
 // prepareAll hashes objs before the write lock is taken, for the Store's
@@ -65,7 +68,8 @@ func prepare(p store.Put) incoming {
 	if o == nil {
 		return incoming{err: fmt.Errorf("sqlite: nil object")}
 	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:]}
+	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:],
+		provenance: p.Provenance, fromParty: p.FromParty, fromNode: p.FromNode}
 	if o.ID == "" || o.Type == "" {
 		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
 		return in
@@ -176,8 +180,9 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO objects
-		(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw,
+			signatures, from_party, from_node)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
@@ -241,7 +246,7 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		}
 		nv := vs[len(vs)-1]
 		res, err := insert.ExecContext(ctx, pk, in.obj.ID, in.obj.Type, in.version, in.key, in.versioned, in.specVersion,
-			dateAdded, in.hash, nv.newFirst, nv.newLast, nv.newTop, []byte(in.obj.Raw))
+			dateAdded, in.hash, nv.newFirst, nv.newLast, nv.newTop, []byte(in.obj.Raw), nullBlob(in.provenance), in.fromParty, in.fromNode)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
 		}
@@ -261,6 +266,14 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		}
 	}
 	return out, nil
+}
+
+// nullBlob binds an empty blob as NULL: a version without provenance.
+func nullBlob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // createdChanged returns the created of the stored versions vs if in, a
@@ -422,9 +435,9 @@ const maxMergedTypes = 100
 // The values of every filter are bound as one parameter each (see inSet),
 // so no filter's size can exceed SQLite's limits.
 func listQuery(collection, after int64, q store.Query) (string, []any) {
-	cols := "seq, id, type, version, spec_version, date_added"
+	cols := "seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index"
 	if !q.WithoutContent {
-		cols += ", raw"
+		cols += ", raw, signatures, content_hash"
 	}
 	var (
 		b    strings.Builder
@@ -518,24 +531,31 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 	defer rows.Close()
 	var page store.Page
 	page.Objects = make([]store.Object, 0, min(q.Limit, 1024))
-	dest := make([]any, 0, 7)
+	dest := make([]any, 0, 11)
 	for rows.Next() {
 		if len(page.Objects) == q.Limit {
 			page.More = true
 			break
 		}
 		var (
-			o         = store.Object{Collection: q.Collection}
-			dateAdded int64
+			o           = store.Object{Collection: q.Collection}
+			dateAdded   int64
+			ledgerIndex sql.NullInt64
+			hash        sql.RawBytes
 		)
-		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded)
+		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex)
 		if !q.WithoutContent {
-			dest = append(dest, &o.Raw)
+			dest = append(dest, &o.Raw, &o.Provenance, &hash)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
 		}
+		copy(o.Hash[:], hash)
 		o.DateAdded = fromMicros(dateAdded)
+		o.LedgerIndex = -1
+		if ledgerIndex.Valid {
+			o.LedgerIndex = ledgerIndex.Int64
+		}
 		page.Objects = append(page.Objects, o)
 	}
 	if err := rows.Err(); err != nil {

@@ -71,9 +71,13 @@ type version struct {
 	specVersion string
 	dateAdded   time.Time
 	raw         json.RawMessage
+	provenance  json.RawMessage // as posted beside the object; nil for none
 }
 
-var _ taxii.Backend = (*Fake)(nil)
+var (
+	_ taxii.Backend         = (*Fake)(nil)
+	_ taxii.ProvenanceAdder = (*Fake)(nil)
+)
 
 // New returns an empty Fake.
 func New() *Fake {
@@ -277,7 +281,7 @@ func (f *Fake) Objects(ctx context.Context, c *taxii.Caller, root, id string, fl
 		}
 		it := taxii.Item{ID: v.id, Version: v.version, DateAdded: v.dateAdded, MediaType: taxii.STIXMediaType}
 		if !flt.Manifest {
-			it.Object = v.raw
+			it.Object, it.Provenance = v.raw, v.provenance
 		}
 		p.Items = append(p.Items, it)
 		p.Next = v.seq
@@ -326,6 +330,16 @@ func (col *collection) selected(flt *taxii.Filter) []*version {
 // under its id and version; an exact duplicate succeeds without a new
 // version.
 func (f *Fake) AddObjects(ctx context.Context, c *taxii.Caller, root, id string, objects []json.RawMessage) (*taxii.Status, error) {
+	return f.AddObjectsWithProvenance(ctx, c, root, id, objects, nil)
+}
+
+// AddObjectsWithProvenance implements taxii.ProvenanceAdder: it is
+// AddObjects, and it keeps each object's provenance record as given, to
+// serve it beside the object; it checks none.
+func (f *Fake) AddObjectsWithProvenance(ctx context.Context, c *taxii.Caller, root, id string, objects, provenance []json.RawMessage) (*taxii.Status, error) {
+	if provenance != nil && len(provenance) != len(objects) {
+		return nil, fmt.Errorf("%w: %d provenance records for %d objects", taxii.ErrUnprocessable, len(provenance), len(objects))
+	}
 	if err := f.fail("AddObjects"); err != nil {
 		return nil, err
 	}
@@ -342,8 +356,11 @@ func (f *Fake) AddObjects(ctx context.Context, c *taxii.Caller, root, id string,
 		RequestTimestamp: taxii.FormatTimestamp(now),
 		TotalCount:       len(objects),
 	}
-	for _, raw := range objects {
+	for i, raw := range objects {
 		v, err := parseVersion(raw)
+		if provenance != nil {
+			v.provenance = provenance[i]
+		}
 		if err != nil {
 			st.FailureCount++
 			st.Failures = append(st.Failures, taxii.StatusDetails{ID: v.id, Version: v.version, Message: err.Error()})

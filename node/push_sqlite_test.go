@@ -1,0 +1,90 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entente/entente/federation"
+	"github.com/entente/entente/store"
+)
+
+func TestRevocationPushReachesTheRecipients(t *testing.T) {
+	a, b := twoParties(t, nil)
+	b.share(t, "arcadia", store.RightRead)
+	a.share(t, "borealis", store.RightWrite) // arcadia's inbox
+	bURL, aURL := b.serve(t, nil), a.serve(t, nil)
+	ctx := t.Context()
+
+	admin, err := b.n.Authenticate(ctx, "", b.ini.AdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(raws ...string) {
+		t.Helper()
+		var objs []json.RawMessage
+		for _, r := range raws {
+			objs = append(objs, json.RawMessage(r))
+		}
+		st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, objs)
+		if err != nil || st.FailureCount > 0 {
+			t.Fatalf("posting to borealis: %v, %+v", err, st)
+		}
+	}
+	// Arcadia receives x; y is borealis's alone (never released: no
+	// attack-pattern goes to arcadia).
+	x, y := indicatorRaw(1), sdo("attack-pattern", 2, `,"name":"y"`)
+	post(x, y)
+	if err := a.link(t, b, bURL, 100).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.held(t)); n != 1 {
+		t.Fatalf("arcadia holds %d versions, want x only", n)
+	}
+
+	// Borealis's link to arcadia pushes; arcadia pulls nothing more.
+	push := b.link(t, a, aURL, 100)
+	b.n.SetPusher(func(partner string, items ...federation.Incoming) bool {
+		if partner != a.nodeID {
+			t.Errorf("pushed to %s", partner)
+			return false
+		}
+		push.Enqueue(items...)
+		return true
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- push.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	revoke := func(raw string) string {
+		return strings.Replace(strings.Replace(raw, `"modified":"2026-02-01T00:00:00.000Z"`, `"modified":"2026-02-02T00:00:00.000Z"`, 1), `}`, `,"revoked":true}`, 1)
+	}
+	xr, yr := revoke(x), revoke(y)
+	if !strings.HasSuffix(xr, `"revoked":true}`) {
+		t.Fatalf("revoke(x) = %s", xr)
+	}
+	post(xr, yr)
+	deadline := time.Now().Add(10 * time.Second)
+	want := "indicator--00000000-0000-4000-8000-000000000001@2026-02-02T00:00:00.000Z"
+	for time.Now().Before(deadline) {
+		if _, ok := a.held(t)[want]; ok {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	held := a.held(t)
+	o, ok := held[want]
+	if !ok {
+		t.Fatalf("the revocation of x did not reach arcadia: it holds %v (queue %d, health %+v)", held, push.Queued(), push.Health())
+	}
+	if len(held) != 2 || o.FromParty != "borealis" {
+		t.Errorf("arcadia holds %v; the revocation came from %q", held, o.FromParty)
+	}
+	ds, err := b.n.Disclosed(ctx, "", "attack-pattern--00000000-0000-4000-8000-000000000002")
+	if err != nil || len(ds) != 0 {
+		t.Errorf("y's revocation went to %+v, %v; want nowhere", ds, err)
+	}
+}

@@ -1,0 +1,296 @@
+package node_test
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/federation"
+	"github.com/entente/entente/ledger"
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/provenance"
+	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/sqlite"
+)
+
+// party is one side of a two-party federation test: a node on a real
+// SQLite store, with the key the agreement pins for it.
+type party struct {
+	id, nodeID string
+	key        *node.Key
+	st         store.Store
+	n          *node.Node
+	ini        *node.Initialized
+	ag         *agreement.Agreement
+	mu         sync.Mutex
+	alerts     []string
+}
+
+// twoParties returns Arcadia's and Borealis's nodes under the example
+// agreement, re-keyed and signed with fresh keys. edit, when not nil,
+// changes the agreement's text before it is signed.
+func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
+	t.Helper()
+	a = &party{id: "arcadia", nodeID: "arcadia-node-1"}
+	b = &party{id: "borealis", nodeID: "borealis-node-1"}
+	doc, err := os.ReadFile("../examples/arcadia-borealis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := agreement.Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	text = text[:strings.Index(text, "\nsignatures:")+1]
+	var signers []note.Signer
+	for _, p := range []*party{a, b} {
+		skey, err := node.GenerateKey(p.nodeID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.key, err = node.ParseKey(skey); err != nil {
+			t.Fatal(err)
+		}
+		pt, exNode, _ := ex.Node(p.nodeID)
+		pskey, pvkey, err := note.GenerateKey(rand.Reader, pt.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := note.NewSigner(pskey)
+		signers = append(signers, s)
+		text = strings.Replace(text, "key: "+pt.Key, "key: "+pvkey, 1)
+		text = strings.Replace(text, "key: "+exNode.Key, "key: "+p.key.VerifierKey, 1)
+	}
+	if edit != nil {
+		text = edit(text)
+	}
+	signed := []byte(text)
+	for _, s := range signers {
+		if signed, _, err = agreement.Sign(signed, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ag, err := agreement.Parse(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ag.Verify(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*party{a, b} {
+		p.ag = ag
+		p.open(t)
+	}
+	return a, b
+}
+
+// open gives p a new, empty store and a node on it.
+func (p *party) open(t testing.TB) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "entente.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p.st = st
+	if p.ini, err = node.Initialize(t.Context(), st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p.n, err = node.New(t.Context(), node.Config{Store: st, Key: p.key, Agreement: p.ag, Self: p.nodeID,
+		OnAlert: func(kind string) { p.mu.Lock(); p.alerts = append(p.alerts, kind); p.mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *party) peer() federation.Peer {
+	return federation.Peer{Party: p.id, Node: p.nodeID}
+}
+
+// signed is what p's node would release: the object and its origin
+// signature by signer (p's node key unless another is given).
+func signed(t testing.TB, raw string, node string, key *node.Key) federation.Incoming {
+	t.Helper()
+	prov, err := provenance.Sign(key.Private, node, []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := prov.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return federation.Incoming{Object: json.RawMessage(raw), Provenance: enc}
+}
+
+func sdo(typ string, n int, extra string) string {
+	return fmt.Sprintf(`{"type":%q,"spec_version":"2.1","id":"%s--00000000-0000-4000-8000-%012d","created":"2026-02-01T00:00:00.000Z","modified":"2026-02-01T00:00:00.000Z"%s}`,
+		typ, typ, n, extra)
+}
+
+func indicatorRaw(n int) string {
+	return sdo("indicator", n, fmt.Sprintf(`,"pattern":"[ipv4-addr:value = '203.0.113.%d']","pattern_type":"stix","valid_from":"2026-02-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]`, n))
+}
+
+// held lists what p's default collection holds, as id@version.
+func (p *party) held(t testing.TB) map[string]store.Object {
+	t.Helper()
+	page, err := p.st.Objects(t.Context(), store.Query{Collection: p.ini.CollectionID, Versions: store.VersionFilter{All: true}, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]store.Object{}
+	for _, o := range page.Objects {
+		out[o.ID+"@"+o.Version] = o
+	}
+	return out
+}
+
+// entries decodes p's ledger.
+func (p *party) entries(t testing.TB) []ledger.Entry {
+	t.Helper()
+	size, err := p.st.LedgerSize(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := p.st.LedgerRecords(t.Context(), 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ledger.Entry
+	for _, r := range recs {
+		e, err := ledger.DecodeEntry(r.Entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestReceiveStoresWhatTheSenderMaySend(t *testing.T) {
+	a, b := twoParties(t, nil)
+	ctx := t.Context()
+	items := []federation.Incoming{signed(t, indicatorRaw(1), b.nodeID, b.key), signed(t, indicatorRaw(2), b.nodeID, b.key)}
+	res, err := a.n.Receive(ctx, b.peer(), "default", items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (federation.Result{Stored: 2}) {
+		t.Errorf("Receive = %+v, want 2 stored", res)
+	}
+	held := a.held(t)
+	o, ok := held["indicator--00000000-0000-4000-8000-000000000001@2026-02-01T00:00:00.000Z"]
+	if len(held) != 2 || !ok {
+		t.Fatalf("arcadia holds %v", held)
+	}
+	if o.FromParty != "borealis" || o.FromNode != b.nodeID || o.LedgerIndex < 0 || len(o.Provenance) == 0 {
+		t.Errorf("stored version: from %q/%q, ledger %d, provenance %q", o.FromParty, o.FromNode, o.LedgerIndex, o.Provenance)
+	}
+	prov, err := provenance.Decode(o.Provenance)
+	if err != nil || prov.Origin.Node != b.nodeID {
+		t.Errorf("stored provenance %+v, %v", prov, err)
+	}
+	es := a.entries(t)
+	if len(es) != 2 {
+		t.Fatalf("ledger holds %d entries, want 2", len(es))
+	}
+	r, ok := es[o.LedgerIndex].Event.(ledger.Received)
+	if !ok || r.From != "borealis" || r.Node != b.nodeID || r.Object.ID != "indicator--00000000-0000-4000-8000-000000000001" {
+		t.Errorf("entry %d = %+v, want received from borealis", o.LedgerIndex, es[o.LedgerIndex].Event)
+	}
+
+	// The same page again, as after a crash between storing and saving
+	// the cursor: nothing is stored twice, nothing ledgered twice.
+	res, err = a.n.Receive(ctx, b.peer(), "default", items)
+	if err != nil || res != (federation.Result{Duplicates: 2}) {
+		t.Errorf("Receive again = %+v, %v; want 2 duplicates", res, err)
+	}
+	if n := len(a.entries(t)); n != 2 {
+		t.Errorf("ledger holds %d entries after duplicates, want 2", n)
+	}
+	if len(a.alerts) != 0 {
+		t.Errorf("alerts %v for accepted objects", a.alerts)
+	}
+}
+
+func TestReceiveRefuses(t *testing.T) {
+	a, b := twoParties(t, nil)
+	other, err := node.GenerateKey(b.nodeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger, _ := node.ParseKey(other)
+	tampered := signed(t, indicatorRaw(4), b.nodeID, b.key)
+	tampered.Object = json.RawMessage(strings.Replace(string(tampered.Object), "203.0.113.4", "203.0.113.99", 1))
+	for _, tc := range []struct {
+		name  string
+		item  federation.Incoming
+		kind  string
+		check string
+	}{
+		{"forged signature", signed(t, indicatorRaw(1), b.nodeID, forger), node.AlertSignature, "signature"},
+		{"re-signed by the sender as another node", signed(t, indicatorRaw(2), a.nodeID, b.key), node.AlertSignature, "signature"},
+		{"unsigned", federation.Incoming{Object: json.RawMessage(indicatorRaw(3))}, node.AlertSignature, "signature"},
+		{"changed after signing", tampered, node.AlertSignature, "signature"},
+		// borealis-to-arcadia allows no attack-pattern.
+		{"outside the sender's rule", signed(t, sdo("attack-pattern", 5, `,"name":"x"`), b.nodeID, b.key), node.AlertViolation, "type"},
+		// TLP:RED goes only to named individuals, never to a node.
+		{"TLP:RED", signed(t, sdo("malware", 6, `,"name":"x","is_family":false,"object_marking_refs":["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]`), b.nodeID, b.key), node.AlertViolation, "tlp-individual"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(a.entries(t))
+			res, err := a.n.Receive(t.Context(), b.peer(), "default", []federation.Incoming{tc.item})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res != (federation.Result{Refused: 1}) {
+				t.Errorf("Receive = %+v, want 1 refused", res)
+			}
+			if held := a.held(t); len(held) != 0 {
+				t.Errorf("a refused object was stored: %v", held)
+			}
+			es := a.entries(t)
+			if len(es) != before+1 {
+				t.Fatalf("ledger grew by %d entries, want 1 violation", len(es)-before)
+			}
+			tr, ok := es[before].Event.(ledger.Transition)
+			if !ok || tr.Workflow != node.ViolationWorkflow || tr.To != "refused" || tr.Party != "borealis" ||
+				tr.Attrs["node"] != b.nodeID || tr.Attrs["check"] != tc.check || len(tr.Attrs["digest"]) != 64 {
+				t.Errorf("violation entry = %+v", es[before].Event)
+			}
+			alerts, err := a.st.Alerts(t.Context(), 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := alerts[len(alerts)-1]
+			if last.Kind != tc.kind || last.Party != "borealis" || last.Node != b.nodeID || last.Entry != int64(before) || last.Detail == "" {
+				t.Errorf("alert = %+v, want %s for entry %d", last, tc.kind, before)
+			}
+			if a.alerts[len(a.alerts)-1] != tc.kind {
+				t.Errorf("metric got %v", a.alerts)
+			}
+		})
+	}
+}
+
+func TestReceiveFromAnUnknownNode(t *testing.T) {
+	a, b := twoParties(t, nil)
+	for _, from := range []federation.Peer{{Party: "borealis", Node: "borealis-node-9"}, {Party: "arcadia", Node: a.nodeID}, {Party: "arcadia", Node: b.nodeID}} {
+		if _, err := a.n.Receive(t.Context(), from, "default", []federation.Incoming{signed(t, indicatorRaw(1), b.nodeID, b.key)}); err == nil {
+			t.Errorf("Receive from %+v succeeded", from)
+		}
+	}
+	if len(a.held(t)) != 0 {
+		t.Error("stored from a node that is not a partner")
+	}
+}
