@@ -417,7 +417,7 @@ func (t fakeTx) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (in
 		r.Index = idx
 		f.ledger = append(f.ledger, r)
 		for j := range f.objects {
-			if o := &f.objects[j]; r.Object != 0 && o.Seq == r.Object && o.LedgerIndex == -1 {
+			if o := &f.objects[j]; r.Object != 0 && len(r.Concerns) > 0 && o.Seq == r.Object && o.FromParty != "" && o.LedgerIndex == -1 {
 				o.LedgerIndex = idx
 			}
 		}

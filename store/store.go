@@ -184,9 +184,10 @@ type Tx interface {
 	// new size, which commit with the objects or not at all. The records'
 	// Index is ignored (AppendLedger assigns it); a record's Commitment
 	// must be that of its Salt and Entry (ledger.CommitEncoded), or the
-	// zero value to have it computed. A stored object version that a
-	// record names (Object) gets the record's index as its LedgerIndex,
-	// unless an earlier entry recorded it.
+	// zero value to have it computed. A received object version (one
+	// stored with a FromParty) that a record concerning some party names
+	// (Object) gets the record's index as its LedgerIndex, unless an
+	// earlier entry recorded it.
 	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
 
 	DisclosureTx
@@ -284,8 +285,9 @@ type Object struct {
 	// FromParty and FromNode are Put's: whom the version came from, both
 	// empty for a version the node originated.
 	FromParty, FromNode string
-	// LedgerIndex is the index of the ledger entry that records the
-	// version (Tx.AppendLedger fills it in), -1 when none does.
+	// LedgerIndex is, for a received version, the index of the ledger
+	// entry that records its receipt (Tx.AppendLedger fills it in); -1
+	// for a version the node originated, or before that entry.
 	LedgerIndex int64
 	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
 	// zero when Query.WithoutContent.

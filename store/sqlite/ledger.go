@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -104,10 +105,13 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 			return 0, fmt.Errorf("sqlite: appending entries %d to %d to the ledger: %w", size+int64(start), size+int64(start+len(part))-1, err)
 		}
 	}
-	// One statement for the batch: the versions the new entries record
-	// learn their entry's index.
-	if _, err := tx.ExecContext(ctx, setLedgerIndex, size); err != nil {
-		return 0, fmt.Errorf("sqlite: recording the ledger entries of the objects: %w", err)
+	// One statement for the batch: the received versions the new entries
+	// record learn their entry's index. Entries that concern no party
+	// record nothing received, so the node's own ingest skips it.
+	if slices.ContainsFunc(recs, func(r store.LedgerRecord) bool { return r.Object != 0 && len(r.Concerns) > 0 }) {
+		if _, err := tx.ExecContext(ctx, setLedgerIndex, size); err != nil {
+			return 0, fmt.Errorf("sqlite: recording the ledger entries of received objects: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ledger_state SET size = ? WHERE one = 1`, batch.Size()); err != nil {
 		return 0, fmt.Errorf("sqlite: storing the ledger's size: %w", err)
@@ -115,11 +119,11 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 	return size, nil
 }
 
-// setLedgerIndex gives the object versions that the entries from index ?
-// on record the index of their (first) entry.
+// setLedgerIndex gives the received object versions (from_party set) that
+// the entries from index ? on record the index of their (first) entry.
 const setLedgerIndex = `UPDATE objects SET ledger_index = l.idx
-	FROM (SELECT object, min(idx) AS idx FROM ledger_entries WHERE idx >= ?1 AND object <> 0 GROUP BY object) AS l
-	WHERE objects.seq = l.object AND objects.ledger_index IS NULL`
+	FROM (SELECT object, min(idx) AS idx FROM ledger_entries WHERE idx >= ?1 AND object <> 0 AND concerns <> '' GROUP BY object) AS l
+	WHERE objects.seq = l.object AND objects.ledger_index IS NULL AND objects.from_party <> ''`
 
 // joinConcerns stores party ids one per line.
 func joinConcerns(parties []string) (string, error) {

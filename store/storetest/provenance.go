@@ -106,32 +106,41 @@ func testLedgerIndex(t *testing.T, s store.Store) {
 	err := s.Update(t.Context(), func(ctx context.Context, tx store.Tx) error {
 		var err error
 		out, err = tx.AddObjects(ctx, coll1, []store.Put{
-			put(t, sdo("indicator", 1, "2024-01-01T00:00:00.000Z", ""), nil, "", ""),
-			put(t, sdo("indicator", 2, "2024-01-01T00:00:00.000Z", ""), nil, "", ""),
-			put(t, sdo("indicator", 3, "2024-01-01T00:00:00.000Z", ""), nil, "", ""),
+			put(t, sdo("indicator", 1, "2024-01-01T00:00:00.000Z", ""), nil, "borealis", "borealis-cert"),
+			put(t, sdo("indicator", 2, "2024-01-01T00:00:00.000Z", ""), nil, "caledonia", "caledonia-cert"),
+			put(t, sdo("indicator", 3, "2024-01-01T00:00:00.000Z", ""), nil, "borealis", "borealis-cert"),
+			put(t, sdo("indicator", 4, "2024-01-01T00:00:00.000Z", ""), nil, "", ""),
 		})
 		if err != nil {
 			return err
 		}
-		// Entries 2 and 3 record the second and first versions; the third
-		// has none.
-		_, err = tx.AppendLedger(ctx, []store.LedgerRecord{record(t, rnd, 2, out[1].Seq), record(t, rnd, 1, out[0].Seq)})
+		// Entries 2 and 3 record the receipt of the second and first
+		// versions; the third has none yet; the fourth was originated.
+		_, err = tx.AppendLedger(ctx, []store.LedgerRecord{
+			record(t, rnd, 2, out[1].Seq, "caledonia"), record(t, rnd, 1, out[0].Seq, "borealis"), record(t, rnd, 4, out[3].Seq),
+		})
 		return err
 	})
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	// A later entry about the same version (a disclosure) leaves the
-	// index of the one that recorded it.
-	appendLedger(t, s, []store.LedgerRecord{record(t, rnd, 1, out[0].Seq, "borealis")})
-	for _, q := range []store.Query{{}, {WithoutContent: true}} {
-		page := list(t, s, q)
-		idx := make(map[int64]int64)
-		for _, o := range page.Objects {
-			idx[o.Seq] = o.LedgerIndex
-		}
-		if idx[out[0].Seq] != 3 || idx[out[1].Seq] != 2 || idx[out[2].Seq] != -1 {
-			t.Errorf("WithoutContent %v: ledger indexes %v, want 3, 2 and -1 for seqs %d, %d, %d", q.WithoutContent, idx, out[0].Seq, out[1].Seq, out[2].Seq)
+	check := func(want ...int64) {
+		t.Helper()
+		for _, q := range []store.Query{{}, {WithoutContent: true}} {
+			idx := make(map[int64]int64)
+			for _, o := range list(t, s, q).Objects {
+				idx[o.Seq] = o.LedgerIndex
+			}
+			for i, w := range want {
+				if idx[out[i].Seq] != w {
+					t.Errorf("WithoutContent %v: version %d has LedgerIndex %d, want %d (all: %v)", q.WithoutContent, i, idx[out[i].Seq], w, idx)
+				}
+			}
 		}
 	}
+	check(3, 2, -1, -1)
+	// A later entry records the third; a later entry about the first (a
+	// disclosure) leaves the index of the one that recorded its receipt.
+	appendLedger(t, s, []store.LedgerRecord{record(t, rnd, 3, out[2].Seq, "borealis"), record(t, rnd, 1, out[0].Seq, "caledonia")})
+	check(3, 2, 5, -1)
 }
