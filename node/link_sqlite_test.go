@@ -253,3 +253,49 @@ func TestLinkRefusesAPartnerWithoutShares(t *testing.T) {
 // insecure trusts any server certificate: for a benchmark's client that
 // posts as an account to a node on loopback.
 func insecure() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
+
+func TestLinkStopsWhileThePartnersLogIsSuspended(t *testing.T) {
+	a, b := twoParties(t, nil)
+	b.share(t, "arcadia", store.RightRead)
+	url := b.serve(t, nil)
+	b.originate(t, nil, indicators(0, 3)...)
+	// As the witness does when borealis's log forks.
+	if err := a.st.SuspendLog(t.Context(), store.Suspension{Origin: b.peer().Log, Since: time.Now(), Reason: "fork"}); err != nil {
+		t.Fatal(err)
+	}
+	l := a.link(t, b, url, 100)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Health().State != federation.StateSuspended && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // several polls
+	if h := l.Health(); h.State != federation.StateSuspended || !strings.Contains(h.Suspended, b.peer().Log) {
+		t.Fatalf("health of a link to a suspended log: %+v", h)
+	}
+	if n := len(a.held(t)); n != 0 {
+		t.Errorf("a suspended link stored %d versions", n)
+	}
+	alerts, err := a.st.Alerts(t.Context(), 0, 10)
+	if err != nil || len(alerts) != 1 || alerts[0].Kind != federation.AlertSuspended || alerts[0].Party != "borealis" {
+		t.Errorf("alerts = %+v, %v; want one suspension", alerts, err)
+	}
+	hs, err := a.st.LinkHealth(t.Context())
+	if err != nil || len(hs) != 1 || hs[0].Suspended == "" {
+		t.Errorf("stored health = %+v, %v; want the suspension's reason", hs, err)
+	}
+	// An operator resumes the log (entente witness resume): the link
+	// goes on by itself.
+	if err := a.st.ResumeLog(t.Context(), b.peer().Log); err != nil {
+		t.Fatal(err)
+	}
+	for len(a.held(t)) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(a.held(t)); n != 3 || l.Health().Suspended != "" {
+		t.Errorf("after the resumption: %d held, health %+v", n, l.Health())
+	}
+}

@@ -114,7 +114,8 @@ func (p *party) open(t testing.TB) {
 }
 
 func (p *party) peer() federation.Peer {
-	return federation.Peer{Party: p.id, Node: p.nodeID}
+	_, n, _ := p.ag.Node(p.nodeID)
+	return federation.Peer{Party: p.id, Node: p.nodeID, Log: n.Log}
 }
 
 // signed is what p's node would release: the object and its origin
