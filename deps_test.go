@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"match":           {"stix", "stix/pattern"},
 	"match/matchgen":  {"match", "stix"},
 	"match/bench":     {"match", "match/matchgen", "stix/pattern"},
-	"casework":        {"stix", "agreement"},
+	"casework":        {"stix", "agreement", "ledger"}, // ledger: transitions and the compliance record
 	"taxii":           {"stix"},
 	"taxii/taxiitest": {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules
 	"store":           {"stix", "ledger"},
