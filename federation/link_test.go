@@ -425,3 +425,16 @@ func TestPushReachesTheInbox(t *testing.T) {
 		t.Errorf("inbox holds %v (queue %d), want %v", got, l.Queued(), want)
 	}
 }
+
+func TestPushDoesNotRetryWhatThePartnerRefused(t *testing.T) {
+	p := newPartner(t)
+	l := newLink(t, p, newSink(), 100)
+	bad := json.RawMessage(`{"type":"indicator","id":"not an id"}`)
+	if err := l.Push(t.Context(), []Incoming{{Object: bad}, {Object: indicator(7)}}); err != nil {
+		t.Fatalf("Push with one refused object: %v; want it dropped, not retried", err)
+	}
+	page, err := p.fake.Objects(t.Context(), &taxii.Caller{Name: "admin", Role: "admin"}, "api1", inboxID, &taxii.Filter{Limit: 10})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("inbox holds %d objects, %v; want the valid one", len(page.Items), err)
+	}
+}

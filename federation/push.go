@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -47,7 +48,14 @@ func (l *Link) runPushes(ctx context.Context) {
 		l.mu.Unlock()
 		wait := time.Duration(-1)
 		if len(batch) > 0 {
-			if err := l.Push(ctx, batch); err != nil {
+			err := l.Push(ctx, batch)
+			if errors.Is(err, ErrNoInbox) {
+				// Nothing to retry into: the partner's pull fetches them.
+				l.log.InfoContext(ctx, "federation: the partner has no inbox for this node; it will pull what was to be pushed",
+					slog.Int("items", len(batch)))
+				err = nil
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}
@@ -92,8 +100,10 @@ func (l *Link) runPushes(ctx context.Context) {
 }
 
 // Push posts items into the partner's inbox, the collection it lets this
-// node write into, and checks that the partner stored every one (or held
-// it already). It fails with ErrNoInbox when the partner shares none.
+// node write into. It fails when the post does not reach the partner, or
+// leaves items pending, so that they are pushed again; items the partner
+// refused are logged, not retried. It fails with ErrNoInbox when the
+// partner shares no inbox.
 func (l *Link) Push(ctx context.Context, items []Incoming) error {
 	root, err := l.apiRoot(ctx)
 	if err != nil {
@@ -111,13 +121,17 @@ func (l *Link) Push(ctx context.Context, items []Incoming) error {
 	if err != nil {
 		return fmt.Errorf("federation: pushing %d objects to %s: %w", len(items), l.cfg.Peer.Node, err)
 	}
-	if st.FailureCount > 0 || st.PendingCount > 0 {
+	if st.PendingCount > 0 {
+		return fmt.Errorf("federation: %s has %d of %d pushed objects pending", l.cfg.Peer.Node, st.PendingCount, st.TotalCount)
+	}
+	if st.FailureCount > 0 {
+		// The partner refused them: sending them again would not help.
 		var why []string
 		for _, f := range st.Failures {
 			why = append(why, f.ID+": "+f.Message)
 		}
-		return fmt.Errorf("federation: %s stored %d of %d pushed objects (%d pending): %s",
-			l.cfg.Peer.Node, st.SuccessCount, st.TotalCount, st.PendingCount, strings.Join(why, "; "))
+		l.log.WarnContext(ctx, "federation: the partner refused pushed objects",
+			slog.Int("refused", st.FailureCount), slog.Int("pushed", st.TotalCount), slog.String("why", strings.Join(why, "; ")))
 	}
 	l.log.InfoContext(ctx, "federation: pushed", slog.Int("objects", len(items)), slog.String("inbox", inbox))
 	return nil

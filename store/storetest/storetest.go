@@ -63,8 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	tests = append(tests, ledgerTests...)
 	tests = append(tests, witnessTests...)
-	tests = append(tests, shareTests...)
 	tests = append(tests, provenanceTests...)
+	tests = append(tests, shareTests...)
 	tests = append(tests, federationTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
