@@ -71,6 +71,7 @@ type fedNode struct {
 	exited  chan struct{}
 	stderr  *syncBuffer
 	base    string // https://addr
+	metrics string // the metrics URL, when started with --metrics-addr
 	token   string // an admin token
 	client  *http.Client
 	started int
@@ -218,8 +219,9 @@ func (f *fedNet) start(n *fedNode) {
 	}()
 	n.started++
 	deadline := time.After(30 * time.Second)
+	// The banner is written at once; its last line is the witness key.
 	var url string
-	for url == "" {
+	for banner := false; !banner; {
 		select {
 		case line, ok := <-lines:
 			if !ok {
@@ -228,6 +230,10 @@ func (f *fedNet) start(n *fedNode) {
 			if v, ok := strings.CutPrefix(line, "url: "); ok {
 				url = v
 			}
+			if v, ok := strings.CutPrefix(line, "metrics: "); ok {
+				n.metrics = v
+			}
+			banner = strings.HasPrefix(line, "witness key: ")
 		case <-deadline:
 			t.Fatalf("%s printed no URL within 30s:\n%s", n.id, n.stderr.String())
 		}
