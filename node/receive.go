@@ -164,11 +164,22 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 	ins := n.checkIncoming(ctx, f, sender, from, col, items)
+	var cases map[int]receivedCase
+	if hasCases(ins) {
+		// Case versions follow from the version stored before them.
+		n.caseMu.Lock()
+		defer n.caseMu.Unlock()
+		var err error
+		if cases, err = n.checkCases(ctx, f, from, col, items, ins); err != nil {
+			return federate.Result{}, store.Status{}, err
+		}
+	}
 
 	var (
-		res    federate.Result
-		puts   []store.Put
-		places []int // puts[i] is items[places[i]]
+		res         federate.Result
+		puts        []store.Put
+		places      []int // puts[i] is items[places[i]]
+		transitions map[int]ledger.Transition
 	)
 	for i := range ins {
 		in := &ins[i]
@@ -181,13 +192,20 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 				return federate.Result{}, store.Status{}, err
 			}
 		default:
+			if rc, ok := cases[i]; ok {
+				if transitions == nil {
+					transitions = map[int]ledger.Transition{}
+				}
+				transitions[len(puts)] = rc.tr
+			}
 			puts = append(puts, in.put)
 			places = append(places, i)
 		}
 	}
 
 	// The ledger names the sending node by its key's name, as disclosures do.
-	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName}
+	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName,
+		transitions: transitions}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return federate.Result{}, store.Status{}, err
@@ -229,7 +247,7 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 	if err := n.writer.do(ctx, w); err != nil {
 		return federate.Result{}, store.Status{}, fmt.Errorf("node: storing %d objects from %s: %w", len(puts), from.Node, err)
 	}
-	for _, out := range w.outcomes {
+	for j, out := range w.outcomes {
 		switch {
 		case out.Err != nil:
 			res.Refused++
@@ -237,6 +255,9 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 			res.Duplicates++
 		default:
 			res.Stored++
+			if rc, ok := cases[places[j]]; ok {
+				n.caseEvent(ctx, rc.prev, rc.next)
+			}
 		}
 	}
 	if res.Stored > 0 || res.Refused > 0 {
@@ -373,6 +394,16 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 		return in
 	}
 	originParty := f.partyOf(prov.Origin.Node)
+	if isCaseType(o.Type) {
+		// A case is the agreement's own channel between its two parties:
+		// checkCases decides it (casework.Verify), not the sharing rules.
+		if originParty != from.Party {
+			in.refused = &refusal{kind: AlertViolation, check: "casework", origin: prov.Origin.Node,
+				detail: fmt.Sprintf("a case version is signed by the node of the party that took the step; this one by %s", prov.Origin.Node)}
+			return in
+		}
+		return n.storable(o, prov, from)
+	}
 	ctx := policy.Context{Lookup: lookup}
 	if originParty != from.Party {
 		ctx.ReceivedFrom = originParty // the sender passes on what it received
@@ -395,6 +426,12 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 			detail: fmt.Sprintf("%s's rule does not allow sending it to %s: %s", from.Party, to.Party, d.Reason())}
 		return in
 	}
+	return n.storable(o, prov, from)
+}
+
+// storable makes the put of a received version that passed its checks.
+func (n *Node) storable(o *stix.Object, prov provenance.Provenance, from federate.Peer) incoming {
+	var in incoming
 	put, err := store.NewPut(&stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
 	if err != nil {
 		in.refused = &refusal{kind: AlertInvalid, check: "canonical", detail: err.Error()}
@@ -408,6 +445,16 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 	put.Provenance, put.FromParty, put.FromNode = enc, from.Party, from.Node
 	in.put = put
 	return in
+}
+
+// hasCases reports whether any accepted item may be a case version.
+func hasCases(ins []incoming) bool {
+	for _, in := range ins {
+		if in.refused == nil && in.deferred == nil && isCaseType(in.put.Object.Type) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasAny reports whether o has any of the top-level properties.
