@@ -148,6 +148,12 @@ func (n *Node) StepCase(ctx context.Context, id string, e casework.Event) (casew
 // storeCase stores version c (and observables) in the cases collection
 // as the node originates objects, with tr in the same transaction.
 func (n *Node) storeCase(ctx context.Context, c casework.Case, tr ledger.Transition, observables []*stix.Object) error {
+	return n.storeCaseWith(ctx, c, tr, observables, nil)
+}
+
+// storeCaseWith is storeCase, recording fired alarms in the same
+// transaction.
+func (n *Node) storeCaseWith(ctx context.Context, c casework.Case, tr ledger.Transition, observables []*stix.Object, fired []store.FiredAlarm) error {
 	col, err := n.CasesCollection(ctx)
 	if err != nil {
 		return err
@@ -176,7 +182,7 @@ func (n *Node) storeCase(ctx context.Context, c casework.Case, tr ledger.Transit
 		puts[i] = ck.put
 	}
 	w := &write{collection: col.ID, puts: puts, at: n.now().UTC().Truncate(time.Microsecond), noStatus: true,
-		transitions: map[int]ledger.Transition{0: tr}}
+		transitions: map[int]ledger.Transition{0: tr}, fired: fired}
 	w.status = func([]store.AddOutcome) store.Status { return store.Status{} }
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {

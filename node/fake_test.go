@@ -27,6 +27,7 @@ type fakeStore struct {
 	collections []store.Collection
 	objects     []store.Object
 	statuses    map[string]store.Status
+	fired       []store.FiredAlarm
 	accounts    map[string]store.Account
 	grants      []store.Grant
 	shares      []store.Share

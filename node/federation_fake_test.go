@@ -27,3 +27,23 @@ func (f *fakeStore) AddAlert(context.Context, store.Alert) (int64, error) {
 	return 0, errNoFederationFake
 }
 func (f *fakeStore) Alerts(context.Context, int64, int) ([]store.Alert, error) { return nil, nil }
+
+func (f *fakeStore) FiredAlarms(context.Context) ([]store.FiredAlarm, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]store.FiredAlarm(nil), f.fired...), nil
+}
+
+func (t fakeTx) MarkFired(ctx context.Context, as []store.FiredAlarm) error {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	for _, a := range as {
+		for _, g := range t.f.fired {
+			if g.Key == a.Key {
+				return store.ErrExists
+			}
+		}
+	}
+	t.f.fired = append(t.f.fired, as...)
+	return nil
+}

@@ -146,6 +146,10 @@ type Node struct {
 	caseMu sync.Mutex
 	// onCase, if set, is told of each case version the node stores.
 	onCase atomic.Pointer[CaseHook]
+	// onAlarm, if set, is told of each alarm fired; scheduleMu runs one
+	// FireDue at a time.
+	onAlarm    alarmHooks
+	scheduleMu sync.Mutex
 	// cache spares partners' repeated reads (see releaseCache).
 	cache releaseCache
 }

@@ -76,6 +76,8 @@ type write struct {
 	// transition (casework.Record), appended in the same transaction
 	// when that put is stored anew.
 	transitions map[int]ledger.Transition
+	// fired are scheduler alarms recorded as fired with the envelope.
+	fired []store.FiredAlarm
 
 	done     chan struct{} // closed once result and err are final
 	result   store.Status
@@ -180,6 +182,11 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 					if recs, err = w.records(recs, out, wr.rand); err != nil {
 						return err
 					}
+				}
+			}
+			if len(w.fired) > 0 {
+				if err := tx.MarkFired(ctx, w.fired); err != nil {
+					return err
 				}
 			}
 			w.outcomes = out

@@ -162,6 +162,7 @@ type Store interface {
 	Sharing
 
 	Federating
+	Scheduling
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
@@ -191,6 +192,7 @@ type Tx interface {
 	AppendLedger(ctx context.Context, recs []LedgerRecord) (first int64, err error)
 
 	DisclosureTx
+	AlarmTx
 }
 
 // LedgerRecord is one stored entry of the node's ledger.
