@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"net/http/httptest"
@@ -66,13 +67,17 @@ func (p *party) share(t testing.TB, party string, right store.Right) {
 }
 
 // originate stores objects in p's default collection as p's node
-// originates them: with p's origin signature (or signer's, for a forgery).
+// originates them: with p's origin signature (or signer's, for a
+// forgery), over batches of 16 as the node signs at ingest.
 func (p *party) originate(t testing.TB, signer *node.Key, raws ...string) {
 	t.Helper()
 	if signer == nil {
 		signer = p.key
 	}
-	var puts []store.Put
+	var (
+		puts []store.Put
+		sums [][sha256.Size]byte
+	)
 	for _, raw := range raws {
 		o, err := stix.Parse([]byte(raw))
 		if err != nil {
@@ -82,14 +87,19 @@ func (p *party) originate(t testing.TB, signer *node.Key, raws ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prov, err := provenance.Sign(signer.Private, p.nodeID, []byte(raw))
+		puts = append(puts, put)
+		sums = append(sums, put.Hash)
+	}
+	for i := 0; i < len(sums); i += 16 {
+		provs, err := provenance.SignBatch(signer.Private, p.nodeID, sums[i:min(i+16, len(sums))])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if put.Provenance, err = prov.Encode(); err != nil {
-			t.Fatal(err)
+		for j, prov := range provs {
+			if puts[i+j].Provenance, err = prov.Encode(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		puts = append(puts, put)
 	}
 	err := p.st.Update(t.Context(), func(ctx context.Context, tx store.Tx) error {
 		out, err := tx.AddObjects(ctx, p.ini.CollectionID, puts)

@@ -23,6 +23,7 @@ import (
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/provenance"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
@@ -814,5 +815,49 @@ func TestPartnerStoreOutage(t *testing.T) {
 	env, _, err := p.Objects(ctx, root, col, taxii.Query{})
 	if err != nil || !slices.Equal(objectIDs(t, env.Objects), want) {
 		t.Errorf("after the outage: %v, %v; want %v", env, err, want)
+	}
+}
+
+// TestPartnerPostIsReceived: what a partner node adds to a collection
+// shared with it for writing is recorded as received from its party, not
+// as this node's own.
+func TestPartnerPostIsReceived(t *testing.T) {
+	f := newFedNode(t, nil)
+	ctx := t.Context()
+	p := f.partner(t)
+	obj := []json.RawMessage{json.RawMessage(fedIndicator(9, tlpGreen, ""))}
+	if _, err := p.AddObjects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, obj); !errors.Is(err, taxii.ErrNotFound) {
+		t.Fatalf("posting to an unshared collection: %v; want 404", err)
+	}
+	f.share(t, f.ini.CollectionID, store.RightWrite)
+	// What a partner sends carries its origin signature, which Receive
+	// checks; unsigned, it would be refused.
+	prov, err := provenance.Sign(f.keys.partner.Private, partnerNode, obj[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := prov.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.AddEnvelope(ctx, node.DefaultAPIRoot, f.ini.CollectionID, &taxii.Envelope{Objects: obj, Provenance: []json.RawMessage{rec}})
+	if err != nil || s.SuccessCount != 1 {
+		t.Fatalf("posting to the inbox: %+v, %v", s, err)
+	}
+	size, err := f.st.LedgerSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := f.st.LedgerRecords(ctx, 0, size)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the ledger holds %d entries, %v; want the one receipt", len(recs), err)
+	}
+	e, err := ledger.DecodeEntry(recs[0].Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := e.Event.(ledger.Received); !ok || r.From != "borealis" || r.Object.ID != oid("indicator", 9) ||
+		!slices.Equal(recs[0].Concerns, []string{"borealis"}) {
+		t.Errorf("entry %+v concerning %v; want received from borealis", e.Event, recs[0].Concerns)
 	}
 }

@@ -88,3 +88,84 @@ func TestRevocationPushReachesTheRecipients(t *testing.T) {
 		t.Errorf("y's revocation went to %+v, %v; want nowhere", ds, err)
 	}
 }
+
+// TestRevocationPushSkipsNodesThatNeverReceived: with three parties, a
+// revocation goes to the partner that pulled the object and not to the
+// one that could have (it is shared with it, and it has an inbox) but
+// never did.
+func TestRevocationPushSkipsNodesThatNeverReceived(t *testing.T) {
+	a, b, c := threeParties(t)
+	ctx := t.Context()
+	b.share(t, "arcadia", store.RightRead)
+	b.share(t, "caledonia", store.RightRead)
+	a.share(t, "borealis", store.RightWrite)
+	c.share(t, "borealis", store.RightWrite)
+	bURL, aURL, cURL := b.serve(t, nil), a.serve(t, nil), c.serve(t, nil)
+
+	admin, err := b.n.Authenticate(ctx, "", b.ini.AdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := indicatorRaw(1)
+	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(x)}); err != nil || st.SuccessCount != 1 {
+		t.Fatalf("posting to borealis: %v, %+v", err, st)
+	}
+	if err := a.link(t, b, bURL, 100).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]*federation.Link{a.nodeID: b.link(t, a, aURL, 100), c.nodeID: b.link(t, c, cURL, 100)}
+	b.n.SetPusher(func(partner string, items ...federation.Incoming) bool {
+		l, ok := links[partner]
+		if ok {
+			l.Enqueue(items...)
+		}
+		return ok
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	var done []chan error
+	for _, l := range links {
+		ch := make(chan error, 1)
+		done = append(done, ch)
+		go func() { ch <- l.Run(runCtx) }()
+	}
+	defer func() {
+		cancel()
+		for _, ch := range done {
+			<-ch
+		}
+	}()
+
+	xr := strings.Replace(strings.Replace(x, `"modified":"2026-02-01T00:00:00.000Z"`, `"modified":"2026-02-02T00:00:00.000Z"`, 1), `}`, `,"revoked":true}`, 1)
+	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(xr)}); err != nil || st.SuccessCount != 1 {
+		t.Fatalf("posting the revocation: %v, %+v", err, st)
+	}
+	want := "indicator--00000000-0000-4000-8000-000000000001@2026-02-02T00:00:00.000Z"
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, ok := a.held(t)[want]; ok {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := a.held(t)[want]; !ok {
+		t.Fatalf("the revocation did not reach arcadia, which received x: %v", a.held(t))
+	}
+	if q := links[c.nodeID].Queued(); q != 0 {
+		t.Errorf("%d items queued for caledonia", q)
+	}
+	if held := c.held(t); len(held) != 0 {
+		t.Errorf("caledonia, which never received x, holds %v", held)
+	}
+	ds, err := b.n.Disclosed(ctx, "", "indicator--00000000-0000-4000-8000-000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Node != a.nodeID {
+			t.Errorf("borealis disclosed %s@%s to %s", d.ID, d.Version, d.Node)
+		}
+	}
+	if len(ds) != 2 {
+		t.Errorf("borealis recorded %d disclosures of x, want 2 (x and its revocation, to arcadia)", len(ds))
+	}
+}

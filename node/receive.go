@@ -203,6 +203,9 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		}
 	}
 
+	if len(puts) == 0 && owner == "" {
+		return res, store.Status{}, nil // a pulled page with nothing to store
+	}
 	// The ledger names the sending node by its key's name, as disclosures do.
 	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName,
 		transitions: transitions}

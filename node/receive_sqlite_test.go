@@ -40,8 +40,21 @@ type party struct {
 // changes the agreement's text before it is signed.
 func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
 	t.Helper()
-	a = &party{id: "arcadia", nodeID: "arcadia-node-1"}
-	b = &party{id: "borealis", nodeID: "borealis-node-1"}
+	ps := parties(t, false, edit)
+	return ps[0], ps[1]
+}
+
+// threeParties adds Caledonia to the example, a copy of Borealis to
+// which Borealis may send indicators; Caledonia sends nothing.
+func threeParties(t testing.TB) (a, b, c *party) {
+	t.Helper()
+	ps := parties(t, true, nil)
+	return ps[0], ps[1], ps[2]
+}
+
+func parties(t testing.TB, caledonia bool, edit func(string) string) []*party {
+	t.Helper()
+	ps := []*party{{id: "arcadia", nodeID: "arcadia-node-1"}, {id: "borealis", nodeID: "borealis-node-1"}}
 	doc, err := os.ReadFile("../examples/arcadia-borealis.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +65,43 @@ func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
 	}
 	text := string(doc)
 	text = text[:strings.Index(text, "\nsignatures:")+1]
+	type keys struct{ party, node, witness string } // as the text has them
+	old := map[string]keys{}
+	for _, p := range ps {
+		pt, n, _ := ex.Node(p.nodeID)
+		old[p.id] = keys{pt.Key, n.Key, n.WitnessKey}
+	}
+	if caledonia {
+		rename := strings.NewReplacer("borealis", "caledonia", "Borealis", "Caledonia", "203.0.113.0/", "192.0.2.0/",
+			"2001:db8:b::", "2001:db8:c::", "64510, 64511", "64520, 64521", "+999 777", "+999 888")
+		i := strings.Index(text, "  - id: borealis\n")
+		j := strings.Index(text, "\n# One rule per direction")
+		if i < 0 || j < i {
+			t.Fatal("the example's layout changed: no borealis block before the rules")
+		}
+		text = text[:j+1] + rename.Replace(text[i:j+1]) + text[j+1:]
+		text = strings.Replace(text, "\nrules:\n", `
+rules:
+  - id: borealis-to-caledonia
+    from: borealis
+    to: caledonia
+    types: [indicator]
+    tlp: amber
+    unmarked: amber
+    pap: amber
+    organizations: [caledonia-cert]
+    conditions:
+      confidential: true
+      purposes: [network-defence]
+      third_parties: never
+      retention_days: 365
+`, 1)
+		b := old["borealis"]
+		old["caledonia"] = keys{rename.Replace(b.party), rename.Replace(b.node), rename.Replace(b.witness)}
+		ps = append(ps, &party{id: "caledonia", nodeID: "caledonia-node-1"})
+	}
 	var signers []note.Signer
-	for _, p := range []*party{a, b} {
+	for _, p := range ps {
 		skey, err := node.GenerateKey(p.nodeID)
 		if err != nil {
 			t.Fatal(err)
@@ -61,15 +109,16 @@ func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
 		if p.key, err = node.ParseKey(skey); err != nil {
 			t.Fatal(err)
 		}
-		pt, exNode, _ := ex.Node(p.nodeID)
-		pskey, pvkey, err := note.GenerateKey(rand.Reader, pt.ID)
+		pskey, pvkey, err := note.GenerateKey(rand.Reader, p.id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s, _ := note.NewSigner(pskey)
 		signers = append(signers, s)
-		text = strings.Replace(text, "key: "+pt.Key, "key: "+pvkey, 1)
-		text = strings.Replace(text, "key: "+exNode.Key, "key: "+p.key.VerifierKey, 1)
+		k := old[p.id]
+		text = strings.Replace(text, "key: "+k.party, "key: "+pvkey, 1)
+		text = strings.Replace(text, "key: "+k.node, "key: "+p.key.VerifierKey, 1)
+		text = strings.Replace(text, "witness_key: "+k.witness, "witness_key: "+p.key.WitnessVerifierKey(), 1)
 	}
 	if edit != nil {
 		text = edit(text)
@@ -87,11 +136,11 @@ func twoParties(t testing.TB, edit func(string) string) (a, b *party) {
 	if err := ag.Verify(time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*party{a, b} {
+	for _, p := range ps {
 		p.ag = ag
 		p.open(t)
 	}
-	return a, b
+	return ps
 }
 
 // open gives p a new, empty store and a node on it.

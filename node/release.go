@@ -117,7 +117,9 @@ type released struct {
 	obj      *store.Object
 	decision policy.Decision
 	raw      []byte // what is sent: the stored JSON, or its redacted copy
-	digest   ledger.Digest
+	// digest is raw's (ledger.ObjectDigest); zero until record needs it,
+	// unless redacted.
+	digest ledger.Digest
 	// provenance replaces the stored version's for a redacted copy.
 	provenance json.RawMessage
 }
@@ -276,7 +278,7 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 			return nil, err
 		}
 		slots[i] = decideSlot{rl: rl, released: d.Verdict != policy.Deny}
-		if !consulted && o.Hash != ([32]byte{}) {
+		if !consulted {
 			r.n.cache.putDecision(r.decisionKey(o), c)
 		}
 	}
@@ -302,9 +304,6 @@ func keep(slots []decideSlot) []released {
 
 // cached returns the outcome of a decision cached for o.
 func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
-	if o.Hash == ([32]byte{}) {
-		return decideSlot{}, false
-	}
 	c, ok := r.n.cache.decision(r.decisionKey(o))
 	if !ok {
 		return decideSlot{}, false
@@ -314,23 +313,14 @@ func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
 }
 
 func (r *partnerRelease) decisionKey(o *store.Object) decisionKey {
-	return decisionKey{fed: r.fed, to: r.to, receivedFrom: receivedFrom(o), hash: o.Hash}
+	return decisionKey{fed: r.fed, to: r.to, receivedFrom: receivedFrom(o), seq: o.Seq}
 }
 
 // outcome is what leaves the node for o under decision c.
 func (r *partnerRelease) outcome(o *store.Object, c cachedDecision) (released, error) {
-	rl := released{obj: o, decision: c.decision, raw: o.Raw, digest: ledger.Digest(o.Hash)}
-	switch c.decision.Verdict {
-	case policy.Redact:
+	rl := released{obj: o, decision: c.decision, raw: o.Raw}
+	if c.decision.Verdict == policy.Redact {
 		rl.raw, rl.digest, rl.provenance = c.raw, c.digest, c.provenance
-	case policy.Allow:
-		if rl.digest == (ledger.Digest{}) {
-			// A store that does not keep the hash of what it holds.
-			var err error
-			if rl.digest, err = ledger.ObjectDigest(o.Raw); err != nil {
-				return released{}, fmt.Errorf("node: the digest of %s: %w", o.ID, err)
-			}
-		}
 	}
 	return rl, nil
 }
@@ -430,12 +420,19 @@ func (r *partnerRelease) fetch(ctx context.Context, ids []string) (map[string]re
 // receive, not with how often they ask.
 func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	// What a partner reads again is known to be recorded, mostly, and
-	// needs no read of the store.
+	// needs neither a digest nor a read of the store.
 	var cands []released
 	for _, rl := range out {
-		if !r.n.cache.recorded(r.disclosure(rl)) {
-			cands = append(cands, rl)
+		if r.n.cache.isRecorded(r.recordedKey(rl)) {
+			continue
 		}
+		if rl.decision.Verdict == policy.Allow {
+			var err error
+			if rl.digest, err = ledger.ObjectDigest(rl.raw); err != nil {
+				return fmt.Errorf("node: the digest of %s: %w", rl.obj.ID, err)
+			}
+		}
+		cands = append(cands, rl)
 	}
 	if len(cands) == 0 {
 		return nil
@@ -448,7 +445,6 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	if err != nil {
 		return r.unavailable(ctx, err, "reading what was disclosed to %q", r.to.Party)
 	}
-	r.n.cache.putRecorded(known)
 	have := make(map[store.Disclosure]bool, len(known))
 	for _, d := range known {
 		d.Ledger = 0
@@ -459,6 +455,7 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	for _, rl := range cands {
 		d := r.disclosure(rl)
 		if have[d] {
+			r.n.cache.putRecorded(r.recordedKey(rl))
 			continue
 		}
 		have[d] = true // a page may hold a version once only, but be sure
@@ -515,12 +512,19 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	if err != nil {
 		return r.unavailable(ctx, err, "recording the disclosures to %q", r.to.Party)
 	}
-	r.n.cache.putRecorded(fresh)
+	for _, rl := range cands {
+		r.n.cache.putRecorded(r.recordedKey(rl))
+	}
 	select {
 	case r.n.writer.grew <- struct{}{}:
 	default: // a checkpoint is due already
 	}
 	return nil
+}
+
+// recordedKey names the disclosure of rl in the release cache.
+func (r *partnerRelease) recordedKey(rl released) recordedKey {
+	return recordedKey{fed: r.fed, node: r.node, seq: rl.obj.Seq}
 }
 
 // disclosure is the disclosure of rl to the partner node.

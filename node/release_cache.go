@@ -6,7 +6,6 @@ import (
 
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/policy"
-	"github.com/entente/entente/store"
 )
 
 // Bounds of the release caches. Each empties when full: they only spare
@@ -17,12 +16,19 @@ const (
 )
 
 // releaseCache spares a partner's repeated reads the work whose answer
-// cannot have changed: decisions that depended on the object alone, and
-// disclosures known to be recorded (the store never removes one).
+// cannot have changed. Both caches name a version by its sequence number:
+// a stored version's content never changes, and a new one gets a new
+// number. They are per agreement version, since an amendment may decide
+// otherwise.
 type releaseCache struct {
-	mu          sync.Mutex
-	decisions   map[decisionKey]cachedDecision
-	disclosures map[store.Disclosure]struct{} // Ledger zero
+	mu sync.Mutex
+	// decisions holds the decisions that depended on the version alone.
+	decisions map[decisionKey]cachedDecision
+	// recorded holds the disclosures known to be recorded: the store
+	// never removes one, and what a version's release sends (so its
+	// digest) depends only on the agreement version, the recipient node
+	// and the version.
+	recorded map[recordedKey]struct{}
 }
 
 // decisionKey is what a decision that consulted neither Lookup nor
@@ -32,7 +38,14 @@ type decisionKey struct {
 	fed          *federation
 	to           policy.Recipient
 	receivedFrom string
-	hash         [32]byte
+	seq          int64
+}
+
+// recordedKey names the disclosure of a stored version to a partner node.
+type recordedKey struct {
+	fed  *federation
+	node string
+	seq  int64
 }
 
 // cachedDecision is a decision and, for a redaction, what goes out.
@@ -59,24 +72,20 @@ func (c *releaseCache) putDecision(k decisionKey, d cachedDecision) {
 	c.decisions[k] = d
 }
 
-// recorded reports whether d is known to be recorded.
-func (c *releaseCache) recorded(d store.Disclosure) bool {
-	d.Ledger = 0
+// isRecorded reports whether k is known to be recorded.
+func (c *releaseCache) isRecorded(k recordedKey) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.disclosures[d]
+	_, ok := c.recorded[k]
 	return ok
 }
 
-// putRecorded remembers that ds are recorded.
-func (c *releaseCache) putRecorded(ds []store.Disclosure) {
+// putRecorded remembers that k is recorded.
+func (c *releaseCache) putRecorded(k recordedKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, d := range ds {
-		if c.disclosures == nil || len(c.disclosures) >= maxCachedDisclosures {
-			c.disclosures = make(map[store.Disclosure]struct{})
-		}
-		d.Ledger = 0
-		c.disclosures[d] = struct{}{}
+	if c.recorded == nil || len(c.recorded) >= maxCachedDisclosures {
+		c.recorded = make(map[recordedKey]struct{})
 	}
+	c.recorded[k] = struct{}{}
 }

@@ -291,9 +291,6 @@ type Object struct {
 	// entry that records its receipt (Tx.AppendLedger fills it in); -1
 	// for a version the node originated, or before that entry.
 	LedgerIndex int64
-	// Hash is the SHA-256 of Raw's RFC 8785 canonical JSON (Put.Hash);
-	// zero when Query.WithoutContent.
-	Hash [sha256.Size]byte
 }
 
 // AddOutcome says what AddObjects did with one object.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/entente/entente/federation"
 	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
 
@@ -140,20 +142,26 @@ func runLinks(ctx context.Context, links []*federation.Link) error {
 // linkCollector exports each link's health on /metrics. Labels are
 // partner node ids, which the agreement bounds.
 type linkCollector struct {
-	links                        []*federation.Link
+	links []*federation.Link
+	// cosigned returns the size of the latest checkpoint of a partner's
+	// log that this node cosigned, false if none.
+	cosigned                     func(origin string) (int64, bool)
+	checkpoint                   *prometheus.Desc
 	up, lastSuccess, lag, behind *prometheus.Desc
 	stored, refused, errors      *prometheus.Desc
 	suspended, queued            *prometheus.Desc
 }
 
-func newLinkCollector(links []*federation.Link) *linkCollector {
+func newLinkCollector(links []*federation.Link, cosigned func(origin string) (int64, bool)) *linkCollector {
 	labels := []string{"partner", "party"}
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("entente_federation_"+name, help, labels, nil)
 	}
 	return &linkCollector{
 		links:       links,
-		up:          d("link_caught_up", "1 when the link's last pull reached the end of every collection the partner shares."),
+		cosigned:    cosigned,
+		checkpoint:  d("cosigned_checkpoint_size", "Size of the latest checkpoint of the partner's log that this node cosigned as its witness."),
+		up:          d("link_caught_up", "1 when the link's last pull reached the end of every collection the partner shares and nothing new has come since."),
 		lastSuccess: d("last_success_timestamp_seconds", "When the link last stored a page from the partner (Unix time, 0 for never)."),
 		lag:         d("lag_seconds", "Time since the link last held everything the partner offered."),
 		behind:      d("lag_objects", "Object versions pulled since the link was last caught up."),
@@ -166,7 +174,7 @@ func newLinkCollector(links []*federation.Link) *linkCollector {
 }
 
 func (c *linkCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.lastSuccess, c.lag, c.behind, c.stored, c.refused, c.errors, c.suspended, c.queued} {
+	for _, d := range []*prometheus.Desc{c.checkpoint, c.up, c.lastSuccess, c.lag, c.behind, c.stored, c.refused, c.errors, c.suspended, c.queued} {
 		ch <- d
 	}
 }
@@ -182,7 +190,9 @@ func (c *linkCollector) Collect(ch chan<- prometheus.Metric) {
 		counter := func(d *prometheus.Desc, v int64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), lv...)
 		}
-		gauge(c.up, b2f(h.State == federation.StateIdle))
+		// Caught up at the end of the last pull, with nothing new since
+		// (a poll in progress that finds nothing keeps it so).
+		gauge(c.up, b2f(!h.CaughtUp.IsZero() && h.Behind == 0 && h.LastError == "" && h.Suspended == ""))
 		last := 0.0
 		if !h.LastSuccess.IsZero() {
 			last = float64(h.LastSuccess.UnixNano()) / 1e9
@@ -195,6 +205,31 @@ func (c *linkCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.errors, h.Errors)
 		gauge(c.suspended, b2f(h.Suspended != ""))
 		gauge(c.queued, float64(l.Queued()))
+		if size, ok := c.cosigned(h.Log); ok {
+			gauge(c.checkpoint, float64(size))
+		}
+	}
+}
+
+// cosignedSize reads the size of the latest checkpoint of the log origin
+// that the node cosigned.
+func cosignedSize(st store.Store) func(origin string) (int64, bool) {
+	return func(origin string) (int64, bool) {
+		if origin == "" {
+			return 0, false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		note, err := st.WitnessedCheckpoint(ctx, origin)
+		if err != nil {
+			return 0, false
+		}
+		lines := strings.SplitN(string(note), "\n", 3)
+		if len(lines) < 3 {
+			return 0, false
+		}
+		size, err := strconv.ParseInt(lines[1], 10, 64)
+		return size, err == nil
 	}
 }
 

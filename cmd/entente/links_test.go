@@ -34,13 +34,14 @@ func TestServeLinks(t *testing.T) {
 			t.Fatalf("partners: exit %d: %s", code, stderr)
 		}
 		table = stdout
-		if regexp.MustCompile(`(?m)^borealis-node-1\s+borealis\s+idle\s+\S+\s+0\s+\d+\s+0\s+0\s`).MatchString(table) {
+		// Caught up, and borealis's log witnessed by arcadia's node.
+		if regexp.MustCompile(`(?m)^borealis-node-1\s+borealis\s+idle\s+\S+\s+0\s+\d+\s+0\s+0\s+size [1-9]\d* root `).MatchString(table) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.HasPrefix(table, "PARTNER") || !regexp.MustCompile(`(?m)^borealis-node-1\s+borealis\s+idle\s`).MatchString(table) {
-		t.Fatalf("entente partners never showed the link caught up:\n%s\n%s", table, a.run.stderr.String())
+	if !strings.HasPrefix(table, "PARTNER") || !regexp.MustCompile(`(?m)^borealis-node-1\s+borealis\s+idle\s.*size [1-9]`).MatchString(table) {
+		t.Fatalf("entente partners never showed the link caught up and borealis's log cosigned:\n%s\n%s", table, a.run.stderr.String())
 	}
 	code, body := a.run.scrape(t, "/metrics")
 	if code != 200 {
@@ -50,6 +51,7 @@ func TestServeLinks(t *testing.T) {
 		`entente_federation_received_total{partner="borealis-node-1",party="borealis"} 25`,
 		`entente_federation_link_caught_up{partner="borealis-node-1",party="borealis"} 1`,
 		`entente_federation_refused_total{partner="borealis-node-1",party="borealis"} 0`,
+		`entente_federation_cosigned_checkpoint_size{partner="borealis-node-1",party="borealis"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "entente_federation"))

@@ -271,7 +271,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	metrics.reg.MustRegister(newLinkCollector(links))
+	metrics.reg.MustRegister(newLinkCollector(links, cosignedSize(st)))
 	n.SetPusher(pusher(links))
 	srv := taxii.NewServer(n, taxii.Config{
 		// Derived from the node key, so next tokens survive a restart.

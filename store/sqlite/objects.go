@@ -437,7 +437,7 @@ const maxMergedTypes = 100
 func listQuery(collection, after int64, q store.Query) (string, []any) {
 	cols := "seq, id, type, version, spec_version, date_added, from_party, from_node, ledger_index"
 	if !q.WithoutContent {
-		cols += ", raw, signatures, content_hash"
+		cols += ", raw, signatures"
 	}
 	var (
 		b    strings.Builder
@@ -541,16 +541,14 @@ func (s *Store) Objects(ctx context.Context, q store.Query) (store.Page, error) 
 			o           = store.Object{Collection: q.Collection}
 			dateAdded   int64
 			ledgerIndex sql.NullInt64
-			hash        sql.RawBytes
 		)
 		dest = append(dest[:0], &o.Seq, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &dateAdded, &o.FromParty, &o.FromNode, &ledgerIndex)
 		if !q.WithoutContent {
-			dest = append(dest, &o.Raw, &o.Provenance, &hash)
+			dest = append(dest, &o.Raw, &o.Provenance)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", q.Collection, err)
 		}
-		copy(o.Hash[:], hash)
 		o.DateAdded = fromMicros(dateAdded)
 		o.LedgerIndex = -1
 		if ledgerIndex.Valid {
