@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,7 +267,10 @@ func BenchmarkFederationCatchUp(b *testing.B) {
 }
 
 func BenchmarkFederationParties(b *testing.B) {
-	const perNode = 10
+	const (
+		perNode      = 10
+		syncInterval = 500 * time.Millisecond
+	)
 	for _, parties := range []int{5, 10, 20} {
 		b.Run(fmt.Sprint(parties), func(b *testing.B) {
 			for b.Loop() {
@@ -277,7 +281,7 @@ func BenchmarkFederationParties(b *testing.B) {
 				}
 				for _, n := range nodes {
 					args := []string{"--addr", n.addr, "--agreement", file, "--node", n.id, "--metrics-addr", "off",
-						"--checkpoint-interval", "1s", "--sync-interval", "500ms"}
+						"--checkpoint-interval", "1s", "--sync-interval", syncInterval.String()}
 					for _, m := range nodes {
 						if m != n {
 							args = append(args, "--partner-url", m.id+"=https://"+m.addr+"/taxii2/")
@@ -318,6 +322,13 @@ func BenchmarkFederationParties(b *testing.B) {
 					return true
 				})
 				d := time.Since(start)
+				// The idle cost: every link polling its partner, nothing to
+				// pull. The nodes are this process, so its CPU time is theirs.
+				const idle = 5 * time.Second
+				cpu0 := cpuTime()
+				time.Sleep(idle)
+				polls := float64(parties*(parties-1)) * float64(idle/syncInterval)
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/polls, "idle-cpu-ms/poll")
 				size, _ := stores[0].LedgerSize(b.Context())
 				for _, st := range stores {
 					st.Close()
@@ -332,4 +343,13 @@ func BenchmarkFederationParties(b *testing.B) {
 			}
 		})
 	}
+}
+
+// cpuTime returns the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
