@@ -13,7 +13,7 @@ import (
 
 // An AlarmHook is told of each alarm the scheduler fires, after it is
 // recorded as fired (the notifier sends it by SMTP).
-type AlarmHook func(ctx context.Context, al casework.Alarm)
+type AlarmHook func(ctx context.Context, al casework.Alarm, c casework.Case)
 
 // OnAlarm sets the hook told of each fired alarm.
 func (n *Node) OnAlarm(h AlarmHook) { n.onAlarm.Store(&h) }
@@ -70,7 +70,13 @@ func (n *Node) FireDue(ctx context.Context) ([]casework.Alarm, error) {
 		n.log.InfoContext(ctx, "casework: alarm", slog.String("kind", al.Kind.String()), slog.String("case", al.Case),
 			slog.String("party", al.Party), slog.String("level", al.Level), slog.Time("due", al.At))
 		if h := n.onAlarm.Load(); h != nil {
-			(*h)(ctx, al)
+			var c casework.Case
+			for _, x := range cases {
+				if x.ID == al.Case {
+					c = x
+				}
+			}
+			(*h)(ctx, al, c)
 		}
 		out = append(out, al)
 	}
