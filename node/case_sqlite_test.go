@@ -21,9 +21,9 @@ type caseNet struct {
 	a, b *party
 }
 
-func newCaseNet(t *testing.T, interval time.Duration) *caseNet {
+func newCaseNet(t testing.TB, interval time.Duration, edit func(string) string) *caseNet {
 	t.Helper()
-	a, b := twoParties(t, nil)
+	a, b := twoParties(t, edit)
 	ctx := t.Context()
 	for _, p := range []*party{a, b} {
 		if _, err := p.n.CasesCollection(ctx); err != nil {
@@ -82,7 +82,7 @@ func caseLink(t testing.TB, p, q *party, url string, interval time.Duration) *fe
 }
 
 // step takes e on case id at p, and waits until q holds the version.
-func (cn *caseNet) step(t *testing.T, p, q *party, id string, e casework.Event) casework.Case {
+func (cn *caseNet) step(t testing.TB, p, q *party, id string, e casework.Event) casework.Case {
 	t.Helper()
 	c, err := p.n.StepCase(t.Context(), id, e)
 	if err != nil {
@@ -93,7 +93,7 @@ func (cn *caseNet) step(t *testing.T, p, q *party, id string, e casework.Event) 
 }
 
 // waitCase waits until p holds version c of its case.
-func waitCase(t *testing.T, p *party, c casework.Case) {
+func waitCase(t testing.TB, p *party, c casework.Case) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -142,7 +142,7 @@ func caseFields(typ casework.Type) casework.Fields {
 // against the version it holds; both end with the same history, and both
 // ledgers hold every step's transition.
 func TestCasesBetweenTwoNodes(t *testing.T) {
-	cn := newCaseNet(t, 20*time.Millisecond)
+	cn := newCaseNet(t, 20*time.Millisecond, nil)
 	a, b := cn.a, cn.b
 	ev := func(k casework.EventKind) casework.Event { return casework.Event{Kind: k} }
 	type move struct {
