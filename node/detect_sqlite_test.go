@@ -38,7 +38,12 @@ func detect(t *testing.T, log string) []*stix.Object {
 		got []*stix.Object
 	)
 	p := match.NewPipeline(match.PipelineConfig{Format: match.EVE{}, Matcher: match.NewMatcher(ix),
-		Sink: func(_ context.Context, objs []*stix.Object) error { mu.Lock(); got = append(got, objs...); mu.Unlock(); return nil }})
+		Sink: func(_ context.Context, objs []*stix.Object) error {
+			mu.Lock()
+			got = append(got, objs...)
+			mu.Unlock()
+			return nil
+		}})
 	if _, err := p.Run(t.Context(), "eve.json", strings.NewReader(log)); err != nil {
 		t.Fatal(err)
 	}
