@@ -64,6 +64,8 @@ func commands() []command {
 		{"witness", "list or resume the partner logs the node suspended as their witness", runWitness},
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
 		{"partners", "show the health of the links to partner nodes", runPartners},
+		{"case", "open, list, show and step treaty cases (case new, list, show, step)", runCase},
+		{"compliance", "the compliance record of a period from both parties' ledgers (compliance report)", runCompliance},
 		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
 	}
 }

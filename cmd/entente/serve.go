@@ -301,6 +301,12 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 	metrics.reg.MustRegister(newLinkCollector(links, cosignedSize(st)))
 	n.SetPusher(pusher(links))
+	if setup.agreement != nil {
+		// The collection of treaty cases, for the operator to share.
+		if _, err := n.CasesCollection(ctx); err != nil {
+			return err
+		}
+	}
 	if cfg.SMTPAddr != "" {
 		// Case events and alarms to the party's contact points.
 		mailer := &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Agreement: setup.agreement,
