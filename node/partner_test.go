@@ -600,6 +600,17 @@ func TestPartnerRelease(t *testing.T) {
 		if want := []string{"2026-06-01T00:00:01.000Z", "2026-06-01T00:01:00.000Z"}; !slices.Equal(got, want) {
 			t.Errorf("versions = %v; want %v, without the TLP:RED one", got, want)
 		}
+		// The relationships to it were released before, while it was
+		// TLP:GREEN; now that the object they reference is withheld, so
+		// are they: a decision that looked another object up is never
+		// taken from the cache.
+		env, _, err := p.Objects(ctx, root, col, taxii.Query{Types: []string{"relationship"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids := objectIDs(t, env.Objects); len(ids) != 0 {
+			t.Errorf("relationships to a withheld object were released: %v", ids)
+		}
 		if _, _, err := p.Versions(ctx, root, col, oid("indicator", 2), taxii.Query{}); !errors.Is(err, taxii.ErrNotFound) {
 			t.Errorf("the versions of a withheld object: %v; want 404", err)
 		}
@@ -859,5 +870,32 @@ func TestPartnerPostIsReceived(t *testing.T) {
 	if r, ok := e.Event.(ledger.Received); !ok || r.From != "borealis" || r.Object.ID != oid("indicator", 9) ||
 		!slices.Equal(recs[0].Concerns, []string{"borealis"}) {
 		t.Errorf("entry %+v concerning %v; want received from borealis", e.Event, recs[0].Concerns)
+	}
+}
+
+// TestPartnerAmendRedecides: what a partner read under one agreement
+// version is decided again under the next, however often it was read.
+func TestPartnerAmendRedecides(t *testing.T) {
+	f := newFedNode(t, nil)
+	ctx := t.Context()
+	want, _ := fedData(t, f, 7)
+	f.share(t, f.ini.CollectionID, store.RightRead)
+	p := f.partner(t)
+	for range 2 {
+		env, _, err := p.Objects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, taxii.Query{})
+		if err != nil || !slices.Equal(objectIDs(t, env.Objects), want) {
+			t.Fatalf("before the amendment: %v, %v; want %v", env, err, want)
+		}
+	}
+	next := exampleAgreement(t, map[string]*node.Key{selfNode: f.keys.self, partnerNode: f.keys.partner})
+	next.Version, next.Supersedes = f.a.Version+1, f.a.Version
+	r, _ := next.Rule("arcadia", "borealis")
+	r.TLP = "clear" // TLP:GREEN no longer goes
+	if err := f.n.Amend(next); err != nil {
+		t.Fatal(err)
+	}
+	env, _, err := p.Objects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, taxii.Query{})
+	if err != nil || len(env.Objects) != 0 {
+		t.Errorf("after the amendment: %d objects, %v; want none of the TLP:GREEN ones", len(env.Objects), err)
 	}
 }

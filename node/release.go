@@ -86,6 +86,10 @@ type partnerRelease struct {
 	col           store.Collection
 	// refs caches Lookup's answers (misses too) for the page.
 	refs map[string]ref
+	// decisions and recorded are the release cache's maps for this
+	// recipient under this agreement version.
+	decisions map[decisionKey]cachedDecision
+	recorded  map[int64]struct{}
 	// conditions caches the ledger form of each rule's conditions.
 	conditions map[*agreement.Conditions][]string
 }
@@ -104,12 +108,14 @@ func (n *Node) newPartnerRelease(ctx context.Context, c *taxii.Caller, col store
 		return nil, fmt.Errorf("%w: agreement %q version %d names no partner node %q of party %q",
 			taxii.ErrUnauthorized, f.agreement.ID, f.agreement.Version, c.Node, c.Party)
 	}
-	return &partnerRelease{
+	r := &partnerRelease{
 		n: n, fed: f, col: col, node: p.node, keyName: p.keyName,
 		to:         policy.Recipient{Party: p.party, Organization: p.authority},
 		refs:       map[string]ref{},
 		conditions: map[*agreement.Conditions][]string{},
-	}, nil
+	}
+	r.decisions, r.recorded = n.cache.scopes(decisionScope{fed: f, to: r.to}, recordedScope{fed: f, node: p.node})
+	return r, nil
 }
 
 // released is a version a partner receives.
@@ -134,7 +140,7 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 	// what More says.
 	scan.Limit = limit + 1
 	var (
-		out  []released
+		out  = make([]released, 0, limit+1)
 		more bool
 	)
 	for {
@@ -184,6 +190,22 @@ func (r *partnerRelease) page(ctx context.Context, q store.Query) (*taxii.Page, 
 // decide decides each stored version for the partner and returns those it
 // may receive, in order.
 func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]released, error) {
+	// A page read again is decided from the cache alone, mostly.
+	out := make([]released, 0, len(objs))
+	hits := 0
+	for i := range objs {
+		c, ok := r.cached(&objs[i])
+		if !ok {
+			break
+		}
+		if c.released {
+			out = append(out, c.rl)
+		}
+		hits++
+	}
+	if hits == len(objs) {
+		return out, nil
+	}
 	slots := make([]decideSlot, len(objs))
 	var miss []int // the versions no cached decision answers
 	for i := range objs {
@@ -279,7 +301,7 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 		}
 		slots[i] = decideSlot{rl: rl, released: d.Verdict != policy.Deny}
 		if !consulted {
-			r.n.cache.putDecision(r.decisionKey(o), c)
+			r.n.cache.putDecision(r.decisions, r.decisionKey(o), c)
 		}
 	}
 	return keep(slots), nil
@@ -293,7 +315,7 @@ type decideSlot struct {
 
 // keep returns, in order, the versions whose decision releases them.
 func keep(slots []decideSlot) []released {
-	var out []released
+	out := make([]released, 0, len(slots))
 	for _, s := range slots {
 		if s.released {
 			out = append(out, s.rl)
@@ -304,7 +326,7 @@ func keep(slots []decideSlot) []released {
 
 // cached returns the outcome of a decision cached for o.
 func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
-	c, ok := r.n.cache.decision(r.decisionKey(o))
+	c, ok := r.n.cache.decision(r.decisions, r.decisionKey(o))
 	if !ok {
 		return decideSlot{}, false
 	}
@@ -313,7 +335,7 @@ func (r *partnerRelease) cached(o *store.Object) (decideSlot, bool) {
 }
 
 func (r *partnerRelease) decisionKey(o *store.Object) decisionKey {
-	return decisionKey{fed: r.fed, to: r.to, receivedFrom: receivedFrom(o), seq: o.Seq}
+	return decisionKey{seq: o.Seq, receivedFrom: receivedFrom(o)}
 }
 
 // outcome is what leaves the node for o under decision c.
@@ -423,7 +445,7 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	// needs neither a digest nor a read of the store.
 	var cands []released
 	for _, rl := range out {
-		if r.n.cache.isRecorded(r.recordedKey(rl)) {
+		if r.n.cache.isRecorded(r.recorded, rl.obj.Seq) {
 			continue
 		}
 		if rl.decision.Verdict == policy.Allow {
@@ -455,7 +477,7 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 	for _, rl := range cands {
 		d := r.disclosure(rl)
 		if have[d] {
-			r.n.cache.putRecorded(r.recordedKey(rl))
+			r.n.cache.putRecorded(r.recorded, rl.obj.Seq)
 			continue
 		}
 		have[d] = true // a page may hold a version once only, but be sure
@@ -513,18 +535,13 @@ func (r *partnerRelease) record(ctx context.Context, out []released) error {
 		return r.unavailable(ctx, err, "recording the disclosures to %q", r.to.Party)
 	}
 	for _, rl := range cands {
-		r.n.cache.putRecorded(r.recordedKey(rl))
+		r.n.cache.putRecorded(r.recorded, rl.obj.Seq)
 	}
 	select {
 	case r.n.writer.grew <- struct{}{}:
 	default: // a checkpoint is due already
 	}
 	return nil
-}
-
-// recordedKey names the disclosure of rl in the release cache.
-func (r *partnerRelease) recordedKey(rl released) recordedKey {
-	return recordedKey{fed: r.fed, node: r.node, seq: rl.obj.Seq}
 }
 
 // disclosure is the disclosure of rl to the partner node.
