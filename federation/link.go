@@ -329,7 +329,10 @@ func (l *Link) Sync(ctx context.Context) error {
 	if err != nil {
 		return l.failed(ctx, err)
 	}
-	l.update(ctx, func(h *Health) { h.State = StateSyncing })
+	// In memory only: an idle poll writes the health once, at its end.
+	l.mu.Lock()
+	l.health.State = StateSyncing
+	l.mu.Unlock()
 	for _, col := range cols {
 		if err := l.pull(ctx, root, col); err != nil {
 			return l.failed(ctx, err)

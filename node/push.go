@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	// Named so: the node has a type of its own called federation.
 	federate "github.com/entente/entente/federation"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"

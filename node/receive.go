@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	// Named so: the node has a type of its own called federation.
 	federate "github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/policy"
