@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -70,7 +71,8 @@ func newLiar(t testing.TB, key *node.Key) *liar {
 			"media_types": []string{"application/stix+json;version=2.1"}}}})
 	})
 	mux.HandleFunc("GET /api1/collections/"+liarCollection+"/objects/", l.objects)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: &tls.Config{
+	// The handshakes a test makes fail on purpose; their logs say nothing.
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0), TLSConfig: &tls.Config{
 		Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert}}
 	go l.srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { l.srv.Close() })
