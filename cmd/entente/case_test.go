@@ -122,3 +122,32 @@ func TestCaseCommandsBetweenTwoNodes(t *testing.T) {
 		t.Errorf("text record: %s", s)
 	}
 }
+
+// TestMatchDraftsCasesFromProtectedHits: entente match --data drafts an
+// incident notification, an assistance request and a consultation when
+// the logs show Borealis's address space reaching infrastructure Arcadia
+// declared protected; none is sent until approved.
+func TestMatchDraftsCasesFromProtectedHits(t *testing.T) {
+	a := newPartnerNode(t, "arcadia-node-1", "arcadia", "")
+	b := newPartnerNode(t, "borealis-node-1", "borealis", "")
+	file := witnessAgreement(t, a, b)
+	a.start(t, file)
+	dir := t.TempDir()
+	inds := filepath.Join(dir, "indicators.json")
+	os.WriteFile(inds, []byte(`{"type":"bundle","id":"bundle--0e1d7c8e-0000-4000-8000-000000000001","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--6b1c3f4e-2a8d-4f5e-9c3b-0d1e2f3a4b5c","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}]}`), 0o600)
+	logs := filepath.Join(dir, "eve.json")
+	os.WriteFile(logs, []byte(`{"timestamp":"2027-01-04T02:14:00.000000+0000","event_type":"flow","src_ip":"203.0.113.7","src_port":40000,"dest_ip":"198.51.100.10","dest_port":502,"proto":"TCP"}
+{"timestamp":"2027-01-04T02:15:00.000000+0000","event_type":"flow","src_ip":"198.51.100.20","src_port":40001,"dest_ip":"203.0.113.7","dest_port":443,"proto":"TCP"}
+`), 0o600)
+	code, _, stderr := runCmd(t, "match", "--indicators", inds, "--format", "eve", "--out", filepath.Join(dir, "sightings.json"), "--data", a.dir, "--agreement", file, logs)
+	if code != 0 || !strings.Contains(stderr, "drafted, not sent") || strings.Count(stderr, "approve: entente case step") != 3 {
+		t.Fatalf("match: exit %d\n%s", code, stderr)
+	}
+	_, list, _ := runCmd(t, "case", "list", "--data", a.dir, "--agreement", file)
+	if strings.Count(list, " draft ") != 3 || !strings.Contains(list, "incident-notification") || !strings.Contains(list, "borealis") {
+		t.Errorf("case list:\n%s", list)
+	}
+	if code, _, stderr := runCmd(t, "match", "--indicators", inds, "--format", "eve", "--data", a.dir, logs); code != 2 || !strings.Contains(stderr, "go together") {
+		t.Errorf("--data without --agreement: exit %d, %s", code, stderr)
+	}
+}
