@@ -2,10 +2,13 @@ package main
 
 import (
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/entente/entente/notify/smtptest"
 )
 
 // TestCaseCommandsBetweenTwoNodes runs the case and compliance commands
@@ -18,8 +21,13 @@ func TestCaseCommandsBetweenTwoNodes(t *testing.T) {
 	a := newPartnerNode(t, "arcadia-node-1", "arcadia", "")
 	b := newPartnerNode(t, "borealis-node-1", "borealis", "")
 	file := witnessAgreement(t, a, b)
+	mail := smtptest.Start(t)
 	for _, p := range []*partnerNode{a, b} {
-		p.run = startServe(t, p.dir, "--addr", p.addr, "--agreement", file, "--node", p.id, "--checkpoint-interval", "50ms", "--sync-interval", "100ms")
+		args := []string{"--addr", p.addr, "--agreement", file, "--node", p.id, "--checkpoint-interval", "50ms", "--sync-interval", "100ms"}
+		if p == b {
+			args = append(args, "--smtp-addr", mail.Addr, "--smtp-from", "entente@taxii.cyber.borealis.example", "--alarm-interval", "100ms")
+		}
+		p.run = startServe(t, p.dir, args...)
 	}
 	for _, sh := range []struct {
 		p     *partnerNode
@@ -71,6 +79,12 @@ func TestCaseCommandsBetweenTwoNodes(t *testing.T) {
 		}
 	}
 	waitShow(b, "send")
+	// Borealis's node tells its CERT's contact point.
+	if _, ok := mail.Wait(20*time.Second, func(m smtptest.Message) bool {
+		return slices.Contains(m.To, "soc@cyber.borealis.example") && strings.Contains(string(m.Data), id)
+	}); !ok {
+		t.Errorf("no mail to borealis's contact point: %+v", mail.Messages())
+	}
 	if code, _, stderr := runCmd(t, "case", "step", "--data", b.dir, "--agreement", file, id, "acknowledge", "--note", "duty officer answered"); code != 0 {
 		t.Fatalf("case step acknowledge: %s", stderr)
 	}
