@@ -278,3 +278,37 @@ func TestReceiveRefusesACaseVersionThatDoesNotFollow(t *testing.T) {
 		t.Errorf("borealis holds %v in state %s, %v; want the send only", got.ID, got.State, err)
 	}
 }
+
+// TestCasePushedIntoAnotherInbox: a partner whose inbox is another
+// collection than its cases still files a pushed case version among its
+// cases, verified.
+func TestCasePushedIntoAnotherInbox(t *testing.T) {
+	a, b := twoParties(t, nil)
+	ctx := t.Context()
+	for _, p := range []*party{a, b} {
+		if _, err := p.n.CasesCollection(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.share(t, a.id, store.RightWrite) // borealis's inbox: its default collection
+	bURL := b.serve(t, nil)
+	link := caseLink(t, a, b, bURL, time.Hour)
+	a.n.SetPusher(func(partner string, items ...federation.Incoming) bool { link.Enqueue(items...); return true })
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- link.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	c, err := a.n.OpenCase(ctx, casework.TypeReachability, caseFields(casework.TypeReachability), nil, b.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := a.n.StepCase(ctx, c.ID, casework.Event{Kind: casework.EventSend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCase(t, b, sent)
+	if held := b.held(t); len(held) != 0 {
+		t.Errorf("the inbox holds %v; the case belongs among the cases", held)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -152,6 +153,9 @@ func (n *Node) receivingCollection(ctx context.Context, name string) (store.Coll
 // the write; owner names the status's owner (the partner's caller name
 // for a push, "" for a pull, whose status is not kept).
 func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
+	if col.Alias != CasesAlias && slices.ContainsFunc(items, func(it federate.Incoming) bool { return isCaseRaw(it.Object) }) {
+		return n.receiveSplit(ctx, from, col, items, owner)
+	}
 	f := n.fed.Load()
 	if f == nil {
 		return federate.Result{}, store.Status{}, errors.New("node: the node works under no agreement, so it receives from no partner")
@@ -270,6 +274,38 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 			slog.Int("refused", res.Refused))
 	}
 	return res, w.result, nil
+}
+
+// receiveSplit receives the case versions among items into the cases
+// collection, wherever the partner put them (its pull, or a push into
+// another inbox), and the rest into col. The status (of a push) reports
+// both; the one stored keeps col's part only.
+func (n *Node) receiveSplit(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
+	cases, err := n.CasesCollection(ctx)
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	var caseItems, rest []federate.Incoming
+	for _, it := range items {
+		if isCaseRaw(it.Object) {
+			caseItems = append(caseItems, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	r1, s1, err := n.receive(ctx, from, cases, caseItems, "")
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	r2, s2, err := n.receive(ctx, from, col, rest, owner)
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	s2.TotalCount += s1.TotalCount
+	s2.Successes = append(s2.Successes, s1.Successes...)
+	s2.Failures = append(s2.Failures, s1.Failures...)
+	s2.SuccessCount, s2.FailureCount = len(s2.Successes), len(s2.Failures)
+	return federate.Result{Stored: r1.Stored + r2.Stored, Duplicates: r1.Duplicates + r2.Duplicates, Refused: r1.Refused + r2.Refused}, s2, nil
 }
 
 // senderPolicy returns the agreement compiled for the sending party, so
