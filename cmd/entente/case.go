@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/casework"
@@ -377,18 +378,34 @@ func partnerEntries(ctx context.Context, n *node.Node, nodeID, base string) ([]l
 		}
 		return body, nil
 	}
-	cp, err := get("checkpoint")
+	// The checkpoint, signed with the node key the agreement pins for the
+	// partner node, fixes the tree every opening must be a leaf of.
+	a, _ := n.Agreement()
+	_, nd, ok := a.Node(nodeID)
+	if !ok {
+		return nil, fmt.Errorf("no node %s in the agreement", nodeID)
+	}
+	v, err := note.NewVerifier(nd.Key)
+	if err != nil {
+		return nil, fmt.Errorf("the key the agreement pins for %s: %w", nodeID, err)
+	}
+	cpText, err := get("checkpoint")
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.SplitN(string(cp), "\n", 3)
-	if len(lines) < 2 {
-		return nil, errors.New("the checkpoint has no size line")
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
+	signed, err := note.Open(cpText, note.VerifierList(v))
 	if err != nil {
-		return nil, fmt.Errorf("the checkpoint's size %q: %w", lines[1], err)
+		return nil, fmt.Errorf("the checkpoint is not signed by the key the agreement pins for %s: %w", nodeID, err)
 	}
+	cp, err := ledger.ParseCheckpoint(signed.Text)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Origin != nd.Log {
+		return nil, fmt.Errorf("the checkpoint is of log %q, not %q, the one the agreement names", cp.Origin, nd.Log)
+	}
+	size := cp.N
+	hashes := tlog.TileHashReader(tlog.Tree{N: cp.N, Hash: cp.Hash}, &httpTiles{get: get, cache: map[tlog.Tile][]byte{}})
 	var out []ledger.Entry
 	for from := int64(0); from < size; from += ledgerhttp.DefaultMaxOpenings {
 		body, err := get(fmt.Sprintf("openings?from=%d&to=%d", from, min(size, from+ledgerhttp.DefaultMaxOpenings)))
@@ -398,7 +415,7 @@ func partnerEntries(ctx context.Context, n *node.Node, nodeID, base string) ([]l
 		sc := bufio.NewScanner(strings.NewReader(string(body)))
 		sc.Buffer(nil, 16<<20)
 		for sc.Scan() {
-			_, b64, ok := strings.Cut(sc.Text(), " ")
+			idxText, b64, ok := strings.Cut(sc.Text(), " ")
 			if !ok {
 				return nil, fmt.Errorf("an openings line without a space: %q", sc.Text())
 			}
@@ -410,8 +427,56 @@ func partnerEntries(ctx context.Context, n *node.Node, nodeID, base string) ([]l
 			if err != nil {
 				return nil, err
 			}
+			idx, err := strconv.ParseInt(idxText, 10, 64)
+			if err != nil || idx < 0 || idx >= size {
+				return nil, fmt.Errorf("an opening of entry %q, outside the checkpointed log", idxText)
+			}
+			// Each opening must be the leaf at its index in the tree the
+			// checkpoint signs.
+			c, err := o.Commitment()
+			if err != nil {
+				return nil, err
+			}
+			proof, err := tlog.ProveRecord(size, idx, hashes)
+			if err != nil {
+				return nil, fmt.Errorf("proving entry %d: %w", idx, err)
+			}
+			if err := tlog.CheckRecord(proof, size, cp.Hash, idx, c.LeafHash()); err != nil {
+				return nil, fmt.Errorf("the opening of entry %d is not in the checkpointed log: %w", idx, err)
+			}
 			out = append(out, o.Entry)
 		}
 	}
 	return out, nil
+}
+
+// httpTiles reads a partner log's hash tiles over its tlog-tiles API, for
+// tlog.TileHashReader, which checks them against the checkpoint's tree.
+type httpTiles struct {
+	get   func(path string) ([]byte, error)
+	cache map[tlog.Tile][]byte
+}
+
+func (h *httpTiles) Height() int { return ledger.TileHeight }
+
+func (h *httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		if b, ok := h.cache[t]; ok {
+			out[i] = b
+			continue
+		}
+		b, err := h.get(ledger.TilePath(t))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (h *httpTiles) SaveTiles(tiles []tlog.Tile, data [][]byte) {
+	for i, t := range tiles {
+		h.cache[t] = data[i]
+	}
 }
