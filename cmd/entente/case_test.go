@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/casework"
 	"github.com/entente/entente/notify/smtptest"
 )
 
@@ -163,5 +165,94 @@ func TestMatchDraftsCasesFromProtectedHits(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, "match", "--indicators", inds, "--format", "eve", "--data", a.dir, logs); code != 2 || !strings.Contains(stderr, "go together") {
 		t.Errorf("--data without --agreement: exit %d, %s", code, stderr)
+	}
+}
+
+// TestEveryCaseTypeThroughServe runs every case type end to end between
+// two serving nodes with the case commands alone: each step taken on one
+// node's data directory reaches the other node, which verifies it.
+func TestEveryCaseTypeThroughServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("six cases between two serving nodes")
+	}
+	a := newPartnerNode(t, "arcadia-node-1", "arcadia", "")
+	b := newPartnerNode(t, "borealis-node-1", "borealis", "")
+	file := witnessAgreement(t, a, b)
+	for _, p := range []*partnerNode{a, b} {
+		p.run = startServe(t, p.dir, "--addr", p.addr, "--agreement", file, "--node", p.id, "--checkpoint-interval", "50ms", "--sync-interval", "50ms")
+	}
+	for _, sh := range []struct {
+		p     *partnerNode
+		other string
+	}{{a, "borealis"}, {b, "arcadia"}} {
+		if code, _, stderr := runCmd(t, "partner", "share", "--data", sh.p.dir, "--agreement", file, sh.other, "cases", "--right", "read"); code != 0 {
+			t.Fatalf("partner share: %s", stderr)
+		}
+	}
+	now := time.Now().UTC()
+	later := now.Add(20 * 24 * time.Hour).Format(time.RFC3339)
+	type move struct {
+		by   *partnerNode
+		args []string
+	}
+	for _, tc := range []struct {
+		typ    string
+		fields any
+		moves  []move
+	}{
+		{"incident-notification", casework.Incident{Stage: "early-warning", Category: "intrusions", Severity: "high", Sectors: []string{"energy"},
+			Detected: now.Add(-time.Hour), AffectsDeclaredCI: true, Summary: "Intrusion into a grid operator's network.", RequestedActions: []string{"investigate-source"}},
+			[]move{{a, []string{"send"}}, {b, []string{"acknowledge"}}, {b, []string{"reply"}}, {a, []string{"finalize"}}, {b, []string{"close"}}}},
+		{"assistance-request", casework.Assistance{Kind: "mitigate-activity", Purpose: "incident-response", Description: "Please help stop the scanning."},
+			[]move{{a, []string{"send"}}, {b, []string{"acknowledge"}}, {b, []string{"decline", "--ground", "essential-interests"}}}},
+		{"preservation-request", casework.Preservation{RequestingAuthority: "arcadia-police-cyber", Offence: "illegal access (art. 2)",
+			Facts: "A gateway was accessed.", Data: "subscriber data", Identifiers: []string{"203.0.113.7"}, Relationship: "the address logged in",
+			Custodian: "a hosting provider", Necessity: "logs are kept 30 days", IntendsMLA: true, PeriodDays: 90, LegalBasis: "Budapest Convention art. 29", Purpose: "criminal-investigation"},
+			[]move{{a, []string{"send"}}, {b, []string{"acknowledge"}}, {b, []string{"preserve"}}, {a, []string{"link-mla", "--ref", "MLA/2027/17"}}}},
+		{"consultation", casework.Consultation{Topic: "Quarterly review", Level: "technical", Scheduled: true, Proposed: now.Add(10 * 24 * time.Hour), Venue: "video call"},
+			[]move{{a, []string{"send"}}, {b, []string{"propose", "--at", later}}, {a, []string{"accept"}}}},
+		{"reachability-test", casework.Reachability{Authority: "borealis-cert", Channel: "node"},
+			[]move{{a, []string{"send"}}, {b, []string{"acknowledge"}}}},
+		{"ci-declaration", casework.Declaration{Sectors: []string{"energy"}, CIDRs: []string{"198.51.100.0/25"}},
+			[]move{{a, []string{"send"}}, {b, []string{"acknowledge", "--pledge"}}}},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			data, err := json.Marshal(tc.fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields := filepath.Join(t.TempDir(), "fields.json")
+			os.WriteFile(fields, data, 0o600)
+			code, stdout, stderr := runCmd(t, "case", "new", "--data", a.dir, "--agreement", file, "--type", tc.typ, "--to", "borealis", fields)
+			if code != 0 {
+				t.Fatalf("case new: %s", stderr)
+			}
+			id := lastLine(stdout)
+			for i, m := range tc.moves {
+				other := b
+				if m.by == b {
+					other = a
+				}
+				if code, _, stderr := runCmd(t, append([]string{"case", "step", "--data", m.by.dir, "--agreement", file, id}, m.args...)...); code != 0 {
+					t.Fatalf("step %d (%s) on %s: %s", i, m.args[0], m.by.id, stderr)
+				}
+				// The other node holds as many versions as were sent.
+				want := i + 1
+				if other == a {
+					want = i + 2 // arcadia holds its draft too
+				}
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					_, show, _ := runCmd(t, "case", "show", "--data", other.dir, "--agreement", file, id)
+					if strings.Count(show[strings.Index(show, "TIMELINE")+1:], "\n")-1 >= want {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%s did not get step %d (%s):\n%s", other.id, i, m.args[0], show)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
 	}
 }
