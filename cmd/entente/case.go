@@ -412,25 +412,12 @@ func partnerEntries(ctx context.Context, n *node.Node, nodeID, base string) ([]l
 		if err != nil {
 			return nil, err
 		}
-		sc := bufio.NewScanner(strings.NewReader(string(body)))
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			idxText, b64, ok := strings.Cut(sc.Text(), " ")
-			if !ok {
-				return nil, fmt.Errorf("an openings line without a space: %q", sc.Text())
-			}
-			raw, err := base64.StdEncoding.DecodeString(b64)
-			if err != nil {
-				return nil, err
-			}
-			o, err := ledger.ParseOpening(raw)
-			if err != nil {
-				return nil, err
-			}
-			idx, err := strconv.ParseInt(idxText, 10, 64)
-			if err != nil || idx < 0 || idx >= size {
-				return nil, fmt.Errorf("an opening of entry %q, outside the checkpointed log", idxText)
-			}
+		opens, err := parseOpenings(body, size)
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range opens {
+			idx, o := op.index, op.opening
 			// Each opening must be the leaf at its index in the tree the
 			// checkpoint signs.
 			c, err := o.Commitment()
@@ -446,6 +433,43 @@ func partnerEntries(ctx context.Context, n *node.Node, nodeID, base string) ([]l
 			}
 			out = append(out, o.Entry)
 		}
+	}
+	return out, nil
+}
+
+// indexedOpening is one line of a ledger openings answer.
+type indexedOpening struct {
+	index   int64
+	opening ledger.Opening
+}
+
+// parseOpenings reads a ledger openings answer ("INDEX BASE64" lines) of
+// a log of size entries.
+func parseOpenings(body []byte, size int64) ([]indexedOpening, error) {
+	var out []indexedOpening
+	sc := bufio.NewScanner(strings.NewReader(string(body)))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		idxText, b64, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			return nil, fmt.Errorf("an openings line without a space: %.80q", sc.Text())
+		}
+		idx, err := strconv.ParseInt(idxText, 10, 64)
+		if err != nil || idx < 0 || idx >= size {
+			return nil, fmt.Errorf("an opening of entry %.40q, outside the checkpointed log of %d entries", idxText, size)
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fmt.Errorf("the opening of entry %d: %w", idx, err)
+		}
+		o, err := ledger.ParseOpening(raw)
+		if err != nil {
+			return nil, fmt.Errorf("the opening of entry %d: %w", idx, err)
+		}
+		out = append(out, indexedOpening{idx, o})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

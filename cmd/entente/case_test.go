@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/entente/entente/casework"
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/notify/smtptest"
 )
 
@@ -255,4 +258,40 @@ func TestEveryCaseTypeThroughServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseOpenings: a partner's openings answer never panics the reader,
+// and what it accepts lies within the log and parses again the same.
+func FuzzParseOpenings(f *testing.F) {
+	o, _, err := ledger.Commit(ledger.Entry{Time: time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC),
+		Event: ledger.Transition{Workflow: "reachability-test", Case: "c", From: "draft", To: "sent", Party: "borealis"}}, rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, err := o.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("0 "+base64.StdEncoding.EncodeToString(raw)+"\n"), int64(1))
+	f.Add([]byte("7 "+base64.StdEncoding.EncodeToString(raw)+"\n"), int64(3))
+	f.Add([]byte("0 !!!\n"), int64(1))
+	f.Add([]byte("-1 AAAA\n"), int64(1))
+	f.Fuzz(func(t *testing.T, body []byte, size int64) {
+		ops, err := parseOpenings(body, size)
+		if err != nil {
+			return
+		}
+		for _, op := range ops {
+			if op.index < 0 || op.index >= size {
+				t.Fatalf("index %d outside %d", op.index, size)
+			}
+			b, err := op.opening.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ledger.ParseOpening(b); err != nil {
+				t.Fatalf("an accepted opening does not parse again: %v", err)
+			}
+		}
+	})
 }
