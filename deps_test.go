@@ -46,6 +46,8 @@ var allowed = map[string][]string{
 	"federation":            {"taxii", "ledger", "agreement", "stix", "provenance"},
 	"ledgerhttp":            {"ledger", "stix"},
 	"node":                  {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
+	"notify":                {"agreement", "casework"},
+	"notify/smtptest":       {}, // tests only: a real SMTP server
 	"web":                   {"node"},
 	"examples":              {}, // embedded files only
 	"cmd/entente":           {"*"},

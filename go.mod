@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	filippo.io/torchwood v0.6.1
 	github.com/dlclark/regexp2/v2 v2.13.0
+	github.com/emersion/go-smtp v0.25.1
 	github.com/gaissmai/bart v0.30.0
 	github.com/go-json-experiment/json v1.27.2
 	github.com/google/uuid v1.6.0
@@ -22,7 +23,10 @@ require (
 	pgregory.net/rapid v1.3.0
 )
 
-require go.uber.org/atomic v1.12.0 // indirect
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+)
 
 require (
 	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect

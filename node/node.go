@@ -141,6 +141,15 @@ type Node struct {
 	onAlert func(kind string)
 	// pusher queues urgent items for partner nodes (SetPusher).
 	pusher atomic.Pointer[Pusher]
+	// caseMu orders case steps: each is decided against the version
+	// stored before it.
+	caseMu sync.Mutex
+	// onCase, if set, is told of each case version the node stores.
+	onCase atomic.Pointer[CaseHook]
+	// onAlarm, if set, is told of each alarm fired; scheduleMu runs one
+	// FireDue at a time.
+	onAlarm    alarmHooks
+	scheduleMu sync.Mutex
 	// cache spares partners' repeated reads (see releaseCache).
 	cache releaseCache
 }

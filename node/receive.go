@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -152,6 +153,9 @@ func (n *Node) receivingCollection(ctx context.Context, name string) (store.Coll
 // the write; owner names the status's owner (the partner's caller name
 // for a push, "" for a pull, whose status is not kept).
 func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
+	if col.Alias != CasesAlias && slices.ContainsFunc(items, func(it federate.Incoming) bool { return isCaseRaw(it.Object) }) {
+		return n.receiveSplit(ctx, from, col, items, owner)
+	}
 	f := n.fed.Load()
 	if f == nil {
 		return federate.Result{}, store.Status{}, errors.New("node: the node works under no agreement, so it receives from no partner")
@@ -165,11 +169,22 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 	ins := n.checkIncoming(ctx, f, sender, from, col, items)
+	var cases map[int]receivedCase
+	if hasCases(ins) {
+		// Case versions follow from the version stored before them.
+		n.caseMu.Lock()
+		defer n.caseMu.Unlock()
+		var err error
+		if cases, err = n.checkCases(ctx, f, from, col, items, ins); err != nil {
+			return federate.Result{}, store.Status{}, err
+		}
+	}
 
 	var (
-		res    federate.Result
-		puts   []store.Put
-		places []int // puts[i] is items[places[i]]
+		res         federate.Result
+		puts        []store.Put
+		places      []int // puts[i] is items[places[i]]
+		transitions map[int]ledger.Transition
 	)
 	for i := range ins {
 		in := &ins[i]
@@ -182,6 +197,12 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 				return federate.Result{}, store.Status{}, err
 			}
 		default:
+			if rc, ok := cases[i]; ok {
+				if transitions == nil {
+					transitions = map[int]ledger.Transition{}
+				}
+				transitions[len(puts)] = rc.tr
+			}
 			puts = append(puts, in.put)
 			places = append(places, i)
 		}
@@ -191,7 +212,8 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		return res, store.Status{}, nil // a pulled page with nothing to store
 	}
 	// The ledger names the sending node by its key's name, as disclosures do.
-	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName}
+	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName,
+		transitions: transitions}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
 			return federate.Result{}, store.Status{}, err
@@ -233,7 +255,7 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 	if err := n.writer.do(ctx, w); err != nil {
 		return federate.Result{}, store.Status{}, fmt.Errorf("node: storing %d objects from %s: %w", len(puts), from.Node, err)
 	}
-	for _, out := range w.outcomes {
+	for j, out := range w.outcomes {
 		switch {
 		case out.Err != nil:
 			res.Refused++
@@ -241,6 +263,9 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 			res.Duplicates++
 		default:
 			res.Stored++
+			if rc, ok := cases[places[j]]; ok {
+				n.caseEvent(ctx, rc.prev, rc.next)
+			}
 		}
 	}
 	if res.Stored > 0 || res.Refused > 0 {
@@ -249,6 +274,38 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 			slog.Int("refused", res.Refused))
 	}
 	return res, w.result, nil
+}
+
+// receiveSplit receives the case versions among items into the cases
+// collection, wherever the partner put them (its pull, or a push into
+// another inbox), and the rest into col. The status (of a push) reports
+// both; the one stored keeps col's part only.
+func (n *Node) receiveSplit(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
+	cases, err := n.CasesCollection(ctx)
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	var caseItems, rest []federate.Incoming
+	for _, it := range items {
+		if isCaseRaw(it.Object) {
+			caseItems = append(caseItems, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	r1, s1, err := n.receive(ctx, from, cases, caseItems, "")
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	r2, s2, err := n.receive(ctx, from, col, rest, owner)
+	if err != nil {
+		return federate.Result{}, store.Status{}, err
+	}
+	s2.TotalCount += s1.TotalCount
+	s2.Successes = append(s2.Successes, s1.Successes...)
+	s2.Failures = append(s2.Failures, s1.Failures...)
+	s2.SuccessCount, s2.FailureCount = len(s2.Successes), len(s2.Failures)
+	return federate.Result{Stored: r1.Stored + r2.Stored, Duplicates: r1.Duplicates + r2.Duplicates, Refused: r1.Refused + r2.Refused}, s2, nil
 }
 
 // senderPolicy returns the agreement compiled for the sending party, so
@@ -377,6 +434,16 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 		return in
 	}
 	originParty := f.partyOf(prov.Origin.Node)
+	if isCaseType(o.Type) {
+		// A case is the agreement's own channel between its two parties:
+		// checkCases decides it (casework.Verify), not the sharing rules.
+		if originParty != from.Party {
+			in.refused = &refusal{kind: AlertViolation, check: "casework", origin: prov.Origin.Node,
+				detail: fmt.Sprintf("a case version is signed by the node of the party that took the step; this one by %s", prov.Origin.Node)}
+			return in
+		}
+		return n.storable(o, prov, from)
+	}
 	ctx := policy.Context{Lookup: lookup}
 	if originParty != from.Party {
 		ctx.ReceivedFrom = originParty // the sender passes on what it received
@@ -399,6 +466,12 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 			detail: fmt.Sprintf("%s's rule does not allow sending it to %s: %s", from.Party, to.Party, d.Reason())}
 		return in
 	}
+	return n.storable(o, prov, from)
+}
+
+// storable makes the put of a received version that passed its checks.
+func (n *Node) storable(o *stix.Object, prov provenance.Provenance, from federate.Peer) incoming {
+	var in incoming
 	put, err := store.NewPut(&stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
 	if err != nil {
 		in.refused = &refusal{kind: AlertInvalid, check: "canonical", detail: err.Error()}
@@ -412,6 +485,16 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 	put.Provenance, put.FromParty, put.FromNode = enc, from.Party, from.Node
 	in.put = put
 	return in
+}
+
+// hasCases reports whether any accepted item may be a case version.
+func hasCases(ins []incoming) bool {
+	for _, in := range ins {
+		if in.refused == nil && in.deferred == nil && isCaseType(in.put.Object.Type) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasAny reports whether o has any of the top-level properties.

@@ -267,7 +267,21 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 			continue
 		}
 		pctx.ReceivedFrom, consulted = receivedFrom(o), false
-		d, err := policy.Decide(r.fed.policy, r.to, parsed[i], pctx)
+		var (
+			d   policy.Decision
+			err error
+		)
+		if isCaseType(parsed[i].Type) {
+			// Disclosures of case versions name the casework as their rule.
+			d = policy.Decision{Verdict: policy.Allow, Code: policy.CodeAllowed, Rule: CaseRule}
+			// A version goes back to the party that took its step never.
+			if ok, _ := caseDecision(parsed[i], r.to.Party); !ok || o.FromParty == r.to.Party {
+				d = policy.Decision{Verdict: policy.Deny, Code: policy.CodeNoRule}
+			}
+			consulted = true // a draft's later versions decide anew
+		} else {
+			d, err = policy.Decide(r.fed.policy, r.to, parsed[i], pctx)
+		}
 		if err != nil {
 			// Lookup failed, and logged why.
 			return nil, fmt.Errorf("%w: deciding on %s", taxii.ErrUnavailable, o.ID)

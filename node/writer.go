@@ -72,6 +72,12 @@ type write struct {
 	// transaction (prepare), valid if the store gives the version it
 	// assumed; nil when not prepared.
 	early []earlyRecord
+	// transitions holds, for some puts (by index), a case step's ledger
+	// transition (casework.Record), appended in the same transaction
+	// when that put is stored anew.
+	transitions map[int]ledger.Transition
+	// fired are scheduler alarms recorded as fired with the envelope.
+	fired []store.FiredAlarm
 
 	done     chan struct{} // closed once result and err are final
 	result   store.Status
@@ -176,6 +182,11 @@ func (wr *writer) commit(ctx context.Context, batch []*write) {
 					if recs, err = w.records(recs, out, wr.rand); err != nil {
 						return err
 					}
+				}
+			}
+			if len(w.fired) > 0 {
+				if err := tx.MarkFired(ctx, w.fired); err != nil {
+					return err
 				}
 			}
 			w.outcomes = out
@@ -292,7 +303,35 @@ func (w *write) records(recs []store.LedgerRecord, outcomes []store.AddOutcome, 
 		r.Object = out.Seq
 		recs = append(recs, r)
 	}
+	for i, out := range outcomes {
+		tr, ok := w.transitions[i]
+		if !ok || out.Err != nil || out.Duplicate {
+			continue
+		}
+		r, err := transitionRecord(tr, w.at, rand)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
 	return recs, nil
+}
+
+// transitionRecord is the ledger record of a transition made at.
+func transitionRecord(tr ledger.Transition, at time.Time, rand io.Reader) (store.LedgerRecord, error) {
+	e := ledger.Entry{Time: at, Event: tr}
+	enc, err := e.Encode()
+	if err != nil {
+		return store.LedgerRecord{}, fmt.Errorf("node: encoding the ledger entry of %s: %w", tr.Case, err)
+	}
+	r := store.LedgerRecord{Entry: enc}
+	if tr.Party != "" {
+		r.Concerns = []string{tr.Party}
+	}
+	if _, err := io.ReadFull(rand, r.Salt[:]); err != nil {
+		return store.LedgerRecord{}, fmt.Errorf("node: drawing a ledger salt: %w", err)
+	}
+	return r, nil
 }
 
 var errOutcomes = errors.New("node: the store reported a different number of outcomes than objects")

@@ -66,6 +66,8 @@ func commands() []command {
 		{"partner", "share collections with partner parties (partner share, unshare, list)", runPartner},
 		{"partners", "show the health of the links to partner nodes", runPartners},
 		{"import", "import MISP events and feeds, or STIX 2.0 bundles, into a collection", runImport},
+		{"case", "open, list, show and step treaty cases (case new, list, show, step)", runCase},
+		{"compliance", "the compliance record of a period from both parties' ledgers (compliance report)", runCompliance},
 		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
 		{"store", "copy a node from its SQLite store to PostgreSQL (store copy)", runStore},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -61,6 +62,11 @@ type matchConfig struct {
 	// Logs (matchredis.go).
 	Redis          redisConfig
 	redisClaimIdle time.Duration
+	// Data and Agreement, together, are the node's data directory and the
+	// agreement it runs under: hits on infrastructure the node's party
+	// declared protected, from another party's address space, are drafted
+	// there as treaty cases for an operator to approve.
+	Data, Agreement string
 }
 
 func (c *matchConfig) validate() error {
@@ -71,6 +77,8 @@ func (c *matchConfig) validate() error {
 		return errors.New("--indicators and --node exclude each other; pick one source of indicators")
 	case c.Node != "" && c.Collection == "":
 		return errors.New("--node needs --collection, the id of the collection holding the indicators")
+	case (c.Data == "") != (c.Agreement == ""):
+		return errors.New("--data and --agreement go together: the node's data directory and the agreement it runs under, to draft treaty cases from hits on declared critical infrastructure")
 	}
 	switch c.Format {
 	case "eve", "zeek":
@@ -149,6 +157,8 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&c.Out, "out", "", "write the sightings to this file (default: standard output)")
 	fs.IntVar(&c.Workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	fs.DurationVar(&c.Reload, "reload", 0, "re-read the indicators at this interval, for long runs on stdin (0: once)")
+	fs.StringVar(&c.Data, "data", "", "draft treaty cases in the node of this data `directory` (with --agreement) from hits on declared critical infrastructure")
+	fs.StringVar(&c.Agreement, "agreement", "", "the signed agreement `file` the node of --data runs under")
 	fs.StringVar(&c.Timezone, "timezone", "UTC", "read log timestamps written without an offset in this `zone` (IANA name, UTC or Local)")
 	fs.StringVar(&c.Redis.URL, "redis", "", "read records from Redis instead of files: redis://HOST[:PORT]/KEY, a list or a stream")
 	fs.StringVar(&c.Redis.Group, "redis-group", "entente", "the consumer group that shares a Redis stream")
@@ -241,7 +251,14 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 	}
 	var bundle []*stix.Object // written at the end, for --output bundle
 	ids := &batchIDs{}
+	var found []*stix.Object // for drafting cases, with --data
+	var foundMu sync.Mutex
 	sink := func(ctx context.Context, objs []*stix.Object) error {
+		if c.Data != "" {
+			foundMu.Lock()
+			found = append(found, objs...)
+			foundMu.Unlock()
+		}
 		if client != nil {
 			if err := postObjects(ctx, client, root, c.Collection, objs); err != nil {
 				return err
@@ -309,10 +326,73 @@ func matchRun(ctx context.Context, env *Env, c *matchConfig) error {
 	if bad > maxReported {
 		fmt.Fprintf(stderr, "entente match: %d more bad lines not shown\n", bad-maxReported)
 	}
+	if c.Data != "" && total.Hits > 0 {
+		if err := draftDetections(ctx, stderr, c, found); err != nil {
+			return err
+		}
+	}
 	if total.Hits == 0 {
 		return &exitError{Code: 1}
 	}
 	return nil
+}
+
+// draftDetections drafts, in the node of c.Data, the treaty cases that
+// the sightings found call for (node.DraftDetections), with the
+// indicators they are sightings of from --indicators, and says how to
+// approve them.
+func draftDetections(ctx context.Context, stderr io.Writer, c *matchConfig, found []*stix.Object) error {
+	if c.Indicators != "" {
+		data, err := os.ReadFile(c.Indicators)
+		if err != nil {
+			return err
+		}
+		found = append(found, stixObjectsOf(data)...)
+	}
+	ce, err := openCaseNode(ctx, c.Data, "", c.Agreement)
+	if err != nil {
+		return err
+	}
+	defer ce.st.Close()
+	ds, err := ce.n.DraftDetections(ctx, found)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		fmt.Fprintf(stderr, "entente match: %d sightings hit infrastructure %s declared protected from %s's address space; drafted, not sent:\n", len(d.Hits), ce.party, d.To)
+		for _, k := range []struct {
+			what string
+			id   string
+		}{{"incident notification", d.Notification.ID}, {"assistance request", d.Assistance.ID}, {"consultation", d.Consultation.ID}} {
+			fmt.Fprintf(stderr, "  %-21s %s  approve: entente case step --data %s --agreement %s %s approve\n", k.what, k.id, c.Data, c.Agreement, k.id)
+		}
+	}
+	return nil
+}
+
+// stixObjectsOf reads the objects of a STIX bundle or of JSON lines,
+// skipping what does not parse (the indicators' reader reported it).
+func stixObjectsOf(data []byte) []*stix.Object {
+	var b struct {
+		Objects []json.RawMessage `json:"objects"`
+	}
+	raws := b.Objects
+	if json.Unmarshal(data, &b) == nil && len(b.Objects) > 0 {
+		raws = b.Objects
+	} else {
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) > 0 {
+				raws = append(raws, line)
+			}
+		}
+	}
+	var out []*stix.Object
+	for _, r := range raws {
+		if o, err := stix.Parse(r); err == nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // reloadEvery swaps a freshly loaded index in at each tick. A failed load

@@ -25,6 +25,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/notify"
+
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
@@ -122,6 +125,12 @@ type serveConfig struct {
 	// SyncInterval is the time between two pulls from a partner once
 	// caught up.
 	SyncInterval time.Duration
+	// SMTPAddr is the relay (host:port) through which case events and
+	// alarms are mailed to the party's contact points, from SMTPFrom;
+	// empty (the default) mails nothing.
+	SMTPAddr, SMTPFrom string
+	// AlarmInterval is the time between two runs of the case scheduler.
+	AlarmInterval time.Duration
 }
 
 func (c *serveConfig) validate() error {
@@ -159,6 +168,22 @@ func (c *serveConfig) validate() error {
 	}
 	if len(c.PartnerURLs) > 0 && c.Agreement == "" {
 		return errors.New("--partner-url needs --agreement and --node: partners are the agreement's nodes")
+	}
+	if c.SMTPAddr != "" {
+		if _, err := checkHostPort("--smtp-addr", c.SMTPAddr, "127.0.0.1:25"); err != nil {
+			return err
+		}
+		if c.SMTPFrom == "" || !strings.Contains(c.SMTPFrom, "@") || strings.ContainsAny(c.SMTPFrom, " \r\n<>") {
+			return fmt.Errorf("--smtp-from %q: give the bare address notifications are sent from, such as entente@cert.example", c.SMTPFrom)
+		}
+		if c.Agreement == "" {
+			return errors.New("--smtp-addr needs --agreement and --node: the agreement names the contact points to tell")
+		}
+	} else if c.SMTPFrom != "" {
+		return errors.New("--smtp-from goes with --smtp-addr, the relay to send through")
+	}
+	if c.AlarmInterval <= 0 {
+		return fmt.Errorf("--alarm-interval %v: want a positive duration, such as 1m", c.AlarmInterval)
 	}
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("--sync-interval %v: want a positive duration, such as 5s", c.SyncInterval)
@@ -199,7 +224,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--store URL [--store-replica URL]] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID [--partner-url NODE=URL]... [--sync-interval DURATION]]")
+		fmt.Fprintln(fs.Output(), "usage: entente serve [--data DIR] [--store URL [--store-replica URL]] [--addr HOST:PORT] [--plain-http] [--tls-cert FILE --tls-key FILE] [--metrics-addr HOST:PORT|off] [--log-format text|json] [--log-level LEVEL] [--checkpoint-interval DURATION] [--agreement FILE --node ID [--partner-url NODE=URL]... [--sync-interval DURATION] [--smtp-addr HOST:PORT --smtp-from ADDRESS] [--alarm-interval DURATION]]")
 		fmt.Fprintln(fs.Output(), "\nRuns a node: TAXII 2.1 over HTTPS, discovery at /taxii2/. An empty DIR is initialized first.")
 		fs.PrintDefaults()
 	}
@@ -217,6 +242,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.NodeID, "node", "", "this node's `id` in the agreement")
 	fs.Var(cfg.PartnerURLs, "partner-url", "`NODE=URL`: reach the partner node NODE at URL rather than the agreement's (repeatable)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", defaultSyncInterval, "the `duration` between two pulls from a partner once caught up")
+	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", "", "the SMTP relay `host:port` that mails case events to the agreement's contact points (default: no mail)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", "", "the `address` notifications are mailed from (with --smtp-addr)")
+	fs.DurationVar(&cfg.AlarmInterval, "alarm-interval", time.Minute, "the `duration` between two runs of the case scheduler (reminders, breaches, escalations)")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe `level` logged: debug, info, warn or error")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -305,6 +333,19 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	}
 	metrics.reg.MustRegister(newLinkCollector(links, cosignedSize(st)))
 	n.SetPusher(pusher(links))
+	if setup.agreement != nil {
+		// The collection of treaty cases, for the operator to share.
+		if _, err := n.CasesCollection(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.SMTPAddr != "" {
+		// Case events and alarms to the party's contact points.
+		mailer := &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Agreement: setup.agreement,
+			Party: partyOfNode(setup.agreement, cfg.NodeID), Log: logger, Now: now}
+		n.OnCase(mailer.CaseEvent)
+		n.OnAlarm(mailer.Alarm)
+	}
 	srv := taxii.NewServer(n, taxii.Config{
 		// Derived from the node key, so next tokens survive a restart.
 		TokenKey:             key.Secret("taxii next token"),
@@ -456,6 +497,14 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	g.Go(func() error { return n.Run(gctx) })
 	g.Go(func() error { return submitter.Run(gctx) })
 	g.Go(func() error { return runLinks(gctx, links) })
+	if setup.agreement != nil {
+		g.Go(func() error {
+			if err := n.RunScheduler(gctx, cfg.AlarmInterval); !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		})
+	}
 	werr := g.Wait()
 	// The servers have stopped: sign a checkpoint for the last writes.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -680,4 +729,12 @@ func (m *metrics) countInFlight(next http.Handler) http.Handler {
 		defer m.inFlight.Dec()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// partyOfNode returns the party that runs node id in a.
+func partyOfNode(a *agreement.Agreement, id string) string {
+	if p, _, ok := a.Node(id); ok {
+		return p.ID
+	}
+	return ""
 }

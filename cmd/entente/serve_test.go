@@ -272,6 +272,12 @@ func TestServeConfigErrors(t *testing.T) {
 		{"positional argument", []string{"extra"}, "unexpected argument"},
 		{"agreement without node", []string{"--agreement", "a.yaml"}, "--agreement and --node go together"},
 		{"node without agreement", []string{"--node", "n1"}, "--agreement and --node go together"},
+		{"SMTP relay without port", []string{"--smtp-addr", "mail.example", "--smtp-from", "e@x.example"}, "--smtp-addr"},
+		{"SMTP relay without sender", []string{"--smtp-addr", "127.0.0.1:25"}, "--smtp-from"},
+		{"SMTP sender with a name", []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "Entente <e@x.example>"}, "bare address"},
+		{"SMTP sender without relay", []string{"--smtp-from", "e@x.example"}, "goes with --smtp-addr"},
+		{"SMTP without agreement", []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "e@x.example"}, "contact points"},
+		{"alarm interval", []string{"--alarm-interval", "0s"}, "--alarm-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
