@@ -27,7 +27,10 @@ func TestDemo(t *testing.T) {
 	t.Log(stdout)
 	flows := demoFlows(t, stdout)
 	for _, c := range []struct{ sample, to, want string }{ // want: a regular expression
-		{"phishing domain login-arcadia-gov.example", "borealis-node-1", `^received, ledger entry \d+`},
+		// Both ways are open to it: directly, and relayed by Caledonia,
+		// whose rule allows onward transfer of TLP:CLEAR; whichever link
+		// pulls first brings it.
+		{"phishing domain login-arcadia-gov.example", "borealis-node-1", `^received(, ledger entry \d+| through caledonia)`},
 		{"phishing domain login-arcadia-gov.example", "caledonia-node-1", `^received, ledger entry \d+`},
 		{"botnet controller 198.51.100.77", "caledonia-node-1", `^withheld: .*\(rule arcadia-to-caledonia\)$`},
 		{"GridLock ransomware", "borealis-node-1", "^received, "},
