@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/entente/entente/casework"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/notify/smtptest"
@@ -134,8 +136,20 @@ func TestCaseCommandsBetweenTwoNodes(t *testing.T) {
 	if !strings.Contains(ja, `"conflicts":0`) {
 		t.Errorf("record: %s", ja)
 	}
-	if s := report(a, b, "--sign"); !strings.Contains(s, "entente compliance report v1") || !strings.Contains(s, "— arcadia-node-1") {
-		t.Errorf("signed note: %s", s)
+	sa, sb := report(a, b, "--sign"), report(b, a, "--sign")
+	if !strings.Contains(sa, "entente compliance report v1") || !strings.Contains(sa, "— arcadia-node-1") {
+		t.Errorf("signed note: %s", sa)
+	}
+	// Each party signs the same text: together, the two signature lines
+	// are the record countersigned.
+	ta, _, _ := strings.Cut(sa, "\n\n")
+	tb, sigb, _ := strings.Cut(sb, "\n\n")
+	if ta != tb || !strings.Contains(sigb, "— borealis-node-1") {
+		t.Errorf("the parties signed different records:\n%s\n%s", sa, sb)
+	}
+	n, err := note.Open([]byte(sa+sigb), note.VerifierList(mustNoteVerifier(t, a.key.VerifierKey), mustNoteVerifier(t, b.key.VerifierKey)))
+	if err != nil || len(n.Sigs) != 2 {
+		t.Errorf("the record countersigned by both nodes: %v, %+v", err, n)
 	}
 	if s := report(a, b); !strings.Contains(s, "reachability-test") {
 		t.Errorf("text record: %s", s)
@@ -294,4 +308,13 @@ func FuzzParseOpenings(f *testing.F) {
 			}
 		}
 	})
+}
+
+func mustNoteVerifier(t *testing.T, vkey string) note.Verifier {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
