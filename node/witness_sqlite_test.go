@@ -92,20 +92,7 @@ func (p *partnerLog) signed(t *testing.T, old int64, tree tlog.Tree) []byte {
 // suspends the log; a rollback is refused and alerted without suspending.
 func TestTransparencyWitness(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := node.Initialize(ctx, st, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	skey, _ := node.GenerateKey("node.b.example")
-	key, _ := node.ParseKey(skey)
-	n, err := node.New(ctx, node.Config{Store: st, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, n, key := witnessNode(t)
 	forked, rolled := newPartnerLog(t, "a.example/ledger"), newPartnerLog(t, "c.example/ledger")
 	var (
 		mu     sync.Mutex
@@ -189,6 +176,27 @@ func TestTransparencyWitness(t *testing.T) {
 	}
 }
 
+// witnessNode returns a node on a fresh SQLite store, with its key.
+func witnessNode(t *testing.T) (*sqlite.Store, *node.Node, *node.Key) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := node.Initialize(ctx, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	skey, _ := node.GenerateKey("node.b.example")
+	key, _ := node.ParseKey(skey)
+	n, err := node.New(ctx, node.Config{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, n, key
+}
+
 func mustVerifier(t *testing.T, vkey string) note.Verifier {
 	t.Helper()
 	v, err := note.NewVerifier(vkey)
@@ -206,20 +214,7 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 // without the partner's signature suspend nothing.
 func TestTransparencyCheckServed(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := node.Initialize(ctx, st, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	skey, _ := node.GenerateKey("node.b.example")
-	key, _ := node.ParseKey(skey)
-	n, err := node.New(ctx, node.Config{Store: st, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, n, key := witnessNode(t)
 	rolled, forked := newPartnerLog(t, "a.example/ledger"), newPartnerLog(t, "c.example/ledger")
 	stranger := newPartnerLog(t, "d.example/ledger")
 	var alerts []string
