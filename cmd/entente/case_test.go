@@ -258,16 +258,19 @@ func TestEveryCaseTypeThroughServe(t *testing.T) {
 				if other == a {
 					want = i + 2 // arcadia holds its draft too
 				}
-				deadline := time.Now().Add(20 * time.Second)
+				// Each look opens the node's store beside serve; under a
+				// loaded machine, looks less often and waits longer.
+				deadline := time.Now().Add(60 * time.Second)
 				for {
 					_, show, _ := runCmd(t, "case", "show", "--data", other.dir, "--agreement", file, id)
 					if strings.Count(show[strings.Index(show, "TIMELINE")+1:], "\n")-1 >= want {
 						break
 					}
 					if time.Now().After(deadline) {
-						t.Fatalf("%s did not get step %d (%s):\n%s", other.id, i, m.args[0], show)
+						_, partners, _ := runCmd(t, "partners", "--data", other.dir)
+						t.Fatalf("%s did not get step %d (%s):\n%s\n%s\nits log:\n%s", other.id, i, m.args[0], show, partners, tail(other.run.stderr.String(), 40))
 					}
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(250 * time.Millisecond)
 				}
 			}
 		})
@@ -317,4 +320,10 @@ func mustNoteVerifier(t *testing.T, vkey string) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
