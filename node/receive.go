@@ -18,6 +18,7 @@ import (
 
 	// Named so: the node has a type of its own called federation.
 	federate "github.com/entente/entente/federation"
+	"github.com/entente/entente/casework"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/policy"
 	"github.com/entente/entente/provenance"
@@ -37,8 +38,9 @@ var _ federate.Sink = (*Node)(nil)
 // policy.Code name or "signature"), rule (the sender's rule, if any),
 // origin (the node the provenance names) and digest (hex SHA-256 of the
 // object's RFC 8785 form). A transition rather than a new kind of entry:
-// the entry encoding stays at its version (doc/ledger.md).
-const ViolationWorkflow = "agreement-violation"
+// the entry encoding stays at its version (doc/ledger.md). The name is
+// casework's, whose compliance record counts these entries.
+const ViolationWorkflow = casework.ViolationWorkflow
 
 // Alert kinds the node raises about partners; with federation's
 // AlertReplay and AlertSuspended, the bounded set of the alert metric's
