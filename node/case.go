@@ -12,7 +12,7 @@ import (
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/casework"
-	federate "github.com/entente/entente/federation"
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
@@ -318,12 +318,12 @@ func (n *Node) deliverCase(ctx context.Context, c casework.Case, first bool) {
 				slog.String("node", nd.ID), slog.Any("error", err))
 			continue
 		}
-		items := make([]federate.Incoming, 0, len(page.Items))
+		items := make([]federation.Incoming, 0, len(page.Items))
 		for _, it := range page.Items {
-			items = append(items, federate.Incoming{Object: it.Object, Provenance: it.Provenance})
+			items = append(items, federation.Incoming{Object: it.Object, Provenance: it.Provenance})
 		}
 		// The case version last: its observables are there when it arrives.
-		slices.SortStableFunc(items, func(a, b federate.Incoming) int {
+		slices.SortStableFunc(items, func(a, b federation.Incoming) int {
 			ac, bc := isCaseRaw(a.Object), isCaseRaw(b.Object)
 			switch {
 			case ac == bc:
@@ -441,7 +441,7 @@ type receivedCase struct {
 // it names) by casework.Verify. What fails is refused as a violation. It
 // returns, by item, the transitions to ledger with the versions stored
 // anew. The caller holds caseMu.
-func (n *Node) checkCases(ctx context.Context, f *federation, from federate.Peer, col store.Collection, items []federate.Incoming, ins []incoming) (map[int]receivedCase, error) {
+func (n *Node) checkCases(ctx context.Context, f *terms, from federation.Peer, col store.Collection, items []federation.Incoming, ins []incoming) (map[int]receivedCase, error) {
 	var out map[int]receivedCase
 	latest := map[string]casework.Case{}
 	for i := range ins {

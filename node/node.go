@@ -130,12 +130,12 @@ type Node struct {
 	collections sync.Map
 
 	// fed is the agreement and what it says about partners; nil without.
-	fed atomic.Pointer[federation]
+	fed atomic.Pointer[terms]
 	// senders caches the agreement compiled for each sending party
 	// (senderKey → *policy.Policy), for Receive.
 	senders sync.Map
 	// verifiers holds each agreement's origin signature verifier
-	// (*federation → *provenance.Verifier), for Receive.
+	// (*terms → *provenance.Verifier), for Receive.
 	verifiers sync.Map
 	// onAlert counts alerts about partners (Config.OnAlert).
 	onAlert func(kind string)
@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.onAlert = cfg.OnAlert
 	if cfg.Agreement != nil {
-		f, err := newFederation(cfg.Agreement, cfg.Self, cfg.Key)
+		f, err := newTerms(cfg.Agreement, cfg.Self, cfg.Key)
 		if err != nil {
 			return nil, err
 		}

@@ -21,11 +21,11 @@ var (
 	_ ledgerhttp.PeerAuthorizer = (*Transparency)(nil)
 )
 
-// federation is the agreement the node works under, prepared for the
+// terms is the agreement the node works under, prepared for the
 // questions each request asks: who a client certificate's key belongs to,
 // and what the policy allows. It is replaced whole when the agreement is
 // amended, so a request sees one agreement throughout.
-type federation struct {
+type terms struct {
 	agreement *agreement.Agreement
 	policy    *policy.Policy
 	self      *agreement.Node
@@ -43,8 +43,8 @@ type peer struct {
 	party, node, authority, keyName string
 }
 
-// newFederation prepares agreement a for the node self in it.
-func newFederation(a *agreement.Agreement, self string, key *Key) (*federation, error) {
+// newTerms prepares agreement a for the node self in it.
+func newTerms(a *agreement.Agreement, self string, key *Key) (*terms, error) {
 	party, node, ok := a.Node(self)
 	if !ok {
 		return nil, fmt.Errorf("node: Config.Self %q is not a node of agreement %q; give the id of this node's entry under parties[].nodes", self, a.ID)
@@ -56,7 +56,7 @@ func newFederation(a *agreement.Agreement, self string, key *Key) (*federation, 
 	if err != nil {
 		return nil, err
 	}
-	f := &federation{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}, nodes: map[string]peer{}}
+	f := &terms{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}, nodes: map[string]peer{}}
 	for _, p := range a.Parties {
 		if p.ID == party.ID {
 			continue // the party's own nodes are not its partners
@@ -111,7 +111,7 @@ func (n *Node) Amend(next *agreement.Agreement) error {
 	if err := agreement.CheckAmendment(cur.agreement, next); err != nil {
 		return err
 	}
-	f, err := newFederation(next, cur.self.ID, n.key)
+	f, err := newTerms(next, cur.self.ID, n.key)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ var ErrNotPartner = errors.New("node: not a partner node under the agreement in 
 
 // partner returns the partner node whose certificate cs carries, nil if
 // the peer presented none, or an error wrapping ErrNotPartner.
-func (n *Node) partner(cs *tls.ConnectionState) (*peer, *federation, error) {
+func (n *Node) partner(cs *tls.ConnectionState) (*peer, *terms, error) {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
 		return nil, nil, nil
 	}

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 
-	// Named so: the node has a type of its own called federation.
-	federate "github.com/entente/entente/federation"
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
 
 // A Pusher queues items for a partner node's inbox (a federation.Link's
 // Enqueue) and reports whether a link to that node runs.
-type Pusher func(node string, items ...federate.Incoming) bool
+type Pusher func(node string, items ...federation.Incoming) bool
 
 // SetPusher gives the node the links through which it pushes urgent items
 // to partner nodes. Without one (or for a node without a running link) a
@@ -86,7 +85,7 @@ func (n *Node) pushRevocation(ctx context.Context, push Pusher, r revocation) er
 			return fmt.Errorf("node: releasing the revocation of %s to %s: %w", r.id, d.Node, err)
 		}
 		for _, it := range page.Items {
-			if push(d.Node, federate.Incoming{Object: it.Object, Provenance: it.Provenance}) {
+			if push(d.Node, federation.Incoming{Object: it.Object, Provenance: it.Provenance}) {
 				n.log.InfoContext(ctx, "federation: pushing a revocation", slog.String("id", r.id),
 					slog.String("party", d.Party), slog.String("node", d.Node))
 			}

@@ -16,9 +16,8 @@ import (
 
 	"github.com/google/uuid"
 
-	// Named so: the node has a type of its own called federation.
-	federate "github.com/entente/entente/federation"
 	"github.com/entente/entente/casework"
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/policy"
 	"github.com/entente/entente/provenance"
@@ -27,7 +26,7 @@ import (
 	"github.com/entente/entente/taxii"
 )
 
-var _ federate.Sink = (*Node)(nil)
+var _ federation.Sink = (*Node)(nil)
 
 // ViolationWorkflow is the workflow name of the ledger entries that record
 // an agreement violation: a partner sent an object version its own rule
@@ -67,7 +66,7 @@ type incoming struct {
 	deferred error // a store outage during the checks: retry the page
 }
 
-// Receive implements federate.Sink: it checks what the partner node from
+// Receive implements federation.Sink: it checks what the partner node from
 // sent (the origin signature against the key the agreement pins for the
 // originating node, and the sender's own rule in the agreement for this
 // node's party), stores the versions that pass in the local collection
@@ -76,10 +75,10 @@ type incoming struct {
 // provenance, and records each refused version as an agreement violation
 // and an alert. It fails only when it cannot do that (a store outage), so
 // that the Link retries.
-func (n *Node) Receive(ctx context.Context, from federate.Peer, collection string, items []federate.Incoming) (federate.Result, error) {
+func (n *Node) Receive(ctx context.Context, from federation.Peer, collection string, items []federation.Incoming) (federation.Result, error) {
 	col, err := n.receivingCollection(ctx, collection)
 	if err != nil {
-		return federate.Result{}, err
+		return federation.Result{}, err
 	}
 	res, _, err := n.receive(ctx, from, col, items, "")
 	return res, err
@@ -107,14 +106,14 @@ func (n *Node) AddObjectsWithProvenance(ctx context.Context, c *taxii.Caller, ro
 // provenances holds the envelope's x_entente_provenance, aligned with
 // objects.
 func (n *Node) addFromPartner(ctx context.Context, c *taxii.Caller, col store.Collection, objects []json.RawMessage, provenances []json.RawMessage) (*taxii.Status, error) {
-	items := make([]federate.Incoming, len(objects))
+	items := make([]federation.Incoming, len(objects))
 	for i, o := range objects {
 		items[i].Object = o
 		if i < len(provenances) {
 			items[i].Provenance = provenances[i]
 		}
 	}
-	res, s, err := n.receive(ctx, federate.Peer{Party: c.Party, Node: c.Node}, col, items, c.Name)
+	res, s, err := n.receive(ctx, federation.Peer{Party: c.Party, Node: c.Node}, col, items, c.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -154,20 +153,20 @@ func (n *Node) receivingCollection(ctx context.Context, name string) (store.Coll
 // pass in col, in one write, and returns what it did and the status of
 // the write; owner names the status's owner (the partner's caller name
 // for a push, "" for a pull, whose status is not kept).
-func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
-	if col.Alias != CasesAlias && slices.ContainsFunc(items, func(it federate.Incoming) bool { return isCaseRaw(it.Object) }) {
+func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string) (federation.Result, store.Status, error) {
+	if col.Alias != CasesAlias && slices.ContainsFunc(items, func(it federation.Incoming) bool { return isCaseRaw(it.Object) }) {
 		return n.receiveSplit(ctx, from, col, items, owner)
 	}
 	f := n.fed.Load()
 	if f == nil {
-		return federate.Result{}, store.Status{}, errors.New("node: the node works under no agreement, so it receives from no partner")
+		return federation.Result{}, store.Status{}, errors.New("node: the node works under no agreement, so it receives from no partner")
 	}
 	if p, _, ok := f.agreement.Node(from.Node); !ok || p.ID != from.Party || p.ID == f.party {
-		return federate.Result{}, store.Status{}, fmt.Errorf("node: %s of %s is not a partner node in agreement %q", from.Node, from.Party, f.agreement.ID)
+		return federation.Result{}, store.Status{}, fmt.Errorf("node: %s of %s is not a partner node in agreement %q", from.Node, from.Party, f.agreement.ID)
 	}
 	sender, err := n.senderPolicy(f, from.Party)
 	if err != nil {
-		return federate.Result{}, store.Status{}, err
+		return federation.Result{}, store.Status{}, err
 	}
 	now := n.now().UTC().Truncate(time.Microsecond)
 	ins := n.checkIncoming(ctx, f, sender, from, col, items)
@@ -178,12 +177,12 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		defer n.caseMu.Unlock()
 		var err error
 		if cases, err = n.checkCases(ctx, f, from, col, items, ins); err != nil {
-			return federate.Result{}, store.Status{}, err
+			return federation.Result{}, store.Status{}, err
 		}
 	}
 
 	var (
-		res         federate.Result
+		res         federation.Result
 		puts        []store.Put
 		places      []int // puts[i] is items[places[i]]
 		transitions map[int]ledger.Transition
@@ -192,11 +191,11 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		in := &ins[i]
 		switch {
 		case in.deferred != nil:
-			return federate.Result{}, store.Status{}, in.deferred
+			return federation.Result{}, store.Status{}, in.deferred
 		case in.refused != nil:
 			res.Refused++
 			if err := n.refuse(ctx, from, items[i].Object, in); err != nil {
-				return federate.Result{}, store.Status{}, err
+				return federation.Result{}, store.Status{}, err
 			}
 		default:
 			if rc, ok := cases[i]; ok {
@@ -218,7 +217,7 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		transitions: transitions}
 	if !n.writer.noLedger {
 		if err := w.prepare(n.writer.rand); err != nil {
-			return federate.Result{}, store.Status{}, err
+			return federation.Result{}, store.Status{}, err
 		}
 	}
 	w.status = func(outcomes []store.AddOutcome) store.Status {
@@ -255,7 +254,7 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 		w.noStatus = true
 	}
 	if err := n.writer.do(ctx, w); err != nil {
-		return federate.Result{}, store.Status{}, fmt.Errorf("node: storing %d objects from %s: %w", len(puts), from.Node, err)
+		return federation.Result{}, store.Status{}, fmt.Errorf("node: storing %d objects from %s: %w", len(puts), from.Node, err)
 	}
 	for j, out := range w.outcomes {
 		switch {
@@ -282,12 +281,12 @@ func (n *Node) receive(ctx context.Context, from federate.Peer, col store.Collec
 // collection, wherever the partner put them (its pull, or a push into
 // another inbox), and the rest into col. The status (of a push) reports
 // both; the one stored keeps col's part only.
-func (n *Node) receiveSplit(ctx context.Context, from federate.Peer, col store.Collection, items []federate.Incoming, owner string) (federate.Result, store.Status, error) {
+func (n *Node) receiveSplit(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string) (federation.Result, store.Status, error) {
 	cases, err := n.CasesCollection(ctx)
 	if err != nil {
-		return federate.Result{}, store.Status{}, err
+		return federation.Result{}, store.Status{}, err
 	}
-	var caseItems, rest []federate.Incoming
+	var caseItems, rest []federation.Incoming
 	for _, it := range items {
 		if isCaseRaw(it.Object) {
 			caseItems = append(caseItems, it)
@@ -297,22 +296,22 @@ func (n *Node) receiveSplit(ctx context.Context, from federate.Peer, col store.C
 	}
 	r1, s1, err := n.receive(ctx, from, cases, caseItems, "")
 	if err != nil {
-		return federate.Result{}, store.Status{}, err
+		return federation.Result{}, store.Status{}, err
 	}
 	r2, s2, err := n.receive(ctx, from, col, rest, owner)
 	if err != nil {
-		return federate.Result{}, store.Status{}, err
+		return federation.Result{}, store.Status{}, err
 	}
 	s2.TotalCount += s1.TotalCount
 	s2.Successes = append(s2.Successes, s1.Successes...)
 	s2.Failures = append(s2.Failures, s1.Failures...)
 	s2.SuccessCount, s2.FailureCount = len(s2.Successes), len(s2.Failures)
-	return federate.Result{Stored: r1.Stored + r2.Stored, Duplicates: r1.Duplicates + r2.Duplicates, Refused: r1.Refused + r2.Refused}, s2, nil
+	return federation.Result{Stored: r1.Stored + r2.Stored, Duplicates: r1.Duplicates + r2.Duplicates, Refused: r1.Refused + r2.Refused}, s2, nil
 }
 
 // senderPolicy returns the agreement compiled for the sending party, so
 // that its rule toward this node's party decides what it may send.
-func (n *Node) senderPolicy(f *federation, party string) (*policy.Policy, error) {
+func (n *Node) senderPolicy(f *terms, party string) (*policy.Policy, error) {
 	key := senderKey{f, party}
 	if p, ok := n.senders.Load(key); ok {
 		return p.(*policy.Policy), nil
@@ -327,7 +326,7 @@ func (n *Node) senderPolicy(f *federation, party string) (*policy.Policy, error)
 
 // verifier returns the origin signature verifier of agreement f: the keys
 // it pins, and the batch signatures verified already.
-func (n *Node) verifier(f *federation) *provenance.Verifier {
+func (n *Node) verifier(f *terms) *provenance.Verifier {
 	if v, ok := n.verifiers.Load(f); ok {
 		return v.(*provenance.Verifier)
 	}
@@ -338,7 +337,7 @@ func (n *Node) verifier(f *federation) *provenance.Verifier {
 // senderKey keys the compiled policies of senders: by agreement (an
 // amendment makes a new federation), and party.
 type senderKey struct {
-	f     *federation
+	f     *terms
 	party string
 }
 
@@ -347,7 +346,7 @@ const receiveChunk = 32
 
 // checkIncoming checks every item, in parallel across the processors as
 // checkAll does: the signature checks cost more than storing.
-func (n *Node) checkIncoming(ctx context.Context, f *federation, sender *policy.Policy, from federate.Peer, col store.Collection, items []federate.Incoming) []incoming {
+func (n *Node) checkIncoming(ctx context.Context, f *terms, sender *policy.Policy, from federation.Peer, col store.Collection, items []federation.Incoming) []incoming {
 	out := make([]incoming, len(items))
 	objs := make([]*stix.Object, len(items))
 	for i, it := range items {
@@ -420,7 +419,7 @@ func (n *Node) checkIncoming(ctx context.Context, f *federation, sender *policy.
 
 // checkOne checks one received object version: its origin signature, then
 // the sender's rule.
-func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipient, from federate.Peer, o *stix.Object, it federate.Incoming, lookup func(string) (policy.Ref, bool, error)) incoming {
+func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, from federation.Peer, o *stix.Object, it federation.Incoming, lookup func(string) (policy.Ref, bool, error)) incoming {
 	var in incoming
 	if len(it.Provenance) == 0 || string(it.Provenance) == "null" {
 		in.refused = &refusal{kind: AlertSignature, check: "signature", detail: "it carries no origin signature; every object version a node releases must"}
@@ -472,7 +471,7 @@ func (n *Node) checkOne(f *federation, sender *policy.Policy, to policy.Recipien
 }
 
 // storable makes the put of a received version that passed its checks.
-func (n *Node) storable(o *stix.Object, prov provenance.Provenance, from federate.Peer) incoming {
+func (n *Node) storable(o *stix.Object, prov provenance.Provenance, from federation.Peer) incoming {
 	var in incoming
 	put, err := store.NewPut(&stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
 	if err != nil {
@@ -510,7 +509,7 @@ func hasAny(o *stix.Object, props []string) bool {
 }
 
 // keyOf returns the Ed25519 key the agreement pins for a node id.
-func (f *federation) keyOf(node string) (ed25519.PublicKey, bool) {
+func (f *terms) keyOf(node string) (ed25519.PublicKey, bool) {
 	_, n, ok := f.agreement.Node(node)
 	if !ok {
 		return nil, false
@@ -523,7 +522,7 @@ func (f *federation) keyOf(node string) (ed25519.PublicKey, bool) {
 }
 
 // partyOf returns the party that runs a node, "" if none does.
-func (f *federation) partyOf(node string) string {
+func (f *terms) partyOf(node string) string {
 	if p, _, ok := f.agreement.Node(node); ok {
 		return p.ID
 	}
@@ -532,7 +531,7 @@ func (f *federation) partyOf(node string) string {
 
 // refuse records a refused object version: an alert, and for a violation
 // or a bad signature, a ledger entry that concerns the sender.
-func (n *Node) refuse(ctx context.Context, from federate.Peer, raw []byte, in *incoming) error {
+func (n *Node) refuse(ctx context.Context, from federation.Peer, raw []byte, in *incoming) error {
 	r := in.refused
 	id, version := identify(raw)
 	a := store.Alert{Time: n.now().UTC(), Party: from.Party, Node: from.Node, Kind: r.kind,
@@ -602,18 +601,18 @@ func (n *Node) appendTransition(ctx context.Context, tr ledger.Transition) (int6
 	return idx, nil
 }
 
-// Cursor implements federate.Sink.
+// Cursor implements federation.Sink.
 func (n *Node) Cursor(ctx context.Context, node, collection string) (time.Time, error) {
 	return n.store.Cursor(ctx, node, collection)
 }
 
-// SaveCursor implements federate.Sink.
+// SaveCursor implements federation.Sink.
 func (n *Node) SaveCursor(ctx context.Context, node, collection string, addedAfter time.Time) error {
 	return n.store.SaveCursor(ctx, node, collection, addedAfter)
 }
 
-// SaveHealth implements federate.Sink.
-func (n *Node) SaveHealth(ctx context.Context, h federate.Health) error {
+// SaveHealth implements federation.Sink.
+func (n *Node) SaveHealth(ctx context.Context, h federation.Health) error {
 	return n.store.PutLinkHealth(ctx, store.LinkHealth{
 		Node: h.Node, Party: h.Party, Log: h.Log, State: h.State,
 		LastAttempt: h.LastAttempt, LastSuccess: h.LastSuccess, CaughtUp: h.CaughtUp,
@@ -623,12 +622,12 @@ func (n *Node) SaveHealth(ctx context.Context, h federate.Health) error {
 	})
 }
 
-// Alert implements federate.Sink.
-func (n *Node) Alert(ctx context.Context, a federate.Alert) error {
+// Alert implements federation.Sink.
+func (n *Node) Alert(ctx context.Context, a federation.Alert) error {
 	return n.raise(ctx, store.Alert{Time: n.now().UTC(), Party: a.Peer.Party, Node: a.Peer.Node, Kind: a.Kind, Detail: a.Detail, Entry: -1})
 }
 
-// Suspended implements federate.Sink: whether the node's witness
+// Suspended implements federation.Sink: whether the node's witness
 // suspended the log origin (Transparency.Suspended).
 func (n *Node) Suspended(ctx context.Context, origin string) (bool, error) {
 	ss, err := n.store.Suspensions(ctx)
@@ -656,7 +655,7 @@ func (n *Node) Peers() []Peer {
 			continue
 		}
 		for _, nd := range p.Nodes {
-			out = append(out, Peer{Peer: federate.Peer{Party: p.ID, Node: nd.ID, Log: nd.Log}, URL: nd.URL})
+			out = append(out, Peer{Peer: federation.Peer{Party: p.ID, Node: nd.ID, Log: nd.Log}, URL: nd.URL})
 		}
 	}
 	return out
@@ -665,6 +664,6 @@ func (n *Node) Peers() []Peer {
 // Peer is a partner node and the URL of its TAXII API root as the
 // agreement gives it.
 type Peer struct {
-	federate.Peer
+	federation.Peer
 	URL string
 }

@@ -78,7 +78,7 @@ func (n *Node) release(ctx context.Context, c *taxii.Caller, col store.Collectio
 // partnerRelease is one page's release to a partner node.
 type partnerRelease struct {
 	n   *Node
-	fed *federation
+	fed *terms
 	to  policy.Recipient
 	// node is the partner node's id, and keyName the name of its key,
 	// which ledger.Disclosed records.
@@ -556,7 +556,7 @@ func (r *partnerRelease) disclosure(rl released) store.Disclosure {
 
 // agreementVersion names the agreement version a decision applied, as
 // ledger.Disclosed records it.
-func agreementVersion(f *federation) string {
+func agreementVersion(f *terms) string {
 	return f.agreement.ID + " version " + strconv.Itoa(f.agreement.Version)
 }
 

@@ -35,7 +35,7 @@ type releaseCache struct {
 // same agreement version, recipient, origin and content give the same
 // decision.
 type decisionScope struct {
-	fed *federation
+	fed *terms
 	to  policy.Recipient
 }
 
@@ -46,7 +46,7 @@ type decisionKey struct {
 
 // recordedScope is a partner node under one agreement version.
 type recordedScope struct {
-	fed  *federation
+	fed  *terms
 	node string
 }
 

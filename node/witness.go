@@ -15,7 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	federate "github.com/entente/entente/federation"
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/store"
@@ -349,7 +349,7 @@ func NodeKeyTLSConfig(vkey string) (*tls.Config, error) {
 // partner's node itself, signed with its key. A smaller tree than one this
 // node cosigned means the partner serves a rolled-back log, and another
 // tree of the same size a fork: either suspends the log, as a fork offered
-// to the witness does, and the error wraps federate.ErrSuspended. A
+// to the witness does, and the error wraps federation.ErrSuspended. A
 // larger tree is left to the witness, which asks for its consistency
 // proof when the partner submits it. A log this node does not witness is
 // not checked.
@@ -392,5 +392,5 @@ func (t *Transparency) CheckServed(ctx context.Context, origin string, served []
 	} else if !suspended {
 		t.suspend(ctx, origin, reason, served, cause)
 	}
-	return fmt.Errorf("%w: %w", federate.ErrSuspended, cause)
+	return fmt.Errorf("%w: %w", federation.ErrSuspended, cause)
 }
