@@ -341,11 +341,7 @@ func (f *fakeStore) AddGrant(ctx context.Context, g store.Grant) error {
 	if !slices.ContainsFunc(f.collections, func(c store.Collection) bool { return c.ID == g.Collection }) {
 		return store.ErrNotFound
 	}
-	if slices.Contains(f.grants, g) {
-		return store.ErrExists
-	}
-	f.grants = append(f.grants, g)
-	return nil
+	return addOnce(&f.grants, g)
 }
 
 func (f *fakeStore) RemoveGrant(ctx context.Context, g store.Grant) error {
@@ -354,11 +350,26 @@ func (f *fakeStore) RemoveGrant(ctx context.Context, g store.Grant) error {
 	if f.fail != nil {
 		return f.fail
 	}
-	i := slices.Index(f.grants, g)
+	return removeOnce(&f.grants, g)
+}
+
+// addOnce appends v to the list, or says it is there already, as the
+// stores do for grants and shares.
+func addOnce[T comparable](list *[]T, v T) error {
+	if slices.Contains(*list, v) {
+		return store.ErrExists
+	}
+	*list = append(*list, v)
+	return nil
+}
+
+// removeOnce removes v from the list, or says it is not there.
+func removeOnce[T comparable](list *[]T, v T) error {
+	i := slices.Index(*list, v)
 	if i < 0 {
 		return store.ErrNotFound
 	}
-	f.grants = slices.Delete(f.grants, i, i+1)
+	*list = slices.Delete(*list, i, i+1)
 	return nil
 }
 

@@ -19,11 +19,7 @@ func (f *fakeStore) AddShare(ctx context.Context, s store.Share) error {
 	if !slices.ContainsFunc(f.collections, func(c store.Collection) bool { return c.ID == s.Collection }) {
 		return store.ErrNotFound
 	}
-	if slices.Contains(f.shares, s) {
-		return store.ErrExists
-	}
-	f.shares = append(f.shares, s)
-	return nil
+	return addOnce(&f.shares, s)
 }
 
 func (f *fakeStore) RemoveShare(ctx context.Context, s store.Share) error {
@@ -32,12 +28,7 @@ func (f *fakeStore) RemoveShare(ctx context.Context, s store.Share) error {
 	if f.fail != nil {
 		return f.fail
 	}
-	i := slices.Index(f.shares, s)
-	if i < 0 {
-		return store.ErrNotFound
-	}
-	f.shares = slices.Delete(f.shares, i, i+1)
-	return nil
+	return removeOnce(&f.shares, s)
 }
 
 func (f *fakeStore) Shares(ctx context.Context, party string) ([]store.Share, error) {
