@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/federation"
 	"github.com/entente/entente/notify"
 
 	"github.com/entente/entente/ledgerhttp"
@@ -33,6 +34,7 @@ import (
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/taxii"
+	"github.com/entente/entente/web"
 )
 
 // The files of a data directory.
@@ -370,8 +372,19 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		OnAlert:   func(reason string) { metrics.alerts.WithLabelValues(reason).Inc() },
 	}
 
+	console, err := web.New(web.Config{Node: n, Transparency: transparency, Logger: logger, Now: now,
+		Secret: key.Secret("console"), Links: func() []federation.Health {
+			hs := make([]federation.Health, 0, len(links))
+			for _, l := range links {
+				hs = append(hs, l.Health())
+			}
+			return hs
+		}})
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(withExports(n, logger, withMISPFeed(route(srv, ledgerSrv), n, logger))),
+		Handler:           metrics.countInFlight(withExports(n, logger, withMISPFeed(route(srv, ledgerSrv, console), n, logger))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -527,15 +540,20 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // route sends /healthz to healthz, the ledger's paths (tlog-tiles, proofs,
-// openings, tlog-witness) to ledger, and every other request to taxii as it
+// openings, tlog-witness) to ledger, the console's (/ui/) to console, a
+// browser's GET / to the console, and every other request to taxii as it
 // came. A ServeMux in front of the TAXII server would answer an unclean
 // path (/api1/./collections/) with a redirect, even for a POST, where the
 // TAXII server answers a TAXII 404.
-func route(taxii, ledger http.Handler) http.Handler {
+func route(taxii, ledger, console http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			healthz(w, r)
+		case r.URL.Path == "/" && r.Method == http.MethodGet && console != nil:
+			http.Redirect(w, r, web.Prefix, http.StatusSeeOther)
+		case (r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, web.Prefix)) && console != nil:
+			console.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, ledgerhttp.Prefix):
 			ledger.ServeHTTP(w, r)
 		default:
