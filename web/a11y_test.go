@@ -178,6 +178,79 @@ func checkPage(t *testing.T, ctx context.Context, axe, path string) {
 	}
 }
 
+// maxTabs bounds the keyboard walk of one page: the layout's controls and
+// the first of the page's own are enough to find a missing focus style.
+const maxTabs = 40
+
+// focused describes the element that has the keyboard focus.
+type focused struct {
+	HTML                string
+	ID, Class           string
+	Visible             bool // it shows an outline or a shadow while focused
+	Left, Width, Height float64
+}
+
+const focusedJS = `(() => {
+	const el = document.activeElement;
+	if (!el || el === document.body || el === document.documentElement) return null;
+	const cs = getComputedStyle(el), r = el.getBoundingClientRect();
+	return {
+		HTML: el.outerHTML.slice(0, 160), ID: el.id, Class: el.className,
+		Visible: (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none",
+		Left: r.left, Width: r.width, Height: r.height,
+	};
+})()`
+
+// checkKeyboard walks the page with the Tab key from its start: the
+// first stop is the skip link, shown on screen, which moves the focus to
+// the page's content; every control the walk reaches shows that it has
+// the focus (WCAG 2.4.7) and is on screen.
+func checkKeyboard(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	at := func() *focused {
+		raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](focusedJS))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var f *focused
+		if err := json.Unmarshal(raw, &f); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return f
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	skip := at()
+	if skip == nil || skip.Class != "skip" || skip.Left < 0 || !skip.Visible {
+		t.Errorf("%s: the first Tab stop is %+v, want the skip link, visible on screen", path, skip)
+	}
+	for i := 0; i < maxTabs; i++ {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		f := at()
+		if f == nil {
+			break // past the last control
+		}
+		if !f.Visible || f.Width == 0 || f.Height == 0 || f.Left < 0 {
+			t.Errorf("%s: Tab stop %d does not show the focus, or is off screen: %+v", path, i+2, f)
+		}
+	}
+	// The skip link moves the focus to the content.
+	err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`),
+		chromedp.Focus(chromedp.CSS("a.skip")),
+		chromedp.KeyEvent("\r"),
+	)
+	if err != nil {
+		t.Fatalf("%s: following the skip link: %v", path, err)
+	}
+	if f := at(); f == nil || f.ID != "main" {
+		t.Errorf("%s: after the skip link the focus is on %+v, want main", path, f)
+	}
+}
+
 // visit opens path in the browser, checks its status and CSP, and runs
 // the checks over it.
 func visit(t *testing.T, ctx context.Context, axe, url, path string, want int) {
@@ -198,6 +271,10 @@ func visit(t *testing.T, ctx context.Context, axe, url, path string, want int) {
 	if !strings.Contains(csp, "script-src 'self'") {
 		t.Errorf("%s: served without the console's Content-Security-Policy (%q): the check would not see the page as operators do", path, csp)
 	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewports[0].width, viewports[0].height)); err != nil {
+		t.Fatal(err)
+	}
+	checkKeyboard(t, ctx, path)
 	checkPage(t, ctx, axe, path)
 }
 
