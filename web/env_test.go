@@ -93,7 +93,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := node.NewTransparency(n, node.TransparencyConfig{Cosigner: key.Cosigner(nil)})
+	tr, err := node.NewTransparency(n, node.TransparencyConfig{Cosigner: key.Cosigner(cfg.now)})
 	if err != nil {
 		t.Fatal(err)
 	}
