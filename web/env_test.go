@@ -52,16 +52,20 @@ const (
 
 // newEnv starts a node with accounts admin, analyst and reader (the
 // reader and the analyst hold read, the analyst also write, on the
-// default collection).
-func newEnv(t testing.TB) *env {
+// default collection). Options (envOption) change its defaults.
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	cfg := envConfig{now: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "entente.db"), sqlite.WithClock(cfg.now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ini, err := node.Initialize(ctx, st, time.Now())
+	ini, err := node.Initialize(ctx, st, cfg.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,15 +89,15 @@ func newEnv(t testing.TB) *env {
 	if !ok {
 		t.Fatalf("the example agreement has no node %s", envNode)
 	}
-	n, err := node.New(ctx, node.Config{Store: st, Key: key, LogName: self.Log, Agreement: a, Self: envNode})
+	n, err := node.New(ctx, node.Config{Store: st, Key: key, LogName: self.Log, Agreement: a, Self: envNode, Now: cfg.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := node.NewTransparency(n, node.TransparencyConfig{Cosigner: key.Cosigner(nil)})
+	tr, err := node.NewTransparency(n, node.TransparencyConfig{Cosigner: key.Cosigner(cfg.now)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Node: n, Transparency: tr, Secret: key.Secret("console"), Zone: time.UTC})
+	c, err := New(Config{Node: n, Transparency: tr, Secret: key.Secret("console"), Zone: time.UTC, Now: cfg.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +112,7 @@ func newEnv(t testing.TB) *env {
 		{"analyst", store.RoleAnalyst, []store.Right{store.RightRead, store.RightWrite}},
 		{"reader", store.RoleReader, []store.Right{store.RightRead}},
 	} {
-		tok, err := node.CreateAccount(ctx, st, acct.name, acct.role, time.Now())
+		tok, err := node.CreateAccount(ctx, st, acct.name, acct.role, cfg.now())
 		if err != nil {
 			t.Fatal(err)
 		}
