@@ -166,5 +166,6 @@ func init() {
 		"Record the missed ping":                   "Record the missed ping",
 		"Re-confirm":                               "Re-confirm",
 		"Escalate":                                 "Escalate",
+		"(choose)":                                 "(choose)",
 	})
 }

@@ -649,6 +649,13 @@ type option struct {
 	Selected     bool
 }
 
+// Chosen reports whether one of a select's options is selected; when
+// none is, the select starts on an empty choice, so that a required one
+// must be chosen rather than taken as it came.
+func (f formField) Chosen() bool {
+	return slices.ContainsFunc(f.Options, func(o option) bool { return o.Selected })
+}
+
 func options(vs []string) []option {
 	out := make([]option, len(vs))
 	for i, v := range vs {
