@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
@@ -121,5 +122,31 @@ func TestAgreementPageShowsAmendment(t *testing.T) {
 	}
 	if strings.Contains(page, "No earlier version known") {
 		t.Error("the page says it knows no earlier version")
+	}
+}
+
+// TestAgreementPageValidity: outside its validity the page says the
+// agreement is not in force, and why.
+func TestAgreementPageValidity(t *testing.T) {
+	e := newEnv(t)
+	c := e.login(t, "reader")
+	exp, err := e.agreement.Validity.Expires.Time()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff, err := e.agreement.Validity.Effective.Time()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[time.Time]string{
+		exp.Add(time.Hour):  "not in force Not in force: it expired on " + string(e.agreement.Validity.Expires),
+		eff.Add(-time.Hour): "not in force Not in force: it takes effect on " + string(e.agreement.Validity.Effective),
+		eff.Add(time.Hour):  "in force In force from " + string(e.agreement.Validity.Effective),
+	} {
+		e.console.now = func() time.Time { return at }
+		_, body := c.get(t, "/ui/agreement")
+		if !strings.Contains(text(body), want) {
+			t.Errorf("at %s the page does not say %q", at, want)
+		}
 	}
 }

@@ -88,7 +88,13 @@ func (s *Server) agreementPage(w http.ResponseWriter, r *http.Request, u *Sessio
 		Effective: string(a.Validity.Effective), Expires: string(a.Validity.Expires), Self: self,
 		Deadlines: a.Deadlines, Escalation: a.Escalation}
 	if err := a.InForce(s.now()); err != nil {
-		v.Force = u.T("Not in force: %s.", strings.TrimPrefix(err.Error(), agreement.ErrNotInForce.Error()+": "))
+		// The reasons agreement.InForce gives, in the catalog's words.
+		switch eff, _ := a.Validity.Effective.Time(); {
+		case s.now().Before(eff):
+			v.Force = u.T("Not in force: it takes effect on %s.", a.Validity.Effective)
+		default:
+			v.Force = u.T("Not in force: it expired on %s; the parties must sign an amendment that extends it.", a.Validity.Expires)
+		}
 	} else {
 		v.InForce = true
 		v.Force = u.T("In force from %s until %s (00:00 UTC).", a.Validity.Effective, a.Validity.Expires)
