@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"html"
 	"net/http"
 	"regexp"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
+	"github.com/entente/entente/node"
 )
 
 // text is a page's body without tags and with entities decoded, for
@@ -147,6 +151,30 @@ func TestAgreementPageValidity(t *testing.T) {
 		_, body := c.get(t, "/ui/agreement")
 		if !strings.Contains(text(body), want) {
 			t.Errorf("at %s the page does not say %q", at, want)
+		}
+	}
+}
+
+// TestKeyFingerprint: a node key's fingerprint is the SHA-256 of its
+// Ed25519 public key.
+func TestKeyFingerprint(t *testing.T) {
+	skey, err := examples.FS.ReadFile("keys/" + envNode + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := node.ParseKey(string(skey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(key.Private.Public().(ed25519.PublicKey))
+	want := strings.ToUpper(hex.EncodeToString(sum[:]))
+	got := keyFingerprint(key.VerifierKey)
+	if strings.ReplaceAll(got, ":", "") != want || len(got) != 95 {
+		t.Fatalf("keyFingerprint = %s, want the SHA-256 %s in colon-separated pairs", got, want)
+	}
+	for _, bad := range []string{"", "name+hash", "name+hash+!!!", "name+hash+AQ=="} {
+		if got := keyFingerprint(bad); got != "" {
+			t.Errorf("keyFingerprint(%q) = %q", bad, got)
 		}
 	}
 }
