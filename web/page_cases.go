@@ -30,7 +30,7 @@ func (s *Server) routesCases(rt *router) {
 }
 
 // casesPerPage is how many cases one page of the list reads.
-const casesPerPage = 100
+const casesPerPage = 50
 
 // caseRow is a case in the inbox or outbox.
 type caseRow struct {
