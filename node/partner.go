@@ -35,6 +35,9 @@ type terms struct {
 	// same nodes by id.
 	peers map[string]peer
 	nodes map[string]peer
+	// previous is the version this one amended in this process (Amend),
+	// nil if the node started under this one.
+	previous *agreement.Agreement
 }
 
 // peer is a partner node the agreement names: its party, id, the
@@ -115,6 +118,7 @@ func (n *Node) Amend(next *agreement.Agreement) error {
 	if err != nil {
 		return err
 	}
+	f.previous = cur.agreement
 	if !n.fed.CompareAndSwap(cur, f) {
 		return errors.New("node: the agreement changed during the amendment; try again")
 	}
