@@ -4,6 +4,8 @@ package web
 func init() {
 	// The TLP filter's choices (tlpChoices).
 	register(map[string]string{
+		"Relationships stored before this object were not searched.": "Relationships stored before this object were not searched.",
+		"Search from the start of the collection":                    "Search from the start of the collection",
 		"Any marking":      "Any marking",
 		"No TLP marking":   "No TLP marking",
 		"TLP:CLEAR":        "TLP:CLEAR",

@@ -8,12 +8,14 @@ import (
 	"html"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
@@ -560,4 +562,106 @@ func TestEveryCodeHasAReason(t *testing.T) {
 			t.Errorf("code %s: %q", c, got)
 		}
 	}
+}
+
+// TestObjectPageRelationshipScan: the search for an object's
+// relationships reads at most relScanCap of them from the object's first
+// version on, links on from where it stopped, and can start from the
+// collection's beginning.
+func TestObjectPageRelationshipScan(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	x, early, late := newID("malware"), newID("relationship"), newID("relationship")
+	rel := func(id, src, dst string) *stix.Object {
+		o, err := stix.Parse(fmt.Appendf(nil, `{"type":"relationship","spec_version":"2.1","id":%q,"created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"uses","source_ref":%q,"target_ref":%q}`, id, src, dst))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	other := newID("indicator")
+	objs := []*stix.Object{rel(early, other, x)} // stored before x
+	mal, _ := stix.Parse(fmt.Appendf(nil, `{"type":"malware","spec_version":"2.1","id":%q,"created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Target","is_family":true}`, x))
+	objs = append(objs, mal)
+	for range relScanCap + 10 {
+		objs = append(objs, rel(newID("relationship"), other, newID("malware")))
+	}
+	objs = append(objs, rel(late, x, other))
+	if _, err := e.st.AddObjects(ctx, e.collection, objs); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(t, "reader")
+	contRE := regexp.MustCompile(`href="([^"]+)" id="relationships-(continue|from-start)"`)
+	links := func(body string) map[string]string {
+		m := map[string]string{}
+		for _, l := range contRE.FindAllStringSubmatch(body, -1) {
+			m[l[2]] = html.UnescapeString(l[1])
+		}
+		return m
+	}
+	_, body := c.get(t, "/ui/objects/"+x+"?collection="+e.collection)
+	if strings.Contains(body, early) || strings.Contains(body, late) {
+		t.Fatal("the first search found a relationship outside its bound")
+	}
+	l := links(body)
+	if l["continue"] == "" || l["from-start"] == "" {
+		t.Fatalf("links %v", l)
+	}
+	_, body = c.get(t, l["continue"])
+	if !strings.Contains(body, late) || strings.Contains(body, early) {
+		t.Fatal("continuing did not find the late relationship alone")
+	}
+	if links(body)["continue"] != "" {
+		t.Fatal("the search links on past the end")
+	}
+	_, body = c.get(t, l["from-start"])
+	if !strings.Contains(body, early) {
+		t.Fatal("searching from the start did not find the early relationship")
+	}
+}
+
+// FuzzContainsFold checks the list's text search against lower-casing
+// the whole object.
+func FuzzContainsFold(f *testing.F) {
+	f.Add([]byte(`{"name":"Green BEACON"}`), "beacon")
+	f.Add([]byte(`{"name":"Ünïcode"}`), "ünï")
+	f.Add([]byte("ab"), "abc")
+	f.Fuzz(func(t *testing.T, b []byte, needle string) {
+		lower := []byte(strings.ToLower(needle))
+		if len(lower) == 0 {
+			return
+		}
+		want := bytes.Contains(bytes.ToLower(b), lower)
+		if got := containsFoldBytes(b, lower); got != want && utf8.Valid(b) && isASCII(b) {
+			t.Fatalf("containsFoldBytes(%q, %q) = %v, want %v", b, lower, got, want)
+		}
+	})
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzObjectsQuery: no query string makes the list fail other than with
+// a 400 that says what is wrong.
+func FuzzObjectsQuery(f *testing.F) {
+	f.Add("tlp=amber%2Bstrict&after=2026-11-29&before=2026-11-30T10:00:00Z&q=x&label=y&origin=own&type=indicator&cursor=5")
+	f.Add("cursor=-1")
+	f.Add("after=2026-13-40")
+	f.Add("tlp=%00")
+	s := &Server{}
+	u := &Session{p: message.NewPrinter(language.English, message.Catalog(messages))}
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest(http.MethodGet, "/ui/objects", nil)
+		r.URL.RawQuery = query
+		fl, msg := s.parseFilter(r, u)
+		if msg == "" && (fl.Cursor < 0 || fl.TLP != "" && fl.TLP != "none" && fl.tlp == stix.TLPNone) {
+			t.Fatalf("%q: accepted %+v", query, fl)
+		}
+	})
 }

@@ -21,13 +21,14 @@ import (
 
 // The object page's bounds: the versions it lists, the relationships it
 // shows, and the relationship versions one request reads looking for
-// those that reference the object (no index finds them: the page reads
-// the collection's relationships in order, relScanCap at a time, and
-// says so when it stopped before the end).
+// those that reference the object. No index finds them: the page reads
+// the collection's relationships in order, relScanCap at a time, from
+// the object's first version on, and says so when it stopped before the
+// end.
 const (
 	maxVersions      = 100
 	maxRelationships = 24
-	relScanCap       = 2000
+	relScanCap       = 500
 )
 
 type versionRow struct {
@@ -84,6 +85,8 @@ type objectData struct {
 	MoreDisclosures                 bool
 	ListLink                        string
 	RemovedText                     string // the properties a redacted copy lacks
+	RelFromStart                    string // search for relationships from the collection's start
+	firstSeq                        int64  // the object's first stored version
 }
 
 func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) {
@@ -141,6 +144,10 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) 
 				d.CollectionTitle = c.Title
 			}
 		}
+	}
+	d.firstSeq = latest.Seq
+	if len(vp.Objects) > 0 {
+		d.firstSeq = vp.Objects[0].Seq
 	}
 	for i := len(vp.Objects) - 1; i >= 0; i-- {
 		v := vp.Objects[i]
@@ -203,8 +210,17 @@ func (s *Server) relations(r *http.Request, u *Session, d *objectData) error {
 			}
 		}
 	} else {
-		after, _ := strconv.ParseInt(r.URL.Query().Get("rel"), 10, 64)
-		q := store.Query{Collection: d.Collection, Types: []string{"relationship"}, After: max(after, 0), Limit: relScanCap}
+		// Relationships are mostly stored with or after the objects they
+		// join: the search starts at the object's first version, and can
+		// be asked to start from the beginning (rel=0).
+		after := d.firstSeq - 1
+		if v := r.URL.Query().Get("rel"); v != "" {
+			after, _ = strconv.ParseInt(v, 10, 64)
+			after = max(after, 0)
+		} else if after > 0 {
+			d.RelFromStart = Prefix + "objects/" + url.PathEscape(d.ID) + "?" + url.Values{"collection": {d.Collection}, "rel": {"0"}}.Encode()
+		}
+		q := store.Query{Collection: d.Collection, Types: []string{"relationship"}, After: after, Limit: relScanCap}
 		p, err := s.node.ConsoleObjects(ctx, u.Caller, q)
 		if err != nil {
 			return err

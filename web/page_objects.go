@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -384,11 +385,21 @@ func (f objectFilter) matches(o *store.Object, needle []byte) bool {
 			return false
 		}
 	}
-	if len(needle) > 0 && !bytes.Contains(bytes.ToLower(o.Raw), needle) {
+	if len(needle) > 0 && !containsFoldBytes(o.Raw, needle) {
 		return false
 	}
 	if f.Label == "" && f.TLP == "" {
 		return true
+	}
+	// Before decoding: JSON without escapes holds a label, and a marking
+	// id, literally, so a version that lacks them cannot match.
+	if bytes.IndexByte(o.Raw, '\\') < 0 {
+		if f.Label != "" && !containsFoldBytes(o.Raw, []byte(strings.ToLower(`"`+f.Label+`"`))) {
+			return false
+		}
+		if f.tlp != stix.TLPNone && !slices.ContainsFunc(tlpIDs[f.tlp], func(id []byte) bool { return bytes.Contains(o.Raw, id) }) {
+			return false
+		}
 	}
 	sm := summarize(o.Raw)
 	if f.Label != "" && !containsFold(sm.Labels, f.Label) {
@@ -402,6 +413,37 @@ func (f objectFilter) matches(o *store.Object, needle []byte) bool {
 		return sm.TLP == f.tlp
 	}
 	return true
+}
+
+// tlpIDs lists each TLP level's marking-definition ids, TLP 2.0 and 1.0.
+var tlpIDs = func() map[stix.TLP][][]byte {
+	m := map[stix.TLP][][]byte{}
+	for _, id := range []string{stix.TLP2Clear, stix.TLP2Green, stix.TLP2Amber, stix.TLP2AmberStrict, stix.TLP2Red,
+		stix.TLP1White, stix.TLP1Green, stix.TLP1Amber, stix.TLP1Red, stix.OpenCTIAmberStrict} {
+		t, _ := stix.TLPOf(id)
+		m[t] = append(m[t], []byte(id))
+	}
+	return m
+}()
+
+// containsFoldBytes reports whether b holds lower, a lower-case string,
+// in any case. An ASCII needle is searched without copying b.
+func containsFoldBytes(b, lower []byte) bool {
+	for _, c := range lower {
+		if c >= utf8.RuneSelf {
+			return bytes.Contains(bytes.ToLower(b), lower)
+		}
+	}
+	first, upper := lower[0], lower[0]
+	if 'a' <= first && first <= 'z' {
+		upper = first - 'a' + 'A'
+	}
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if c := b[i]; (c == first || c == upper) && bytes.EqualFold(b[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsFold(list []string, s string) bool {
