@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"maps"
@@ -327,6 +328,14 @@ func TestObjectsAuthorization(t *testing.T) {
 	}
 	if status, _ := reader.get(t, "/ui/objects/not-an-id?collection="+e.collection); status != http.StatusNotFound {
 		t.Fatalf("a malformed id: %d", status)
+	}
+	// The node's console reads refuse partner nodes, whatever is shared.
+	partner := &taxii.Caller{Name: "borealis-node-1", Role: taxii.RolePartner, Party: "borealis", Node: "borealis-node-1"}
+	if _, err := e.n.ConsoleObjects(ctx, partner, store.Query{Collection: e.collection, Limit: 1}); !errors.Is(err, taxii.ErrForbidden) {
+		t.Fatalf("a partner node's console read: %v", err)
+	}
+	if _, err := e.n.ReadableCollections(ctx, partner); !errors.Is(err, taxii.ErrForbidden) {
+		t.Fatalf("a partner node's collections: %v", err)
 	}
 }
 
