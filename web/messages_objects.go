@@ -4,6 +4,7 @@ package web
 func init() {
 	// The TLP filter's choices (tlpChoices).
 	register(map[string]string{
+		"Show what was added in the last 24 hours":                   "Show what was added in the last 24 hours",
 		"Relationships stored before this object were not searched.": "Relationships stored before this object were not searched.",
 		"Search from the start of the collection":                    "Search from the start of the collection",
 		"Any marking":      "Any marking",

@@ -176,8 +176,17 @@ func TestObjectsFilters(t *testing.T) {
 			}
 		})
 	}
+	// The last day's link lists what was just added; an hour on, nothing.
+	_, body := c.get(t, "/ui/objects")
+	m := regexp.MustCompile(`href="([^"]+)" id="objects-recent"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no link to the last 24 hours")
+	}
+	if _, recent := c.get(t, html.UnescapeString(m[1])); len(listRows(recent)) != 7 {
+		t.Fatalf("the last 24 hours list %d objects, want 7", len(listRows(recent)))
+	}
 	// The columns: markings and origin.
-	_, body := c.get(t, "/ui/objects?origin=borealis")
+	_, body = c.get(t, "/ui/objects?origin=borealis")
 	rows := listRows(body)
 	if len(rows) != 1 || rows[0].Type != "indicator" || rows[0].Markings != "TLP:CLEAR" || rows[0].Origin != "Federation of Borealis" {
 		t.Fatalf("the received row: %+v", rows)

@@ -258,6 +258,7 @@ type objectsData struct {
 	Capped      bool   // the scan cap stopped the search before the page filled
 	First       string // the first page's query string, "" on the first page
 	NoReadable  bool
+	Recent      string // the query string of the versions added in the last 24 hours
 }
 
 func (s *Server) objectsPage(w http.ResponseWriter, r *http.Request, u *Session) {
@@ -289,6 +290,8 @@ func (s *Server) objectsPage(w http.ResponseWriter, r *http.Request, u *Session)
 	if d.F.Cursor > 0 {
 		d.First = d.F.query(0)
 	}
+	recent := objectFilter{Collection: d.F.Collection, After: s.now().UTC().Add(-24 * time.Hour).Format(time.RFC3339)}
+	d.Recent = recent.query(0)
 	res, err := s.searchObjects(r, u, d.F)
 	if errors.Is(err, taxii.ErrNotFound) {
 		d.Error = u.T("You may not read this collection, or it does not exist. Choose one from the list.")
