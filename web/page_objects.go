@@ -218,7 +218,7 @@ func excerpt(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Markings is the summary's TLP and PAP as a cell shows them.
+// MarkingText is the summary's TLP and PAP as a cell shows them.
 func (sm summary) MarkingText() string {
 	var parts []string
 	if sm.TLP != stix.TLPNone {
