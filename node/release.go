@@ -267,20 +267,9 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 			continue
 		}
 		pctx.ReceivedFrom, consulted = receivedFrom(o), false
-		var (
-			d   policy.Decision
-			err error
-		)
+		d, err := r.decideVersion(o, parsed[i], pctx)
 		if isCaseType(parsed[i].Type) {
-			// Disclosures of case versions name the casework as their rule.
-			d = policy.Decision{Verdict: policy.Allow, Code: policy.CodeAllowed, Rule: CaseRule}
-			// A version goes back to the party that took its step never.
-			if ok, _ := caseDecision(parsed[i], r.to.Party); !ok || o.FromParty == r.to.Party {
-				d = policy.Decision{Verdict: policy.Deny, Code: policy.CodeNoRule}
-			}
 			consulted = true // a draft's later versions decide anew
-		} else {
-			d, err = policy.Decide(r.fed.policy, r.to, parsed[i], pctx)
 		}
 		if err != nil {
 			// Lookup failed, and logged why.
@@ -310,6 +299,23 @@ func (r *partnerRelease) decide(ctx context.Context, objs []store.Object) ([]rel
 		}
 	}
 	return keep(slots), nil
+}
+
+// decideVersion decides the stored version o, parsed as parsed, for the
+// partner: a case version by the casework, anything else by
+// policy.Decide. It is the decision release acts on, and the one the
+// console shows (ExplainRelease).
+func (r *partnerRelease) decideVersion(o *store.Object, parsed *stix.Object, pctx policy.Context) (policy.Decision, error) {
+	if isCaseType(parsed.Type) {
+		// Disclosures of case versions name the casework as their rule.
+		d := policy.Decision{Verdict: policy.Allow, Code: policy.CodeAllowed, Rule: CaseRule}
+		// A version goes back to the party that took its step never.
+		if ok, _ := caseDecision(parsed, r.to.Party); !ok || o.FromParty == r.to.Party {
+			d = policy.Decision{Verdict: policy.Deny, Code: policy.CodeNoRule}
+		}
+		return d, nil
+	}
+	return policy.Decide(r.fed.policy, r.to, parsed, pctx)
 }
 
 // decideSlot is a version's outcome in decide.
