@@ -68,10 +68,10 @@ type objectsFixture struct {
 	green, clear, excluded, redacted, received, malware, rel string
 }
 
-// fill stores indicators under different markings, a relationship, and
+// fillObjects stores indicators under different markings, a relationship, and
 // an indicator received from Borealis's node through node.Receive with
 // its origin signature.
-func fill(t *testing.T, e *env) objectsFixture {
+func fillObjects(t *testing.T, e *env) objectsFixture {
 	t.Helper()
 	f := objectsFixture{
 		green: newID("indicator"), clear: newID("indicator"), excluded: newID("indicator"),
@@ -141,7 +141,7 @@ func nextLink(body string) (string, string) {
 
 func TestObjectsFilters(t *testing.T) {
 	e := newEnv(t)
-	f := fill(t, e)
+	f := fillObjects(t, e)
 	c := e.login(t, "reader")
 	for _, tc := range []struct {
 		name, query string
@@ -362,7 +362,7 @@ func errorText(body string) string {
 // against what its rules say.
 func TestObjectPageDecisions(t *testing.T) {
 	e := newEnv(t)
-	f := fill(t, e)
+	f := fillObjects(t, e)
 	c := e.login(t, "reader")
 	p, err := policy.Compile(e.agreement, envParty)
 	if err != nil {
@@ -466,7 +466,7 @@ func TestObjectPageDecisions(t *testing.T) {
 // graph and its list, provenance and disclosures.
 func TestObjectPageContent(t *testing.T) {
 	e := newEnv(t)
-	f := fill(t, e)
+	f := fillObjects(t, e)
 	ctx := context.Background()
 	// Share the collection with Borealis and let its node read it, so
 	// that the green indicator is disclosed.
@@ -524,7 +524,7 @@ func TestObjectPageContent(t *testing.T) {
 // and read each partner's decision.
 func TestBrowserObjects(t *testing.T) {
 	e := newEnv(t)
-	f := fill(t, e)
+	f := fillObjects(t, e)
 	ctx := e.browser(t)
 	e.browserLogin(t, ctx, "analyst")
 	err := chromedp.Do(ctx,
