@@ -56,14 +56,17 @@ func (k *Key) BrowserKey() *ecdsa.PrivateKey {
 
 // BrowserCertificate returns the node's browser certificate, valid for
 // hosts (DNS names or IP addresses): the key of BrowserKey in a server
-// certificate issued by the node key, whose chain goes on with the node's
-// self-signed certificate for the same hosts, which holds the issuing key.
-// Ed25519 signatures are deterministic, so the same key and hosts always
-// give the same certificate and fingerprints.
+// certificate issued by the node key. Ed25519 signatures are
+// deterministic, so the same key and hosts always give the same
+// certificate and fingerprints.
 //
-// The node's certificate is not a CA certificate (its fingerprint is
-// pinned, and stays the one it was): the binding is the node key's
-// signature over the browser certificate, which VerifyBrowserCertificate
+// The chain is the certificate alone. The node's own certificate is not a
+// CA certificate (its fingerprint is pinned, and stays the one it was),
+// and given it a browser finds the issuer, cannot check its Ed25519
+// signature and refuses the certificate as invalid, an error that no
+// operator may override; without it, the issuer is one the browser does
+// not know, and the operator trusts the certificate by its fingerprint.
+// The binding is the node key's signature, which VerifyBrowserCertificate
 // checks, not an X.509 path.
 func (k *Key) BrowserCertificate(hosts []string) (tls.Certificate, error) {
 	issuer, err := k.SelfSignedCertificate(hosts)
@@ -97,7 +100,7 @@ func (k *Key) BrowserCertificate(hosts []string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("node: parsing the browser certificate: %w", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der, issuer.Certificate[0]}, PrivateKey: priv, Leaf: leaf}, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}, nil
 }
 
 // ErrNotBrowserCertificate means a certificate is not a browser certificate
