@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,6 +76,14 @@ func TestServeBrowser(t *testing.T) {
 		}
 		if err := node.VerifyBrowserCertificate(cert, vkey[1]); err != nil {
 			t.Error(err)
+		}
+		// As an operator checks it, saved from the browser as PEM.
+		pemFile := filepath.Join(t.TempDir(), "node.pem")
+		if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, stderr, code := execEntente(t, "tls", "verify", "--node-key", vkey[1], pemFile); code != 0 || !strings.Contains(stdout, "spki sha-256: "+n.browserSPKI) {
+			t.Errorf("entente tls verify: exit %d\n%s%s", code, stdout, stderr)
 		}
 	})
 
