@@ -363,3 +363,33 @@ func serverChain(addr, serverName string, schemes []tls.SignatureScheme) ([][]by
 		}
 	}
 }
+
+// FuzzVerifyBrowserCertificate checks that no certificate makes
+// VerifyBrowserCertificate panic, and that only one whose signed part is
+// the node's own browser certificate's passes: the fuzzer cannot forge the
+// node key's signature.
+func FuzzVerifyBrowserCertificate(f *testing.F) {
+	k, err := ParseKey(katKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	browser, err := k.BrowserCertificate([]string{"127.0.0.1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	self, err := k.SelfSignedCertificate([]string{"127.0.0.1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(browser.Certificate[0])
+	f.Add(self.Certificate[0])
+	f.Fuzz(func(t *testing.T, der []byte) {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		if VerifyBrowserCertificate(cert, k.VerifierKey) == nil && !bytes.Equal(cert.RawTBSCertificate, browser.Leaf.RawTBSCertificate) {
+			t.Errorf("accepted a certificate the node key did not sign: %x", der)
+		}
+	})
+}

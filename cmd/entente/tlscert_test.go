@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -77,4 +78,41 @@ func TestTLSVerify(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzParsePEMCertificate checks that no file makes tls verify's reader
+// panic, and that what it returns is the file's first certificate.
+func FuzzParsePEMCertificate(f *testing.F) {
+	key, err := node.ParseKey("PRIVATE+KEY+node.example+93e38ca0+AeDZnsLDHYu2lwoZDADBMiXuoyyHSbppduOTQu9vwrTs")
+	if err != nil {
+		f.Fatal(err)
+	}
+	cert, err := key.BrowserCertificate(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	f.Add(certPEM)
+	f.Add(append([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), certPEM...))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := parsePEMCertificate(data)
+		if err != nil {
+			return
+		}
+		// It is the file's first certificate block.
+		rest := data
+		for {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				t.Fatal("returned a certificate from a file without a certificate block")
+			}
+			if b.Type == "CERTIFICATE" {
+				if !bytes.Equal(b.Bytes, c.Raw) {
+					t.Error("returned another certificate than the file's first")
+				}
+				return
+			}
+		}
+	})
 }
