@@ -35,12 +35,14 @@ const browserKeyPurpose = "browser-certificate/v1"
 // and its browser certificate, which operators trust by fingerprint, is the
 // same after every restart and on every process of the node:
 //
-//	c = SHA-512(Secret("browser-certificate/v1")), read as a big-endian integer
+//	s = HMAC-SHA256(seed, "entente node secret\nbrowser-certificate/v1")   (Secret)
+//	c = SHA-512(s), read as a big-endian integer
 //	d = (c mod (n − 1)) + 1
 //
-// where n is the order of P-256 and d the private scalar. This is FIPS
-// 186-5 §A.2.1, key pair generation with extra random bits (512 where it
-// asks for at least 320), so d is uniform on [1, n−1] to within 2⁻²⁵⁶.
+// where seed is the node key's 32-byte Ed25519 seed, n the order of P-256
+// and d the private scalar. This is FIPS 186-5 §A.2.1, key pair generation
+// with extra random bits (512 where it asks for at least 320), so d is
+// uniform on [1, n−1] to within 2⁻²⁵⁶.
 func (k *Key) BrowserKey() *ecdsa.PrivateKey {
 	c := sha512.Sum512(k.Secret(browserKeyPurpose))
 	n1 := new(big.Int).Sub(elliptic.P256().Params().N, big.NewInt(1))

@@ -6,7 +6,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
@@ -49,7 +51,9 @@ func TestBrowserKeyDerivation(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The documented derivation, computed apart, through crypto/ecdh.
-	c := sha512.Sum512(k.Secret("browser-certificate/v1"))
+	m := hmac.New(sha256.New, k.Private.Seed())
+	m.Write([]byte("entente node secret\nbrowser-certificate/v1"))
+	c := sha512.Sum512(m.Sum(nil))
 	n1 := new(big.Int).Sub(elliptic.P256().Params().N, big.NewInt(1))
 	d := new(big.Int).Add(new(big.Int).Mod(new(big.Int).SetBytes(c[:]), n1), big.NewInt(1))
 	want, err := ecdh.P256().NewPrivateKey(d.FillBytes(make([]byte, 32)))
