@@ -25,7 +25,7 @@ var (
 )
 
 // TestServeBrowser opens a node in Chromium on the node's default
-// certificates. Chromium does not support Ed25519 in TLS, so on the node's
+// certificates, and logs in to its console with the printed admin token. Chromium does not support Ed25519 in TLS, so on the node's
 // certificate alone the handshake fails (ERR_SSL_VERSION_OR_CIPHER_MISMATCH);
 // it gets the browser certificate, which it trusts by the key fingerprint
 // serve prints, with every certificate check left on, and which the node
@@ -33,8 +33,9 @@ var (
 func TestServeBrowser(t *testing.T) {
 	n := startServe(t, t.TempDir())
 	out := n.stdout.String()
-	if m := consoleLine.FindStringSubmatch(out); m == nil || m[1] != n.base+"/ui/" {
-		t.Errorf("the banner names no console at %s/ui/:\n%s", n.base, out)
+	console := n.base + "/ui/"
+	if m := consoleLine.FindStringSubmatch(out); m == nil || m[1] != console {
+		t.Errorf("the banner names no console at %s:\n%s", console, out)
 	}
 	vkey := nodeKeyLine.FindStringSubmatch(out)
 	if n.browserSPKI == "" || n.browserFingerprint == "" || vkey == nil {
@@ -55,6 +56,27 @@ func TestServeBrowser(t *testing.T) {
 		if strings.TrimSpace(body) != "ok" {
 			t.Errorf("the page shows %q; want ok", body)
 		}
+		// The console at the URL the banner gives, logged into with the
+		// admin token the first start printed.
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(console),
+			chromedp.WaitVisible(chromedp.ID("account")),
+			chromedp.SendKeys(chromedp.ID("account"), "admin"),
+			chromedp.SendKeys(chromedp.ID("token"), n.adminToken),
+			chromedp.Submit(chromedp.ID("token")),
+			chromedp.WaitVisible(chromedp.CSS("form.logout")),
+		)
+		if err != nil {
+			t.Fatalf("logging in to the console at %s: %v", console, err)
+		}
+		who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".who")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who != "Logged in as admin (admin)" {
+			t.Errorf("after login the console shows %q", who)
+		}
+
 		// The certificate Chromium accepted.
 		got, err := chromedp.Call(ctx, network.GetCertificate, network.GetCertificateParams{Origin: n.base})
 		if err != nil {
