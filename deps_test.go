@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	"node":                  {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"notify":                {"agreement", "casework"},
 	"notify/smtptest":       {},                                                                                                                                                                      // tests only: a real SMTP server
+	"internal/browsertest":  {},                                                                                                                                                                      // tests only: a real Chromium
 	"web":                   {"node", "store", "stix", "stix/pattern", "agreement", "policy", "casework", "ledger", "taxii", "federation", "provenance", "match", "signature", "export", "examples"}, // node decides; the rest are its value types (never a concrete store)
 	"examples":              {},                                                                                                                                                                      // embedded files only
 	"cmd/entente":           {"*"},

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	filippo.io/torchwood v0.6.1
+	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/dlclark/regexp2/v2 v2.13.0
 	github.com/emersion/go-smtp v0.25.1
@@ -25,7 +26,6 @@ require (
 )
 
 require (
-	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 )

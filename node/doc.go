@@ -21,5 +21,7 @@
 // A node's own identity is an Ed25519 key kept in the C2SP signed-note
 // format (https://c2sp.org/signed-note), the format golang.org/x/mod/sumdb/note
 // reads: the same key signs ledger checkpoints and, through
-// [SelfSignedCertificate], the node's default TLS certificate.
+// [Key.SelfSignedCertificate], the node's default TLS certificate. Browsers,
+// which do not support Ed25519 in TLS, get [Key.BrowserCertificate] instead:
+// an ECDSA P-256 key derived from the node key, in a certificate it issues.
 package node

@@ -140,15 +140,7 @@ func (k *Key) SelfSignedCertificate(hosts []string) (tls.Certificate, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 	}
-	hosts = slices.Clone(hosts)
-	slices.Sort(hosts)
-	for _, h := range slices.Compact(hosts) {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if h != "" {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
+	setHosts(tmpl, hosts)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, k.Private)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("node: creating the self-signed certificate: %w", err)
@@ -158,6 +150,21 @@ func (k *Key) SelfSignedCertificate(hosts []string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("node: parsing the self-signed certificate: %w", err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k.Private, Leaf: leaf}, nil
+}
+
+// setHosts makes tmpl valid for hosts (DNS names or IP addresses), in an
+// order of their own, so that the same hosts always give the same
+// certificate.
+func setHosts(tmpl *x509.Certificate, hosts []string) {
+	hosts = slices.Clone(hosts)
+	slices.Sort(hosts)
+	for _, h := range slices.Compact(hosts) {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
 }
 
 // Fingerprint returns the SHA-256 fingerprint of a DER certificate as

@@ -70,6 +70,7 @@ func commands() []command {
 		{"compliance", "the compliance record of a period from both parties' ledgers (compliance report)", runCompliance},
 		{"demo", "run three nodes of the trilateral example agreement on loopback and show their exchanges", runDemo},
 		{"store", "copy a node from its SQLite store to PostgreSQL (store copy)", runStore},
+		{"tls", "check that a certificate is a node's browser certificate (tls verify)", runTLS},
 	}
 }
 

@@ -101,7 +101,9 @@ type serveConfig struct {
 	PlainHTTP bool
 	// TLSCert and TLSKey are PEM files of a certificate chain and its key.
 	// Both or neither: without them the node serves a self-signed
-	// certificate made from its own key, whose fingerprint it prints.
+	// certificate made from its own key to clients that support Ed25519,
+	// and its browser certificate (node.Key.BrowserCertificate) to the
+	// others, and prints their fingerprints.
 	TLSCert, TLSKey string
 	// MetricsAddr is the host:port of the listener that serves Prometheus
 	// metrics (GET /metrics) and /healthz over plain HTTP, apart from the
@@ -423,9 +425,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		}
 	}
 	scheme := "http"
-	var fingerprint string
+	var certs []tls.Certificate
 	if !cfg.PlainHTTP {
-		cert, err := certificate(cfg, key, ln.Addr())
+		certs, err = certificates(cfg, key, ln.Addr())
 		if err != nil {
 			ln.Close()
 			if mln != nil {
@@ -433,16 +435,21 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 			}
 			return err
 		}
-		fingerprint = node.Fingerprint(cert.Certificate[0])
 		hs.TLSConfig = &tls.Config{
 			// TLS 1.3 is preferred by negotiation; TAXII 2.1 §8.2.2 allows
 			// 1.2 and forbids 0-RTT, which crypto/tls servers never accept.
 			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{cert},
+			Certificates: certs,
 			// Pages are hundreds of kilobytes: full-sized records from the
 			// first byte, rather than ones of one packet for the first
 			// 128 KiB of each connection, which cost a write each.
 			DynamicRecordSizingDisabled: true,
+		}
+		if len(certs) > 1 {
+			// The node's certificate to clients that offer Ed25519 (Go
+			// clients, partner nodes), the browser certificate to the
+			// others, whatever name they reach the node by.
+			hs.TLSConfig.GetCertificate = node.ChooseCertificate(certs)
 		}
 		if setup.agreement != nil {
 			// Partner nodes present their node key's certificate; the
@@ -457,8 +464,14 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	// whole as soon as it sees the URL.
 	var banner strings.Builder
 	fmt.Fprintf(&banner, "url: %s://%s/taxii2/\n", scheme, ln.Addr())
-	if fingerprint != "" {
-		fmt.Fprintf(&banner, "tls certificate sha-256 fingerprint: %s\n", fingerprint)
+	fmt.Fprintf(&banner, "console: %s://%s/ui/\n", scheme, ln.Addr())
+	if len(certs) > 0 {
+		fmt.Fprintf(&banner, "tls certificate sha-256 fingerprint: %s\n", node.Fingerprint(certs[0].Certificate[0]))
+	}
+	if len(certs) > 1 {
+		// What a browser is told to trust (doc/operations.md).
+		fmt.Fprintf(&banner, "browser certificate sha-256 fingerprint: %s\n", node.Fingerprint(certs[1].Certificate[0]))
+		fmt.Fprintf(&banner, "browser certificate spki sha-256: %s\n", node.SPKIFingerprint(certs[1].Leaf))
 	}
 	if mln != nil {
 		fmt.Fprintf(&banner, "metrics: http://%s/metrics\n", mln.Addr())
@@ -562,15 +575,16 @@ func route(taxii, ledger, console http.Handler) http.Handler {
 	})
 }
 
-// certificate returns the configured certificate, or the node's
-// self-signed one valid for the listening address and localhost.
-func certificate(cfg *serveConfig, key *node.Key, addr net.Addr) (tls.Certificate, error) {
+// certificates returns the configured certificate; or else the node's
+// self-signed one and its browser certificate, both valid for the
+// listening address and localhost.
+func certificates(cfg *serveConfig, key *node.Key, addr net.Addr) ([]tls.Certificate, error) {
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return tls.Certificate{}, fmt.Errorf("loading --tls-cert %s and --tls-key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+			return nil, fmt.Errorf("loading --tls-cert %s and --tls-key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
 		}
-		return cert, nil
+		return []tls.Certificate{cert}, nil
 	}
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
 	if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "" {
@@ -581,7 +595,15 @@ func certificate(cfg *serveConfig, key *node.Key, addr net.Addr) (tls.Certificat
 	if a, ok := addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
 		hosts = append(hosts, a.IP.String())
 	}
-	return key.SelfSignedCertificate(hosts)
+	self, err := key.SelfSignedCertificate(hosts)
+	if err != nil {
+		return nil, err
+	}
+	browser, err := key.BrowserCertificate(hosts)
+	if err != nil {
+		return nil, err
+	}
+	return []tls.Certificate{self, browser}, nil
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

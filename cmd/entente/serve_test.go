@@ -60,11 +60,17 @@ type runningNode struct {
 	client      *http.Client
 	stop        context.CancelFunc
 	done        chan int // receives serve's exit code
+
+	// browserFingerprint and browserSPKI are the browser certificate's
+	// SHA-256 and its key's (base64), as serve prints them.
+	browserFingerprint, browserSPKI string
 }
 
 var (
 	urlLine     = regexp.MustCompile(`(?m)^url: (\S+)$`)
 	fpLine      = regexp.MustCompile(`(?m)^tls certificate sha-256 fingerprint: (\S+)$`)
+	browserLine = regexp.MustCompile(`(?m)^browser certificate sha-256 fingerprint: (\S+)$`)
+	spkiLine    = regexp.MustCompile(`(?m)^browser certificate spki sha-256: (\S+)$`)
 	metricsLine = regexp.MustCompile(`(?m)^metrics: (\S+)$`)
 	tokenLine   = regexp.MustCompile(`(?m)^admin token: (\S+)$`)
 )
@@ -104,6 +110,12 @@ func startServe(t testing.TB, dir string, extra ...string) *runningNode {
 	n.base = strings.TrimSuffix(n.url, "/taxii2/")
 	if m := fpLine.FindStringSubmatch(out); m != nil {
 		n.fingerprint = m[1]
+	}
+	if m := browserLine.FindStringSubmatch(out); m != nil {
+		n.browserFingerprint = m[1]
+	}
+	if m := spkiLine.FindStringSubmatch(out); m != nil {
+		n.browserSPKI = m[1]
 	}
 	if m := tokenLine.FindStringSubmatch(out); m != nil {
 		n.adminToken = m[1]
@@ -209,6 +221,10 @@ func TestServeFirstStart(t *testing.T) {
 	}
 	if again.fingerprint != n.fingerprint {
 		t.Errorf("the fingerprint changed across restarts: %s, then %s", n.fingerprint, again.fingerprint)
+	}
+	if n.browserFingerprint == "" || again.browserFingerprint != n.browserFingerprint || again.browserSPKI != n.browserSPKI {
+		t.Errorf("the browser certificate changed across restarts: %s %s, then %s %s",
+			n.browserFingerprint, n.browserSPKI, again.browserFingerprint, again.browserSPKI)
 	}
 	if code, _ := again.get(t, "/taxii2/", n.adminToken); code != http.StatusOK {
 		t.Errorf("the first start's admin token no longer works: %d", code)
@@ -591,6 +607,10 @@ func TestServeWithCertificate(t *testing.T) {
 	n := startServe(t, filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile)
 	if n.fingerprint != node.Fingerprint(der) {
 		t.Errorf("printed fingerprint %s; the certificate's is %s", n.fingerprint, node.Fingerprint(der))
+	}
+	// The configured certificate replaces both of the node's.
+	if n.browserFingerprint != "" || n.browserSPKI != "" {
+		t.Errorf("with --tls-cert, serve printed a browser certificate:\n%s", n.stdout)
 	}
 	if code, _ := n.get(t, "/taxii2/", n.adminToken); code != http.StatusOK {
 		t.Errorf("GET /taxii2/ = %d", code)
