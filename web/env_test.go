@@ -11,8 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
+	"github.com/entente/entente/internal/browsertest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
@@ -229,22 +228,7 @@ func (c *client) read(t testing.TB, resp *http.Response) (int, string) {
 
 // browserEnv is the variable that makes a missing Chromium a failure, as
 // CI sets it, rather than a reason to skip.
-const browserEnv = "ENTENTE_TEST_BROWSER"
-
-// chromium returns the path of Debian's chromium (or another on PATH).
-func chromium(t testing.TB) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(browserEnv) != "" {
-		t.Fatalf("%s is set, but no chromium is on PATH; install Debian's chromium package", browserEnv)
-	}
-	t.Skipf("no chromium on PATH; install Debian's chromium package (CI sets %s=1)", browserEnv)
-	return ""
-}
+const browserEnv = browsertest.Env
 
 // spki is the base64 SHA-256 of a certificate's public key, the form
 // Chromium's --ignore-certificate-errors-spki-list takes: the browser
@@ -258,30 +242,8 @@ func spki(cert *x509.Certificate) string {
 // the test server's certificate by its fingerprint.
 func (e *env) browser(t testing.TB) context.Context {
 	t.Helper()
-	path := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", spki(e.srv.Certificate())),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := context.WithTimeout(browsertest.New(t, spki(e.srv.Certificate())), 2*time.Minute)
 	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(cancel3)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
 	return ctx
 }
 
