@@ -8,11 +8,15 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
@@ -328,5 +332,50 @@ func TestDetectionOnlyReadableCollections(t *testing.T) {
 	_, body = e.login(t, "admin").get(t, "/ui/detection")
 	if s, n := indicatorRow(t, body, secretID); s != 1 || n != 7 || !strings.Contains(body, "Secret source") {
 		t.Errorf("the admin's page: %d sightings, %d times seen of the secret indicator; want 1, 7\n%s", s, n, body)
+	}
+}
+
+// TestBrowserDetectionUpload uploads a small EVE log through the form in
+// a real Chromium, reads the counts on the result page, then finds the
+// sighting on the detection page.
+func TestBrowserDetectionUpload(t *testing.T) {
+	e := newEnv(t)
+	e.add(c2Indicator)
+	log := eveSnippet(time.Now())
+	want := strconv.Itoa(strings.Count(log, "203.0.113.200"))
+	file := filepath.Join(t.TempDir(), "eve.json")
+	if err := os.WriteFile(file, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := e.browser(t)
+	e.browserLogin(t, ctx, "analyst")
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/ui/detection"),
+		chromedp.WaitVisible(chromedp.ID("log")),
+		chromedp.SetUploadFiles(chromedp.ID("log"), []string{file}),
+		chromedp.Click(chromedp.CSS("form.upload button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("matches")),
+	)
+	if err != nil {
+		t.Fatalf("uploading in the browser: %v", err)
+	}
+	got := map[string]string{}
+	for _, id := range []string{"lines", "bad-lines", "matches", "recorded"} {
+		if got[id], err = chromedp.Run(ctx, chromedp.Text(chromedp.ID(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got["lines"] != "5" || got["bad-lines"] != "1" || got["matches"] != want || got["recorded"] != "1" {
+		t.Fatalf("the result page in the browser shows %v; want 5 lines, 1 malformed, %s matches, 1 sighting", got, want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/ui/detection")); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.by-indicator tbody tr td:nth-child(4)")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != want {
+		t.Fatalf("the detection page in the browser says the indicator was seen %q times, want %s", seen, want)
 	}
 }
