@@ -160,6 +160,10 @@ scan:
 	for ; i < len(cols); i, after = i+1, 0 {
 		rep.Collections++
 		for {
+			if rep.Scanned >= q.MaxScan {
+				rep.Capped, rep.Next = true, SightingsCursor{Collection: cols[i].ID, After: after}
+				break scan
+			}
 			limit := min(500, q.MaxScan-rep.Scanned)
 			page, err := n.store.Objects(ctx, store.Query{Collection: cols[i].ID, After: after, AddedAfter: q.Since, Types: []string{"sighting"}, Limit: limit})
 			if err != nil {
@@ -194,10 +198,6 @@ scan:
 			}
 			if !page.More {
 				break
-			}
-			if rep.Scanned >= q.MaxScan {
-				rep.Capped, rep.Next = true, SightingsCursor{Collection: cols[i].ID, After: after}
-				break scan
 			}
 		}
 	}

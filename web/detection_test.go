@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/entente/entente/casework"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
@@ -377,5 +378,104 @@ func TestBrowserDetectionUpload(t *testing.T) {
 	}
 	if seen != want {
 		t.Fatalf("the detection page in the browser says the indicator was seen %q times, want %s", seen, want)
+	}
+}
+
+// TestDetectionDraftsProtectedInfrastructure: a match of activity from
+// Borealis's address space against infrastructure Arcadia declared
+// protected drafts the three treaty cases, and the result page names
+// them.
+func TestDetectionDraftsProtectedInfrastructure(t *testing.T) {
+	e := newEnv(t)
+	e.add(`{"type":"indicator","spec_version":"2.1","id":"indicator--6b1c3f4e-2a8d-4f5e-9c3b-0d1e2f3a4b5c","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"Scanner in Borealis","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`)
+	ts := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000000-0700")
+	log := `{"timestamp":"` + ts + `","event_type":"flow","src_ip":"203.0.113.7","src_port":40000,"dest_ip":"198.51.100.10","dest_port":502,"proto":"TCP"}` + "\n"
+	analyst := e.login(t, "analyst")
+	analyst.get(t, "/ui/detection")
+	status, body := analyst.upload(t, "eve.json", log, map[string]string{"format": "eve", "collection": e.defaultTarget()})
+	if status != http.StatusOK || cell(t, body, "matches") != "1" {
+		t.Fatalf("upload: %d\n%s", status, body)
+	}
+	if !strings.Contains(body, "1 sightings hit infrastructure your party declared protected, from borealis&#39;s address space") {
+		t.Fatalf("the result page does not report the hit on protected infrastructure:\n%s", body)
+	}
+	ids := regexp.MustCompile(`<span class="mono">([a-z-]+--[0-9a-f-]{36})</span>`).FindAllStringSubmatch(body, -1)
+	if len(ids) != 3 {
+		t.Fatalf("the result page names %d drafted cases, want 3", len(ids))
+	}
+	for _, m := range ids {
+		c, err := e.n.LatestCase(context.Background(), m[1])
+		if err != nil {
+			t.Fatalf("case %s named on the page: %v", m[1], err)
+		}
+		if c.To != "borealis" || c.From != envParty || c.State != casework.StateDraft {
+			t.Errorf("case %s: from %s to %s, state %s; want a draft from arcadia to borealis", c.ID, c.From, c.To, c.State)
+		}
+	}
+}
+
+// TestDetectionScanIsCapped: a scan stops at its cap and says where; the
+// pages that follow it count every sighting once, across collections.
+func TestDetectionScanIsCapped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other, err := node.CreateCollection(ctx, e.st, node.DefaultAPIRoot, "Other", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &taxii.Caller{Name: "admin", Role: string(store.RoleAdmin)}
+	seen := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	var total int64
+	for i := range 7 {
+		col := e.collection
+		if i >= 4 {
+			col = other
+		}
+		s := fmt.Sprintf(`{"type":"sighting","spec_version":"2.1","id":"sighting--0f5b6f8e-9d2c-4c33-8a35-7b0d1e2f3a%02d","created":"2026-01-06T10:00:00.000Z","modified":"2026-01-06T10:00:00.000Z","sighting_of_ref":"%s","count":%d,"first_seen":"%s","last_seen":"%s"}`, i, c2ID, i+1, seen, seen)
+		total += int64(i + 1)
+		if st, err := e.n.AddObjects(ctx, admin, node.DefaultAPIRoot, col, []json.RawMessage{json.RawMessage(s)}); err != nil || st.FailureCount > 0 {
+			t.Fatalf("adding a sighting: %v %+v", err, st)
+		}
+	}
+	now := time.Now()
+	for _, capAt := range []int{1, 2, 4, 7, 8} {
+		q := node.SightingsQuery{Since: now.Add(-24 * time.Hour), Until: now, Bucket: time.Hour, MaxScan: capAt}
+		var count int64
+		var scanned, pages int
+		for {
+			rep, err := e.n.Sightings(ctx, admin, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			if rep.Scanned > capAt {
+				t.Fatalf("cap %d: a page read %d sightings", capAt, rep.Scanned)
+			}
+			scanned += rep.Scanned
+			for _, is := range rep.ByIndicator {
+				count += is.Count
+			}
+			if !rep.Capped {
+				break
+			}
+			if pages > 10 {
+				t.Fatalf("cap %d: the scan does not end", capAt)
+			}
+			q.Cursor = rep.Next
+		}
+		if scanned != 7 || count != total {
+			t.Errorf("cap %d: %d pages read %d sightings counting %d times, want 7 counting %d", capAt, pages, scanned, count, total)
+		}
+	}
+	// The page says it was capped and links to the rest.
+	status, body := e.login(t, "admin").get(t, "/ui/detection?window=24h&c="+other+"&after=0")
+	if status != http.StatusOK || !strings.Contains(body, "continues a scan") {
+		t.Fatalf("a continued page: %d\n%s", status, body)
+	}
+	if s, n := indicatorRow(t, body, c2ID); s != 3 || n != 5+6+7 {
+		t.Errorf("the page continuing in the second collection counts %d sightings, %d times; want 3, 18", s, n)
+	}
+	if status, _ := e.login(t, "reader").get(t, "/ui/detection?c="+other+"&after=0"); status != http.StatusBadRequest {
+		t.Errorf("a cursor into a collection the reader may not read: %d, want 400", status)
 	}
 }
