@@ -77,7 +77,7 @@ type SightingsQuery struct {
 
 // DefaultSightingsScan is the number of sighting versions one console
 // page reads at most.
-const DefaultSightingsScan = 2000
+const DefaultSightingsScan = 1000
 
 // SightingsCursor is where a capped scan stopped: the collection it was
 // reading and the last sequence number read there. The zero value starts
