@@ -259,7 +259,9 @@ func readSighting(raw []byte) (sightingFacts, bool) {
 	}
 	f := sightingFacts{Of: s.Of, Count: 1}
 	if s.Count != nil {
-		f.Count = max(*s.Count, 0)
+		// STIX 2.1 §5.2 bounds count to 0..999,999,999: a stored value
+		// beyond it cannot overflow the sums.
+		f.Count = min(max(*s.Count, 0), 999_999_999)
 	}
 	created, _ := stix.ParseTime(s.Created)
 	f.First, f.Last = created, created

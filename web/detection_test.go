@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -477,5 +478,46 @@ func TestDetectionScanIsCapped(t *testing.T) {
 	}
 	if status, _ := e.login(t, "reader").get(t, "/ui/detection?c="+other+"&after=0"); status != http.StatusBadRequest {
 		t.Errorf("a cursor into a collection the reader may not read: %d, want 400", status)
+	}
+}
+
+// TestDetectionMatchesOnlyReadableIndicators: the match compiles only the
+// indicators the account may read, and records only where it may write;
+// a gzip-compressed log is read like a plain one.
+func TestDetectionMatchesOnlyReadableIndicators(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.add(c2Indicator)
+	secret, err := node.CreateCollection(ctx, e.st, node.DefaultAPIRoot, "Secret", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &taxii.Caller{Name: "admin", Role: string(store.RoleAdmin)}
+	hidden := `{"type":"indicator","spec_version":"2.1","id":"indicator--3d7a9f20-5b61-4c8e-8f0d-2a4b6c8d0e1f","created":"2026-01-05T10:00:00.000Z","modified":"2026-01-05T10:00:00.000Z","name":"Hidden workstation","pattern":"[ipv4-addr:value = '10.20.30.40']","pattern_type":"stix","valid_from":"2026-01-05T10:00:00Z"}`
+	if st, err := e.n.AddObjects(ctx, admin, node.DefaultAPIRoot, secret, []json.RawMessage{json.RawMessage(hidden)}); err != nil || st.FailureCount > 0 {
+		t.Fatalf("adding to the secret collection: %v %+v", err, st)
+	}
+	log := eveSnippet(time.Now())
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	io.WriteString(zw, log)
+	zw.Close()
+	analyst := e.login(t, "analyst")
+	analyst.get(t, "/ui/detection")
+	status, body := analyst.upload(t, "eve.json.gz", gz.String(), map[string]string{"format": "auto", "collection": e.defaultTarget()})
+	if status != http.StatusOK || cell(t, body, "matches") != strconv.Itoa(strings.Count(log, "203.0.113.200")) || strings.Contains(body, "Hidden workstation") {
+		t.Fatalf("the analyst's match of a gzip log: %d\n%s", status, body)
+	}
+	// The analyst may not write the secret collection (nor see it).
+	status, body = analyst.upload(t, "eve.json", log, map[string]string{"format": "eve", "collection": node.DefaultAPIRoot + "/" + secret})
+	if status != http.StatusNotFound {
+		t.Fatalf("recording into a collection the analyst may not write: %d\n%s", status, body)
+	}
+	// The admin reads every collection: the hidden indicator matches too.
+	a := e.login(t, "admin")
+	a.get(t, "/ui/detection")
+	status, body = a.upload(t, "eve.json", log, map[string]string{"format": "eve", "collection": e.defaultTarget()})
+	if status != http.StatusOK || !strings.Contains(body, "Hidden workstation") || cell(t, body, "recorded") != "2" {
+		t.Fatalf("the admin's match: %d\n%s", status, body)
 	}
 }
