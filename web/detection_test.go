@@ -204,6 +204,9 @@ func TestDetectionResultIsPostRedirectGet(t *testing.T) {
 	if status, _ := e.login(t, "admin").get(t, loc); status != http.StatusNotFound {
 		t.Fatalf("another account opened the result: %d, want 404", status)
 	}
+	if status, _ := e.login(t, "reader").get(t, loc); status != http.StatusForbidden {
+		t.Fatalf("the reader opened a result page: %d, want 403", status)
+	}
 }
 
 // TestDetectionUploadOverCap: a file over the cap is refused with 413 and

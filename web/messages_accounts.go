@@ -29,6 +29,7 @@ func init() {
 		"Revoked %s on %s from %s.": "Revoked %s on %s from %s.",
 		"Right":                     "Right",
 		"Rights":                    "Rights",
+		"Rights of %s":              "Rights of %s",
 		"Role":                      "Role",
 		"The account %s was created with the role %s.":                                     "The account %s was created with the role %s.",
 		"The account may read and write nothing until you grant it rights on collections.": "The account may read and write nothing until you grant it rights on collections.",

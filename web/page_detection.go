@@ -88,12 +88,12 @@ func (s *Server) routesDetection(rt *router) {
 // limitUpload caps the upload's body, and refuses one over the cap with
 // 413 and a page that says so, before the form is checked; the form
 // (CSRF token, role) is then checked as every form is. Only a logged-in
-// analyst or admin gets the body read here: anyone else is refused by
-// next, which reads at most the cap.
+// analyst or admin posting from the console's own origin gets the body
+// read here: anyone else is refused by next, which reads at most the cap.
 func (s *Server) limitUpload(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload+uploadSlack)
 	u, err := s.session(r)
-	if err != nil || u.role < roleAnalyst {
+	if err != nil || u.role < roleAnalyst || !sameOrigin(r) {
 		next.ServeHTTP(w, r)
 		return
 	}
