@@ -160,6 +160,7 @@ type Store interface {
 
 	Witnessing
 	Sharing
+	AccountLister
 
 	Federating
 	Scheduling

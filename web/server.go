@@ -75,6 +75,8 @@ type Server struct {
 	routeList []route
 	lang      language.Tag
 	zone      *time.Location
+	// detection is the detection page's state (page_detection.go).
+	detection *detectionState
 }
 
 // New returns a console for cfg.

@@ -450,11 +450,8 @@ func matchInput(ctx context.Context, p *match.Pipeline, name string, stdin io.Re
 }
 
 func openFormat(c *matchConfig) (match.Format, error) {
-	switch c.Format {
-	case "eve":
-		return match.EVE{}, nil
-	case "zeek":
-		return match.Zeek{}, nil
+	if c.Format != "jsonl" {
+		return match.FormatNamed(c.Format)
 	}
 	data, err := os.ReadFile(c.Mapping)
 	if err != nil {
