@@ -35,7 +35,7 @@ func (c ConsoleCollection) Name() string {
 // VisibleCollections lists, in every API root, the collections c may see
 // (node.Can with ActionSee), with what c may do with each.
 func (n *Node) VisibleCollections(ctx context.Context, c *taxii.Caller) ([]ConsoleCollection, error) {
-	p, err := n.principal(ctx, c)
+	p, err := n.consolePrincipal(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (n *Node) Sightings(ctx context.Context, c *taxii.Caller, q SightingsQuery)
 	if q.Bucket <= 0 || !q.Until.After(q.Since) {
 		return SightingsReport{}, fmt.Errorf("%w: sightings: want a window and a bucket width", taxii.ErrBadRequest)
 	}
-	cols, err := n.readable(ctx, c)
+	cols, err := n.readableWithRights(ctx, c)
 	if err != nil {
 		return SightingsReport{}, err
 	}
@@ -227,8 +227,8 @@ scan:
 	return rep, nil
 }
 
-// readable lists the collections c may read.
-func (n *Node) readable(ctx context.Context, c *taxii.Caller) ([]ConsoleCollection, error) {
+// readableWithRights lists the collections c may read, with its rights.
+func (n *Node) readableWithRights(ctx context.Context, c *taxii.Caller) ([]ConsoleCollection, error) {
 	all, err := n.VisibleCollections(ctx, c)
 	if err != nil {
 		return nil, err
@@ -407,7 +407,7 @@ func (n *Node) MatchLog(ctx context.Context, c *taxii.Caller, in MatchInput) (Ma
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", taxii.ErrBadRequest, err)
 	}
-	cols, err := n.readable(ctx, c)
+	cols, err := n.readableWithRights(ctx, c)
 	if err != nil {
 		return res, err
 	}

@@ -23,24 +23,14 @@ import (
 // ReadableCollections lists the collections of every API root that c may
 // read, API roots and collections in creation order.
 func (n *Node) ReadableCollections(ctx context.Context, c *taxii.Caller) ([]store.Collection, error) {
-	p, err := n.consolePrincipal(ctx, c)
+	cols, err := n.VisibleCollections(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	roots, err := n.store.APIRoots(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading API roots: %v", taxii.ErrUnavailable, err)
-	}
 	var out []store.Collection
-	for _, r := range roots {
-		cols, err := n.store.Collections(ctx, r.Path)
-		if err != nil {
-			return nil, fmt.Errorf("%w: listing the collections of %q: %v", taxii.ErrUnavailable, r.Path, err)
-		}
-		for _, col := range cols {
-			if Can(p, col.ID, ActionRead) {
-				out = append(out, col)
-			}
+	for _, col := range cols {
+		if col.Read {
+			out = append(out, col.Collection)
 		}
 	}
 	return out, nil
