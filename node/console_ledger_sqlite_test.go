@@ -144,13 +144,32 @@ func TestPartnerActivityCountsByDay(t *testing.T) {
 	grow(t, st, n, ledger.KindDisclosed, "borealis", now.Add(-24*time.Hour), 2)
 	grow(t, st, n, ledger.KindReceived, "caledonia", now.Add(-48*time.Hour), 4)
 	grow(t, st, n, ledger.KindReceived, "caledonia", now.Add(-72*time.Hour), 1) // outside 3 days
-	a, err := n.PartnerActivity(ctx, consoleReader, now, 3)
-	if err != nil {
-		t.Fatal(err)
+	cache := &node.ActivityCache{}
+	count := func(cache *node.ActivityCache) string {
+		t.Helper()
+		a, err := n.PartnerActivity(ctx, consoleReader, now, 3, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Days[0].Equal(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)) || len(a.Days) != 3 {
+			t.Fatalf("days %v; want 3 from 2026-11-27", a.Days)
+		}
+		return fmt.Sprint(a.Parties, a.Received, a.Disclosed, a.Counted)
 	}
-	got := fmt.Sprint(a.Parties, a.Received, a.Disclosed, a.Counted)
 	want := "[borealis caledonia] map[borealis:[0 0 3] caledonia:[4 0 0]] map[borealis:[0 2 0] caledonia:[0 0 0]] [true true true]"
-	if got != want || !a.Days[0].Equal(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)) {
-		t.Fatalf("PartnerActivity = %s from %v\nwant %s from 2026-11-27", got, a.Days[0], want)
+	if got := count(cache); got != want {
+		t.Fatalf("PartnerActivity = %s\nwant %s", got, want)
+	}
+	// Days that ended are counted once: what the cache holds is shown
+	// without reading the ledger again; today is counted on each call.
+	grow(t, st, n, ledger.KindDisclosed, "borealis", now.Add(-24*time.Hour), 1)
+	grow(t, st, n, ledger.KindReceived, "borealis", now.Add(-time.Minute), 1)
+	want = "[borealis caledonia] map[borealis:[0 0 4] caledonia:[4 0 0]] map[borealis:[0 2 0] caledonia:[0 0 0]] [true true true]"
+	if got := count(cache); got != want {
+		t.Fatalf("PartnerActivity with the cache = %s\nwant %s", got, want)
+	}
+	want = "[borealis caledonia] map[borealis:[0 0 4] caledonia:[4 0 0]] map[borealis:[0 3 0] caledonia:[0 0 0]] [true true true]"
+	if got := count(nil); got != want {
+		t.Fatalf("PartnerActivity without a cache = %s\nwant %s", got, want)
 	}
 }

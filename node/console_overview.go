@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/entente/entente/casework"
@@ -22,8 +23,10 @@ import (
 // sightings and cases come only from collections the caller may read.
 
 // ActivityBudget is how many ledger entries PartnerActivity counts at
-// most in one call; past it, the older days are left uncounted and say so.
-const ActivityBudget = 200_000
+// most in one call (about 50 ms on SQLite); past it, the older days are
+// left uncounted and say so, and a later call with the same ActivityCache
+// goes on with them.
+const ActivityBudget = 25_000
 
 // Activity is what each partner party sent the node and was disclosed, per
 // UTC day, as the node's ledger recorded it: received entries (object
@@ -43,54 +46,115 @@ type Activity struct {
 	Counted []bool
 }
 
+// ActivityCache keeps the counts of days that have ended, which the
+// ledger no longer changes, so that each is counted once. It is safe for
+// concurrent use; the zero value is empty.
+type ActivityCache struct {
+	mu   sync.Mutex
+	days map[time.Time]dayCounts
+}
+
+type dayCounts struct{ received, disclosed map[string]int64 }
+
+func (c *ActivityCache) get(day time.Time) (dayCounts, bool) {
+	if c == nil {
+		return dayCounts{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.days[day]
+	return d, ok
+}
+
+// put keeps a day's counts, and forgets days older than oldest.
+func (c *ActivityCache) put(day, oldest time.Time, d dayCounts) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.days == nil {
+		c.days = map[time.Time]dayCounts{}
+	}
+	c.days[day] = d
+	for k := range c.days {
+		if k.Before(oldest) {
+			delete(c.days, k)
+		}
+	}
+}
+
 // PartnerActivity counts what came in from and went out to each partner
 // on each of the days UTC days up to and including now's, newest day
-// first, reading at most ActivityBudget ledger entries.
-func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Time, days int) (*Activity, error) {
+// first, reading at most ActivityBudget ledger entries. Days that ended
+// are taken from cache (nil: none) when it holds them, and kept there
+// once counted in full.
+func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Time, days int, cache *ActivityCache) (*Activity, error) {
 	if err := consoleAccount(c); err != nil {
 		return nil, err
 	}
 	days = max(days, 1)
-	today := now.UTC().Truncate(24 * time.Hour)
+	now = now.UTC()
+	today := now.Truncate(24 * time.Hour)
 	a := &Activity{Received: map[string][]int64{}, Disclosed: map[string][]int64{}, Counted: make([]bool, days)}
 	for i := range days {
 		a.Days = append(a.Days, today.AddDate(0, 0, i-days+1))
 	}
 	if agr, _ := n.Agreement(); agr != nil {
-		self := n.fed.Load().party
+		self := n.Party()
 		for _, p := range agr.Parties {
 			if p.ID != self {
 				a.Parties = append(a.Parties, p.ID)
 			}
 		}
 	}
-	budget := ActivityBudget
 	var others []string
-	for i := days - 1; i >= 0 && budget > 0; i-- {
+	add := func(into map[string][]int64, i int, counts map[string]int64) {
+		for party, c := range counts {
+			if !slices.Contains(a.Parties, party) && !slices.Contains(others, party) {
+				others = append(others, party)
+			}
+			if into[party] == nil {
+				into[party] = make([]int64, days)
+			}
+			into[party][i] = c
+		}
+	}
+	budget := ActivityBudget
+	for i := days - 1; i >= 0; i-- {
 		from, to := a.Days[i], a.Days[i].Add(24*time.Hour)
+		if d, ok := cache.get(from); ok {
+			add(a.Received, i, d.received)
+			add(a.Disclosed, i, d.disclosed)
+			a.Counted[i] = true
+			continue
+		}
+		if budget <= 0 {
+			continue
+		}
+		var d dayCounts
 		complete := true
 		for _, k := range []ledger.Kind{ledger.KindReceived, ledger.KindDisclosed} {
 			counts, err := n.store.CountEntries(ctx, k, from, to, budget)
 			if err != nil {
 				return nil, fmt.Errorf("%w: counting the ledger's %s entries: %v", taxii.ErrUnavailable, k, err)
 			}
-			into := a.Received
-			if k == ledger.KindDisclosed {
-				into = a.Disclosed
-			}
-			for party, c := range counts.ByParty {
-				if !slices.Contains(a.Parties, party) && !slices.Contains(others, party) {
-					others = append(others, party)
-				}
-				if into[party] == nil {
-					into[party] = make([]int64, days)
-				}
-				into[party][i] = c
+			for _, c := range counts.ByParty {
 				budget -= int(c)
+			}
+			if k == ledger.KindReceived {
+				d.received = counts.ByParty
+			} else {
+				d.disclosed = counts.ByParty
 			}
 			complete = complete && counts.Complete
 		}
+		add(a.Received, i, d.received)
+		add(a.Disclosed, i, d.disclosed)
 		a.Counted[i] = complete
+		if complete && !to.After(now) {
+			cache.put(from, a.Days[0], d)
+		}
 	}
 	slices.Sort(others)
 	a.Parties = append(a.Parties, others...)

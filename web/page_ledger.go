@@ -22,7 +22,7 @@ func (s *Server) routesLedger(rt *router) {
 // of "Verify now" reads (the next press goes on from there).
 const (
 	ledgerPageSize = 20
-	verifyBudget   = 50_000
+	verifyBudget   = 20_000
 	verifyShown    = 10 // problems listed
 )
 

@@ -16,7 +16,10 @@ import (
 
 // routesOverview registers the overview page.
 func (s *Server) routesOverview(rt *router) {
-	rt.page("GET /ui/{$}", roleReader, s.overviewPage)
+	// The counts of days that have ended are kept, so that each is
+	// counted once (node.ActivityCache).
+	cache := &node.ActivityCache{}
+	rt.page("GET /ui/{$}", roleReader, func(w http.ResponseWriter, r *http.Request, u *Session) { s.overviewPage(w, r, u, cache) })
 }
 
 // The overview's bounds: days in the chart, and rows in each list.
@@ -76,7 +79,7 @@ type alertRow struct {
 	Kind string // in words
 }
 
-func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, u *Session) {
+func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, u *Session, cache *node.ActivityCache) {
 	ctx := r.Context()
 	now := s.now()
 	var d overviewData
@@ -88,7 +91,7 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, u *Session
 	for _, l := range links {
 		d.Links = append(d.Links, s.linkRow(u, l, now))
 	}
-	act, err := s.node.PartnerActivity(ctx, u.Caller, now, overviewDays)
+	act, err := s.node.PartnerActivity(ctx, u.Caller, now, overviewDays, cache)
 	if err != nil {
 		s.internal(w, r, u, err)
 		return
