@@ -103,26 +103,38 @@ func (n *Node) checkpointView(c store.StoredCheckpoint) CheckpointView {
 	if cp, err := CheckpointOf(c.Note); err == nil {
 		v.Root, v.Origin = cp.Hash.String(), cp.Origin
 	}
-	i := bytes.Index(c.Note, []byte("\n\n"))
-	if i < 0 {
-		return v
-	}
 	witnesses := n.witnessNames()
-	for _, line := range strings.Split(string(c.Note[i+2:]), "\n") {
-		f := strings.Fields(strings.TrimPrefix(line, "— "))
-		if len(f) != 2 || !strings.HasPrefix(line, "— ") {
-			continue
-		}
-		s := Signature{Name: f[0], Own: n.key != nil && f[0] == n.key.Name}
-		if t, err := ledger.CosignatureTime(note.Signature{Name: f[0], Base64: f[1]}); err == nil {
+	for _, l := range signatureLines(c.Note) {
+		s := Signature{Name: l.Name, Own: n.key != nil && l.Name == n.key.Name}
+		if t, err := ledger.CosignatureTime(l); err == nil {
 			s.Time = t.UTC()
 		}
-		if w, ok := witnesses[f[0]]; ok && !s.Own {
+		if w, ok := witnesses[l.Name]; ok && !s.Own {
 			s.Party, s.Node, s.Witness = w.party, w.node, w.name
 		}
 		v.Signatures = append(v.Signatures, s)
 	}
 	return v
+}
+
+// signatureLines reads the signature lines of a signed note ("— <name>
+// <base64>" after the blank line that ends its text), without verifying
+// any; a line of another form is skipped. Hash is left zero.
+func signatureLines(msg []byte) []note.Signature {
+	i := bytes.Index(msg, []byte("\n\n"))
+	if i < 0 {
+		return nil
+	}
+	var out []note.Signature
+	for _, line := range strings.Split(string(msg[i+2:]), "\n") {
+		rest, ok := strings.CutPrefix(line, "— ")
+		f := strings.Split(rest, " ")
+		if !ok || len(f) != 2 || f[0] == "" || f[1] == "" {
+			continue
+		}
+		out = append(out, note.Signature{Name: f[0], Base64: f[1]})
+	}
+	return out
 }
 
 type witnessName struct{ party, node, name string }
