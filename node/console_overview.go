@@ -54,6 +54,11 @@ type ActivityCache struct {
 	days map[time.Time]dayCounts
 }
 
+// activitySettle is how long after a day ends its entries may still
+// commit: entries are stamped before their transaction, which the store
+// bounds by its busy timeout.
+const activitySettle = time.Minute
+
 type dayCounts struct{ received, disclosed map[string]int64 }
 
 func (c *ActivityCache) get(day time.Time) (dayCounts, bool) {
@@ -152,7 +157,9 @@ func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Ti
 		add(a.Received, i, d.received)
 		add(a.Disclosed, i, d.disclosed)
 		a.Counted[i] = complete
-		if complete && !to.After(now) {
+		// An entry is stamped before its transaction commits, so a day is
+		// kept only a while after it ended.
+		if complete && !to.Add(activitySettle).After(now) {
 			cache.put(from, a.Days[0], d)
 		}
 	}
