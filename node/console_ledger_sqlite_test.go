@@ -173,3 +173,34 @@ func TestPartnerActivityCountsByDay(t *testing.T) {
 		t.Fatalf("PartnerActivity without a cache = %s\nwant %s", got, want)
 	}
 }
+
+// TestPartnerActivityBudget: past node.ActivityBudget entries the count
+// stops, says which days it did not finish, and a call with the cache
+// goes on with the older days.
+func TestPartnerActivityBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends more than node.ActivityBudget entries")
+	}
+	st, n, _ := witnessNode(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	grow(t, st, n, ledger.KindReceived, "borealis", now.Add(-48*time.Hour), 5)
+	grow(t, st, n, ledger.KindReceived, "borealis", now.Add(-24*time.Hour), node.ActivityBudget-10)
+	grow(t, st, n, ledger.KindDisclosed, "borealis", now.Add(-24*time.Hour), 20)
+	cache := &node.ActivityCache{}
+	a, err := n.PartnerActivity(ctx, consoleReader, now, 3, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(a.Received["borealis"], a.Counted)
+	if got != fmt.Sprint([]int64{0, node.ActivityBudget - 10, 0}, []bool{false, false, true}) || a.Disclosed["borealis"][1] < 10 {
+		t.Fatalf("over the budget: received %v, disclosed %v, counted %v", a.Received["borealis"], a.Disclosed["borealis"], a.Counted)
+	}
+	a, err = n.PartnerActivity(ctx, consoleReader, now, 3, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(a.Received["borealis"], a.Counted); got != fmt.Sprint([]int64{5, node.ActivityBudget - 10, 0}, []bool{true, false, true}) {
+		t.Fatalf("the second call: received %v, counted %v", a.Received["borealis"], a.Counted)
+	}
+}

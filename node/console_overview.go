@@ -47,7 +47,8 @@ type Activity struct {
 }
 
 // ActivityCache keeps the counts of days that have ended, which the
-// ledger no longer changes, so that each is counted once. It is safe for
+// ledger no longer changes, so that each is counted once (a day of more
+// entries than the budget, in part, once). It is safe for
 // concurrent use; the zero value is empty.
 type ActivityCache struct {
 	mu   sync.Mutex
@@ -59,7 +60,12 @@ type ActivityCache struct {
 // bounds by its busy timeout.
 const activitySettle = time.Minute
 
-type dayCounts struct{ received, disclosed map[string]int64 }
+// dayCounts are a day's counts; complete is false for a day that held
+// more than the budget, whose counts are lower bounds.
+type dayCounts struct {
+	received, disclosed map[string]int64
+	complete            bool
+}
 
 func (c *ActivityCache) get(day time.Time) (dayCounts, bool) {
 	if c == nil {
@@ -93,7 +99,7 @@ func (c *ActivityCache) put(day, oldest time.Time, d dayCounts) {
 // on each of the days UTC days up to and including now's, newest day
 // first, reading at most ActivityBudget ledger entries. Days that ended
 // are taken from cache (nil: none) when it holds them, and kept there
-// once counted in full.
+// once counted.
 func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Time, days int, cache *ActivityCache) (*Activity, error) {
 	if err := consoleAccount(c); err != nil {
 		return nil, err
@@ -131,7 +137,7 @@ func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Ti
 		if d, ok := cache.get(from); ok {
 			add(a.Received, i, d.received)
 			add(a.Disclosed, i, d.disclosed)
-			a.Counted[i] = true
+			a.Counted[i] = d.complete
 			continue
 		}
 		if budget <= 0 {
@@ -157,9 +163,12 @@ func (n *Node) PartnerActivity(ctx context.Context, c *taxii.Caller, now time.Ti
 		add(a.Received, i, d.received)
 		add(a.Disclosed, i, d.disclosed)
 		a.Counted[i] = complete
+		d.complete = complete
 		// An entry is stamped before its transaction commits, so a day is
-		// kept only a while after it ended.
-		if complete && !to.Add(activitySettle).After(now) {
+		// kept only a while after it ended. A day that held more than the
+		// budget is kept too, as lower bounds, so that it does not take
+		// the budget of the days before it on every call.
+		if !to.Add(activitySettle).After(now) {
 			cache.put(from, a.Days[0], d)
 		}
 	}
