@@ -164,6 +164,7 @@ type Store interface {
 
 	Federating
 	Scheduling
+	Overviewing
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as

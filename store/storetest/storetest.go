@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, federationTests...)
 	tests = append(tests, scheduleTests...)
 	tests = append(tests, consoleAccountsTests...)
+	tests = append(tests, overviewTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
