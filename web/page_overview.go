@@ -32,12 +32,12 @@ const (
 type overviewData struct {
 	Links     []linkRow
 	Activity  activityView
-	Cases     []caseRow
+	Cases     []overviewCase
 	CasesMore bool
 	// CasesNote says why no cases are listed when it is not that none
 	// is open.
 	CasesNote string
-	Protected []caseRow
+	Protected []overviewCase
 	Sightings []sightingRow
 	Alerts    []alertRow
 }
@@ -60,7 +60,7 @@ type linkRow struct {
 	Saved            time.Time // when the health was saved; zero for live health
 }
 
-type caseRow struct {
+type overviewCase struct {
 	ID, Type, Party, State, Owed string
 	Outgoing                     bool
 	Due                          time.Time
@@ -183,9 +183,9 @@ func (s *Server) linkRow(u *Session, l node.LinkStatus, now time.Time) linkRow {
 
 // openCaseRow says an open case's state and its next deadline: the party is
 // the other one, the case's recipient when this node's party opened it.
-func openCaseRow(u *Session, oc node.OpenCase, self string) caseRow {
+func openCaseRow(u *Session, oc node.OpenCase, self string) overviewCase {
 	c := oc.Case
-	row := caseRow{ID: c.ID, Type: c.Type.String(), State: c.State.String(), Due: oc.Next, Overdue: oc.Overdue,
+	row := overviewCase{ID: c.ID, Type: c.Type.String(), State: c.State.String(), Due: oc.Next, Overdue: oc.Overdue,
 		Flagged: c.Flags != 0, Party: c.To, Outgoing: true}
 	if c.To == self {
 		row.Party, row.Outgoing = c.From, false
