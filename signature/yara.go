@@ -2,8 +2,11 @@ package signature
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"path"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -186,8 +189,32 @@ func (l *yaraLexer) number() (token, *yaraError) {
 	if n < len(s) && isIdentByte(s[n]) {
 		return token{}, &yaraError{start + n, "a number runs into a name"}
 	}
+	if !yaraInt64(s[:n]) {
+		return token{}, &yaraError{start, fmt.Sprintf("%s is beyond YARA's 64-bit signed integers", s[:n])}
+	}
 	l.pos += n
 	return token{kind: yNum, text: s[:n], pos: start}, nil
+}
+
+// yaraInt64 reports whether a number token (decimal with an optional KB or
+// MB, 0x hex or 0o octal) is a 64-bit signed integer, as YARA's lexer
+// requires.
+func yaraInt64(s string) bool {
+	mul := int64(1)
+	switch {
+	case strings.HasPrefix(s, "0x"):
+		_, err := strconv.ParseInt(s[2:], 16, 64)
+		return err == nil
+	case strings.HasPrefix(s, "0o"):
+		_, err := strconv.ParseInt(s[2:], 8, 64)
+		return err == nil
+	case strings.HasSuffix(s, "KB"):
+		s, mul = s[:len(s)-2], 1<<10
+	case strings.HasSuffix(s, "MB"):
+		s, mul = s[:len(s)-2], 1<<20
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n <= math.MaxInt64/mul
 }
 
 func (l *yaraLexer) text() (token, *yaraError) {
@@ -329,6 +356,10 @@ func (p *yaraParser) file() (*YARA, error) {
 				break
 			}
 			name := p.tok.text[1 : len(p.tok.text)-1]
+			if kw == "import" && !yaraModules[name] {
+				p.failf(p.tok.pos, "YARA has no module %q; its modules are %s", name, strings.Join(slices.Sorted(maps.Keys(yaraModules)), ", "))
+				break
+			}
 			if kw == "import" {
 				out.Imports = append(out.Imports, name)
 				p.modules[name] = true
@@ -348,6 +379,11 @@ func (p *yaraParser) file() (*YARA, error) {
 	}
 	return p.wrap(out)
 }
+
+// yaraModules are the modules YARA 4 is built with (cuckoo and magic only
+// where their libraries are; tests only for YARA's own tests).
+var yaraModules = set("console", "cuckoo", "dex", "dotnet", "elf", "hash", "lnk", "macho", "magic", "math", "pe",
+	"string", "tests", "time")
 
 var yaraKeywords = set("all", "and", "any", "ascii", "at", "base64", "base64wide", "condition", "contains", "defined",
 	"endswith", "entrypoint", "false", "filesize", "for", "fullword", "global", "import", "icontains", "iendswith",
@@ -382,6 +418,10 @@ func (p *yaraParser) rule() *YARARule {
 	if p.is(":") {
 		p.advance()
 		for p.tok.kind == yIdent && !p.is("{") {
+			if slices.Contains(r.Tags, p.tok.text) {
+				p.failf(p.tok.pos, "the tag %s is given twice", p.tok.text)
+				return nil
+			}
 			r.Tags = append(r.Tags, p.tok.text)
 			p.advance()
 		}
@@ -396,6 +436,10 @@ func (p *yaraParser) rule() *YARARule {
 	if p.is("meta") {
 		p.advance()
 		p.expect(":")
+		if p.err == nil && (p.tok.kind != yIdent || p.is("strings") || p.is("condition")) {
+			p.failf(p.tok.pos, "meta: holds nothing; remove the section or add name = value")
+			return nil
+		}
 		for p.err == nil && p.tok.kind == yIdent && !p.is("strings") && !p.is("condition") {
 			key := p.tok.text
 			p.advance()
@@ -450,6 +494,9 @@ func (p *yaraParser) rule() *YARARule {
 	}
 	p.advance()
 	p.expect(":")
+	// YARA declares the rule before it reads the condition, which may
+	// therefore name the rule itself.
+	p.rules[r.Name] = true
 	p.expr()
 	p.expect("}")
 	if p.err != nil {
@@ -567,6 +614,10 @@ func (p *yaraParser) byteNum() int {
 	return int(n)
 }
 
+// yaraMaxAltJump is YARA's longest jump inside an alternative
+// (YR_STRING_CHAINING_THRESHOLD).
+const yaraMaxAltJump = 200
+
 // hexString reads { … } at the lexer's position: bytes (AB, A?, ?B, ??,
 // ~AB), jumps [n], [n-m], [n-], [-] and alternatives ( … | … ).
 func (p *yaraParser) hexString() *yaraError {
@@ -636,6 +687,17 @@ func (p *yaraParser) hexString() *yaraError {
 				}
 			default:
 				return &yaraError{l.pos, "a jump is [n], [n-m], [n-] or [-]"}
+			}
+			if len(stack) > 1 {
+				// YARA's hex grammar bounds the jumps inside alternatives.
+				if isRange && hi == "" {
+					return &yaraError{l.pos, "a jump inside an alternative ( … | … ) needs an upper bound"}
+				}
+				for _, n := range []string{lo, hi} {
+					if v, err := strconv.Atoi(n); err == nil && v > yaraMaxAltJump {
+						return &yaraError{l.pos, fmt.Sprintf("a jump inside an alternative ( … | … ) is at most %d bytes", yaraMaxAltJump)}
+					}
+				}
 			}
 			l.pos += end + 1
 			lastJump = true
@@ -754,7 +816,7 @@ func (p *yaraParser) primary() {
 	switch t.kind {
 	case yNum:
 		p.advance()
-		if p.is("%") || p.is("of") {
+		if p.is("of") || p.percentOf() {
 			p.quantified(t)
 		}
 		return
@@ -800,7 +862,7 @@ func (p *yaraParser) primary() {
 		p.expr()
 		p.depth--
 		p.expect(")")
-		if p.is("of") || p.is("%") {
+		if p.is("of") || p.percentOf() {
 			p.quantified(t)
 		}
 	case p.is("true"), p.is("false"), p.is("filesize"), p.is("entrypoint"):
@@ -819,6 +881,17 @@ func (p *yaraParser) primary() {
 	default:
 		p.failf(t.pos, "want an expression, found %s", p.describe())
 	}
+}
+
+// percentOf reports whether the parser is at "% of", a percentage of a
+// set, rather than at the remainder operator.
+func (p *yaraParser) percentOf() bool {
+	if !p.is("%") {
+		return false
+	}
+	lx := p.lx
+	t, err := lx.next()
+	return err == nil && t.kind == yIdent && t.text == "of"
 }
 
 func yaraIntFunc(s string) bool {
