@@ -333,15 +333,46 @@ func (f *Feed) runStream(ctx context.Context, handle func(context.Context, *Batc
 			}
 		}
 	}()
-	for fb := range ahead {
-		if fb.err != nil {
-			return fb.err
+	// Acknowledgements go out on a goroutine of their own, in order, so
+	// that the next batch is handled during the round trip. At most one
+	// handled batch waits for its XACK while another is handled; Run
+	// returns only once every handled batch is acknowledged.
+	acks := make(chan []string, 1)
+	ackErr := make(chan error, 1)
+	go func() {
+		defer close(ackErr)
+		// Acknowledge even when ctx has ended: the batches were handled.
+		ack := context.WithoutCancel(ctx)
+		for ids := range acks {
+			if err := f.client.XAck(ack, f.key, f.cfg.Group, ids...).Err(); err != nil {
+				ackErr <- fmt.Errorf("redis: acknowledging %d entries of %s: %w", len(ids), f.Source, err)
+				for range acks {
+				}
+				return
+			}
 		}
-		if err := f.handle(ctx, fb.msgs, fb.claimed, handle); err != nil {
-			return err
+	}()
+	err := func() error {
+		for fb := range ahead {
+			if fb.err != nil {
+				return fb.err
+			}
+			select {
+			case err := <-ackErr:
+				return err
+			default:
+			}
+			if err := f.handle(ctx, fb.msgs, fb.claimed, handle, acks); err != nil {
+				return err
+			}
 		}
+		return nil
+	}()
+	close(acks)
+	if aerr := <-ackErr; err == nil {
+		err = aerr
 	}
-	return nil
+	return err
 }
 
 // read takes the next batch of new entries for this consumer.
@@ -379,7 +410,7 @@ func (f *Feed) claim(ctx context.Context) ([]goredis.XMessage, error) {
 	return msgs, nil
 }
 
-func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool, handle func(context.Context, *Batch) error) error {
+func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool, handle func(context.Context, *Batch) error, acks chan<- []string) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -411,11 +442,7 @@ func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool
 	if err := handle(ctx, b); err != nil {
 		return err
 	}
-	// Acknowledge even when ctx has just ended: the batch was handled.
-	ack := context.WithoutCancel(ctx)
-	if err := f.client.XAck(ack, f.key, f.cfg.Group, b.ids...).Err(); err != nil {
-		return fmt.Errorf("redis: acknowledging %d entries of %s: %w", len(b.ids), f.Source, err)
-	}
+	acks <- b.ids
 	return nil
 }
 
