@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -68,7 +67,8 @@ func (y *YaracTool) AtLeast(major, minor int) bool {
 }
 
 // Compile compiles src, written to a file of its own, and returns nil when
-// yarac accepts it, or yarac's messages.
+// yarac accepts it, or yarac's messages. It may be called from several
+// goroutines at once.
 func (y *YaracTool) Compile(src string) error {
 	f, err := os.CreateTemp(y.dir, "rules-*.yar")
 	if err != nil {
@@ -80,7 +80,7 @@ func (y *YaracTool) Compile(src string) error {
 		return err
 	}
 	f.Close()
-	out, err := exec.Command(y.path, f.Name(), filepath.Join(y.dir, "compiled")).CombinedOutput()
+	out, err := exec.Command(y.path, f.Name(), os.DevNull).CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return fmt.Errorf("yarac: %s", bytes.TrimSpace(out))
