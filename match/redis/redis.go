@@ -5,9 +5,8 @@
 // redis.mode). In list mode (list, lpush or rpush) each record is pushed on
 // a list; a [Feed] pops them, oldest first, a batch at a time (RPOP with a
 // count for lpush, LPOP for rpush, waiting with BRPOP or BLPOP only when the
-// list is empty), the next batch while the one before is handled. A popped
-// record is gone from Redis, so a process that dies holding one loses it:
-// list mode is at most once, and a process that dies may lose two batches. In stream mode (stream or xadd) each record is a stream entry
+// list is empty). A popped record is gone from Redis, so a process that dies
+// holding one loses it: list mode is at most once. In stream mode (stream or xadd) each record is a stream entry
 // (XADD key MAXLEN ~ n * eve <json>); a Feed reads them through a consumer
 // group (XREADGROUP), so that several processes on several machines share
 // one feed, each entry delivered to one of them, and acknowledges a batch
@@ -215,68 +214,43 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 	if f.mode == RPush {
 		bpop, pop = f.client.BLPop, f.client.LPopCount
 	}
-	// One goroutine pops the next batch while the one before is handled.
-	// A batch is popped with one RPOP (LPOP) with a count while the list
-	// has records, and waited for with BRPOP (BLPOP) only when it is empty.
-	type fetched struct {
-		vals []string
-		err  error
-	}
-	ahead := make(chan fetched, 1)
-	readCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(ahead)
-		for readCtx.Err() == nil {
-			vals, err := pop(readCtx, f.key, f.cfg.Batch).Result()
-			if errors.Is(err, goredis.Nil) {
-				err = nil
+	for ctx.Err() == nil {
+		// One RPOP (LPOP) with a count while the list has records; BRPOP
+		// (BLPOP) waits only when it is empty. Nothing is popped ahead of
+		// the batch handled, so that a process stopped between batches
+		// loses none.
+		vals, err := pop(ctx, f.key, f.cfg.Batch).Result()
+		if errors.Is(err, goredis.Nil) {
+			err = nil
+		}
+		if err == nil && len(vals) == 0 {
+			// BLPOP and BRPOP wait whole seconds.
+			kv, berr := bpop(ctx, max(f.cfg.Block.Round(time.Second), time.Second), f.key).Result()
+			if errors.Is(berr, goredis.Nil) {
+				continue
 			}
-			if err == nil && len(vals) == 0 {
-				// BLPOP and BRPOP wait whole seconds.
-				kv, berr := bpop(readCtx, max(f.cfg.Block.Round(time.Second), time.Second), f.key).Result()
-				if errors.Is(berr, goredis.Nil) || readCtx.Err() != nil {
-					continue
-				}
-				if err = berr; err == nil {
-					vals = []string{kv[1]}
-					if f.cfg.Batch > 1 {
-						more, perr := pop(readCtx, f.key, f.cfg.Batch-1).Result()
-						if perr != nil && !errors.Is(perr, goredis.Nil) {
-							err = perr
-						}
-						vals = append(vals, more...)
+			if err = berr; err == nil {
+				vals = []string{kv[1]}
+				if f.cfg.Batch > 1 {
+					more, perr := pop(ctx, f.key, f.cfg.Batch-1).Result()
+					if perr != nil && !errors.Is(perr, goredis.Nil) {
+						err = perr
 					}
+					vals = append(vals, more...)
 				}
 			}
-			if err != nil && readCtx.Err() != nil {
-				return
-			}
-			if err != nil {
-				err = fmt.Errorf("redis: reading %s: %w", f.Source, err)
-			}
-			select {
-			case ahead <- fetched{vals, err}:
-			case <-readCtx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
 		}
-	}()
-	for fb := range ahead {
-		if fb.err != nil {
-			return fb.err
+		if err != nil {
+			return fmt.Errorf("redis: reading %s: %w", f.Source, err)
 		}
-		b := &Batch{Records: len(fb.vals)}
+		b := &Batch{Records: len(vals)}
 		var buf bytes.Buffer
 		size := 0
-		for _, v := range fb.vals {
+		for _, v := range vals {
 			size += len(v) + 1
 		}
 		buf.Grow(size)
-		for _, v := range fb.vals {
+		for _, v := range vals {
 			appendLine(&buf, v)
 		}
 		b.Lines = buf.Bytes()
