@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"misp/misphttp":         {"misp", "stix", "taxii"},
 	"stix/stix20":           {"stix"},
 	"signature":             {},
+	"signature/sigtest":     {"signature"}, // tests only: the languages' own tools
 	"export":                {"stix", "stix/pattern", "signature"},
 	"taxii":                 {"stix"},
 	"taxii/taxiitest":       {"taxii", "store", "stix"}, // store: the shared TAXII versioning rules

@@ -107,10 +107,11 @@ type Writer struct {
 	// yara
 	yaraRules map[string]string // rule name → the indicator that defined it
 	// scratch
-	ind  indicator
-	line strings.Builder
-	dec  *jsontext.Decoder
-	src  bytes.Reader
+	rules []byte // the rules of one indicator
+	ind   indicator
+	line  strings.Builder
+	dec   *jsontext.Decoder
+	src   bytes.Reader
 }
 
 // NewWriter returns a Writer writing to w, and writes the format's header.

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ const (
 // long as no indicator stored before it takes its block.
 func (x *Writer) sidOf(id string) uint32 {
 	h := fnv.New64a()
-	h.Write([]byte(id))
+	io.WriteString(h, id)
 	b := uint32(h.Sum64() % sidBlocks)
 	for x.sids[b] {
 		b = (b + 1) % sidBlocks
@@ -39,8 +40,10 @@ func (x *Writer) sidOf(id string) uint32 {
 
 func (x *Writer) suricata(ind *indicator, atoms []atom) (int, string) {
 	var addrs [3][]string // kAddr, kSrcAddr, kDstAddr
-	var rules []string
-	hashes := map[string]bool{}
+	// The rules go to x.rules, one a line, and out once all are made.
+	rules := x.rules[:0]
+	n := 0
+	var hashes [3]bool // md5, sha1, sha256, as in Hashes
 	sid := x.sidOf(ind.ID)
 	next := func() uint32 { sid++; return sid - 1 }
 	meta := x.metadata(ind)
@@ -50,13 +53,13 @@ func (x *Writer) suricata(ind *indicator, atoms []atom) (int, string) {
 		case kAddr, kSrcAddr, kDstAddr:
 			addrs[a.kind-kAddr] = append(addrs[a.kind-kAddr], a.value)
 		case kMD5, kSHA1, kSHA256:
-			hashes[map[kind]string{kMD5: "md5", kSHA1: "sha1", kSHA256: "sha256"}[a.kind]] = true
+			hashes[a.kind-kMD5] = true
 		case kDomain:
 			c := content(a.value)
 			for _, buf := range []string{"dns.query", "tls.sni", "http.host"} {
 				proto, _, _ := strings.Cut(buf, ".")
-				rules = append(rules, fmt.Sprintf(`alert %s any any -> any any (msg:%s; %s; content:%s;%s startswith; endswith; sid:%d; rev:1; %s)`,
-					proto, msg, buf, c, nocase(buf), next(), meta))
+				rules = appendRule(rules, next(), meta, "alert ", proto, " any any -> any any (msg:", msg, "; ", buf, "; content:", c, ";", nocase(buf), " startswith; endswith;")
+				n++
 			}
 		case kURL:
 			u, err := url.Parse(a.value)
@@ -80,8 +83,9 @@ func (x *Writer) suricata(ind *indicator, atoms []atom) (int, string) {
 			if i := strings.IndexByte(uri, '#'); i >= 0 {
 				uri = uri[:i] // the fragment is not sent
 			}
-			rules = append(rules, fmt.Sprintf(`alert http any any -> any %s (msg:%s; http.host; content:%s; startswith; endswith; http.uri.raw; content:%s; startswith; endswith; sid:%d; rev:1; %s)`,
-				port, msg, content(strings.ToLower(u.Hostname())), content(uri), next(), meta))
+			rules = appendRule(rules, next(), meta, "alert http any any -> any ", port, " (msg:", msg, "; http.host; content:", content(strings.ToLower(u.Hostname())),
+				"; startswith; endswith; http.uri.raw; content:", content(uri), "; startswith; endswith;")
+			n++
 		default:
 			return 0, "Suricata rules have no place for a " + kindName(a.kind)
 		}
@@ -92,24 +96,38 @@ func (x *Writer) suricata(ind *indicator, atoms []atom) (int, string) {
 		}
 		l := "[" + strings.Join(list, ",") + "]"
 		header := [...]string{l + " any <> any any", l + " any -> any any", "any any -> " + l + " any"}[i]
-		rules = append(rules, fmt.Sprintf(`alert ip %s (msg:%s; threshold:type limit, track by_both, count 1, seconds 3600; sid:%d; rev:1; %s)`,
-			header, msg, next(), meta))
+		rules = appendRule(rules, next(), meta, "alert ip ", header, " (msg:", msg, "; threshold:type limit, track by_both, count 1, seconds 3600;")
+		n++
 	}
-	if len(rules) > sidBlock {
-		return 0, fmt.Sprintf("it needs %d rules, more than its block of %d sids", len(rules), sidBlock)
+	x.rules = rules
+	if n > sidBlock {
+		return 0, fmt.Sprintf("it needs %d rules, more than its block of %d sids", n, sidBlock)
 	}
 	// The rules are built from templates whose values are escaped by
 	// content and metaValue; the tests and FuzzSuricata parse every one with
 	// signature.ParseSuricata, so that the export need not parse them again.
-	for _, r := range rules {
-		x.w.WriteString(r)
-		x.w.WriteByte('\n')
+	x.w.Write(rules)
+	for i, h := range Hashes {
+		if hashes[i] {
+			x.hashes[h] = true
+			x.listed = true
+		}
 	}
-	for h := range hashes {
-		x.hashes[h] = true
+	return n, ""
+}
+
+// appendRule appends a rule and its line end: the parts, then the sid, the
+// rev and the metadata option, then the closing parenthesis. (Appending
+// parts spares the allocations of formatting, one per value.)
+func appendRule(dst []byte, sid uint32, meta string, parts ...string) []byte {
+	for _, p := range parts {
+		dst = append(dst, p...)
 	}
-	x.listed = len(hashes) > 0
-	return len(rules), ""
+	dst = append(dst, " sid:"...)
+	dst = strconv.AppendUint(dst, uint64(sid), 10)
+	dst = append(dst, "; rev:1; "...)
+	dst = append(dst, meta...)
+	return append(dst, ")\n"...)
 }
 
 func nocase(buf string) string {

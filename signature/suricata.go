@@ -55,6 +55,10 @@ type dialect struct {
 	// stickyPrefixes are the prefixes of the dotted buffer names a dialect
 	// accepts beyond its keyword list (Suricata adds buffers often).
 	stickyPrefixes []string
+	// lastSemicolonOptional lets the last option omit its semicolon.
+	lastSemicolonOptional bool
+	// name is the language's name in messages.
+	name string
 }
 
 // ParseSuricata parses Suricata rules, one per line; blank lines and lines
@@ -213,7 +217,8 @@ func (p *ruleParser) rule() (*Rule, error) {
 
 // options reads "keyword;" and "keyword: value;" up to end. A value ends
 // at the first semicolon not escaped by a backslash (quotes do not protect
-// one); the last option may omit its semicolon.
+// one). Suricata wants a semicolon after the last option too (its parser
+// says "no terminating ';' found"); Snort 2 does not.
 func (p *ruleParser) options(r *Rule, start, end int) error {
 	i := start
 	for {
@@ -265,6 +270,9 @@ func (p *ruleParser) options(r *Rule, start, end int) error {
 			return p.fail(at, "option %s: %s", kw, msg)
 		}
 		r.Options = append(r.Options, opt)
+		if i >= end && !p.d.lastSemicolonOptional {
+			return p.fail(end, "option %s: no ; after it; %s ends every option with ;, the last one too", kw, p.d.name)
+		}
 		if i < end { // the ;
 			i++
 		}
@@ -700,6 +708,7 @@ const (
 
 var suricata = dialect{
 	lang:       "suricata",
+	name:       "Suricata",
 	actions:    set("alert", "pass", "drop", "reject", "rejectsrc", "rejectdst", "rejectboth", "config", "accept"),
 	directions: []string{"->", "<>", "=>"},
 	protocols: set("ip", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv4", "icmpv6", "sctp", "pkthdr", "tcp-pkt", "tcp-stream",
@@ -746,10 +755,12 @@ var suricata = dialect{
 }
 
 var snort = dialect{
-	lang:       "snort",
-	actions:    set("alert", "log", "pass", "activate", "dynamic", "drop", "reject", "sdrop"),
-	directions: []string{"->", "<>"},
-	protocols:  set("ip", "tcp", "udp", "icmp"),
+	lang:                  "snort",
+	name:                  "Snort",
+	lastSemicolonOptional: true,
+	actions:               set("alert", "log", "pass", "activate", "dynamic", "drop", "reject", "sdrop"),
+	directions:            []string{"->", "<>"},
+	protocols:             set("ip", "tcp", "udp", "icmp"),
 	keywords: func() map[string]kwKind {
 		m := map[string]kwKind{
 			"msg": kwQuoted, "sid": kwUint, "rev": kwUint, "gid": kwUint, "priority": kwPriority, "classtype": kwWord,

@@ -2,8 +2,11 @@ package signature
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"path"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -186,8 +189,32 @@ func (l *yaraLexer) number() (token, *yaraError) {
 	if n < len(s) && isIdentByte(s[n]) {
 		return token{}, &yaraError{start + n, "a number runs into a name"}
 	}
+	if !yaraInt64(s[:n]) {
+		return token{}, &yaraError{start, fmt.Sprintf("%s is beyond YARA's 64-bit signed integers", s[:n])}
+	}
 	l.pos += n
 	return token{kind: yNum, text: s[:n], pos: start}, nil
+}
+
+// yaraInt64 reports whether a number token (decimal with an optional KB or
+// MB, 0x hex or 0o octal) is a 64-bit signed integer, as YARA's lexer
+// requires.
+func yaraInt64(s string) bool {
+	mul := int64(1)
+	switch {
+	case strings.HasPrefix(s, "0x"):
+		_, err := strconv.ParseInt(s[2:], 16, 64)
+		return err == nil
+	case strings.HasPrefix(s, "0o"):
+		_, err := strconv.ParseInt(s[2:], 8, 64)
+		return err == nil
+	case strings.HasSuffix(s, "KB"):
+		s, mul = s[:len(s)-2], 1<<10
+	case strings.HasSuffix(s, "MB"):
+		s, mul = s[:len(s)-2], 1<<20
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n <= math.MaxInt64/mul
 }
 
 func (l *yaraLexer) text() (token, *yaraError) {
@@ -266,6 +293,9 @@ type yaraParser struct {
 	vars    []string
 	anon    int // depth of for … of bodies, where $ # @ ! stand alone
 	depth   int
+	// constZero reports that the last primary expression read was the
+	// integer 0 (for YARA's division by zero check).
+	constZero bool
 }
 
 func (p *yaraParser) advance() {
@@ -329,6 +359,10 @@ func (p *yaraParser) file() (*YARA, error) {
 				break
 			}
 			name := p.tok.text[1 : len(p.tok.text)-1]
+			if kw == "import" && !yaraModules[name] {
+				p.failf(p.tok.pos, "YARA has no module %q; its modules are %s", name, strings.Join(slices.Sorted(maps.Keys(yaraModules)), ", "))
+				break
+			}
 			if kw == "import" {
 				out.Imports = append(out.Imports, name)
 				p.modules[name] = true
@@ -348,6 +382,11 @@ func (p *yaraParser) file() (*YARA, error) {
 	}
 	return p.wrap(out)
 }
+
+// yaraModules are the modules YARA 4 is built with (cuckoo and magic only
+// where their libraries are; tests only for YARA's own tests).
+var yaraModules = set("console", "cuckoo", "dex", "dotnet", "elf", "hash", "lnk", "macho", "magic", "math", "pe",
+	"string", "tests", "time")
 
 var yaraKeywords = set("all", "and", "any", "ascii", "at", "base64", "base64wide", "condition", "contains", "defined",
 	"endswith", "entrypoint", "false", "filesize", "for", "fullword", "global", "import", "icontains", "iendswith",
@@ -382,6 +421,10 @@ func (p *yaraParser) rule() *YARARule {
 	if p.is(":") {
 		p.advance()
 		for p.tok.kind == yIdent && !p.is("{") {
+			if slices.Contains(r.Tags, p.tok.text) {
+				p.failf(p.tok.pos, "the tag %s is given twice", p.tok.text)
+				return nil
+			}
 			r.Tags = append(r.Tags, p.tok.text)
 			p.advance()
 		}
@@ -396,6 +439,10 @@ func (p *yaraParser) rule() *YARARule {
 	if p.is("meta") {
 		p.advance()
 		p.expect(":")
+		if p.err == nil && (p.tok.kind != yIdent || p.is("strings") || p.is("condition")) {
+			p.failf(p.tok.pos, "meta: holds nothing; remove the section or add name = value")
+			return nil
+		}
 		for p.err == nil && p.tok.kind == yIdent && !p.is("strings") && !p.is("condition") {
 			key := p.tok.text
 			p.advance()
@@ -450,6 +497,9 @@ func (p *yaraParser) rule() *YARARule {
 	}
 	p.advance()
 	p.expect(":")
+	// YARA declares the rule before it reads the condition, which may
+	// therefore name the rule itself.
+	p.rules[r.Name] = true
 	p.expr()
 	p.expect("}")
 	if p.err != nil {
@@ -567,6 +617,10 @@ func (p *yaraParser) byteNum() int {
 	return int(n)
 }
 
+// yaraMaxAltJump is YARA's longest jump inside an alternative
+// (YR_STRING_CHAINING_THRESHOLD).
+const yaraMaxAltJump = 200
+
 // hexString reads { … } at the lexer's position: bytes (AB, A?, ?B, ??,
 // ~AB), jumps [n], [n-m], [n-], [-] and alternatives ( … | … ).
 func (p *yaraParser) hexString() *yaraError {
@@ -637,6 +691,17 @@ func (p *yaraParser) hexString() *yaraError {
 			default:
 				return &yaraError{l.pos, "a jump is [n], [n-m], [n-] or [-]"}
 			}
+			if len(stack) > 1 {
+				// YARA's hex grammar bounds the jumps inside alternatives.
+				if isRange && hi == "" {
+					return &yaraError{l.pos, "a jump inside an alternative ( … | … ) needs an upper bound"}
+				}
+				for _, n := range []string{lo, hi} {
+					if v, err := strconv.Atoi(n); err == nil && v > yaraMaxAltJump {
+						return &yaraError{l.pos, fmt.Sprintf("a jump inside an alternative ( … | … ) is at most %d bytes", yaraMaxAltJump)}
+					}
+				}
+			}
 			l.pos += end + 1
 			lastJump = true
 		case c == '(':
@@ -680,15 +745,35 @@ var yaraLevels = [][]string{
 	{"*", "\\", "%"},
 }
 
-func (p *yaraParser) expr() { p.binary(0) }
+// yType is the type of an expression, as far as the parser knows it:
+// YARA's compiler refuses operands of the wrong type. Module fields and
+// loop variables are of a type the parser does not know (tyAny).
+type yType uint8
 
-func (p *yaraParser) binary(level int) {
+const (
+	tyAny yType = iota
+	tyInt
+	tyFloat
+	tyString
+	tyBool
+)
+
+func (t yType) String() string {
+	return [...]string{"unknown", "integer", "float", "string", "boolean"}[t]
+}
+
+func (t yType) numeric() bool { return t == tyAny || t == tyInt || t == tyFloat }
+
+func (t yType) known() bool { return t != tyAny }
+
+func (p *yaraParser) expr() yType { return p.binary(0) }
+
+func (p *yaraParser) binary(level int) yType {
 	if p.err != nil {
-		return
+		return tyAny
 	}
 	if level >= len(yaraLevels) {
-		p.unary()
-		return
+		return p.unary()
 	}
 	if yaraLevels[level] == nil {
 		if p.is("not") || p.is("defined") {
@@ -696,25 +781,85 @@ func (p *yaraParser) binary(level int) {
 			p.enter()
 			p.binary(level)
 			p.depth--
-			return
+			return tyBool
 		}
-		p.binary(level + 1)
-		return
+		return p.binary(level + 1)
 	}
-	p.binary(level + 1)
+	left := p.binary(level + 1)
 	for p.err == nil && p.isAnyOf(yaraLevels[level]) {
-		op := p.tok.text
+		op, opPos := p.tok.text, p.tok.pos
 		p.advance()
 		if op == "matches" {
 			if p.tok.kind != yRegex {
 				p.failf(p.tok.pos, "matches needs a /regular expression/")
-				return
+				return tyAny
 			}
+			p.operand(opPos, op, left, tyString)
 			p.advance()
+			left = tyBool
 			continue
 		}
-		p.binary(level + 1)
+		p.constZero = false
+		right := p.binary(level + 1)
+		left = p.combine(opPos, op, left, right)
+		p.constZero = false
 	}
+	return left
+}
+
+// operand checks that an operand of op is of type want (or of a type the
+// parser does not know).
+func (p *yaraParser) operand(pos int, op string, got, want yType) {
+	if got != tyAny && got != want && !(want == tyInt && got == tyFloat && op != "~" && op != "at") {
+		p.failf(pos, "wrong type %s for the %s operator: want %s", got, op, want)
+	}
+}
+
+// combine checks the operands of a binary operator and returns the type
+// of the result.
+func (p *yaraParser) combine(pos int, op string, left, right yType) yType {
+	switch op {
+	case "or", "and":
+		return tyBool
+	case "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "iequals":
+		p.operand(pos, op, left, tyString)
+		p.operand(pos, op, right, tyString)
+		return tyBool
+	}
+	if left == tyBool || right == tyBool {
+		p.failf(pos, "a boolean (a string match, a comparison, a rule, of or for) cannot be an operand of %s", op)
+		return tyAny
+	}
+	switch op {
+	case "==", "!=", "<", "<=", ">", ">=":
+		if left.known() && right.known() && left.numeric() != right.numeric() {
+			p.failf(pos, "type mismatch: %s %s %s", left, op, right)
+		}
+		return tyBool
+	case "|", "^", "&", "<<", ">>":
+		for _, t := range []yType{left, right} {
+			if t != tyAny && t != tyInt {
+				p.failf(pos, "wrong type %s for the %s operator: want integer", t, op)
+			}
+		}
+		return tyInt
+	}
+	// + - * \ %
+	for _, t := range []yType{left, right} {
+		if !t.numeric() {
+			p.failf(pos, "wrong type %s for the %s operator: want integer or float", t, op)
+		}
+	}
+	if (op == "\\" || op == "%") && p.constZero && left == tyInt {
+		p.failf(pos, "division by zero")
+	}
+	switch {
+	case left == tyFloat || right == tyFloat:
+		return tyFloat
+	case left == tyInt && right == tyInt:
+		return tyInt
+	}
+	return tyAny
 }
 
 func (p *yaraParser) isAnyOf(ops []string) bool {
@@ -735,46 +880,58 @@ func (p *yaraParser) enter() {
 	}
 }
 
-func (p *yaraParser) unary() {
+func (p *yaraParser) unary() yType {
 	if p.is("-") || p.is("~") {
+		op, pos := p.tok.text, p.tok.pos
 		p.advance()
 		p.enter()
-		p.unary()
+		t := p.unary()
 		p.depth--
-		return
+		if t == tyBool || t == tyString || op == "~" && t == tyFloat {
+			p.failf(pos, "wrong type %s for the %s operator", t, op)
+		}
+		p.constZero = false
+		return t
 	}
-	p.primary()
+	return p.primary()
 }
 
-func (p *yaraParser) primary() {
+func (p *yaraParser) primary() yType {
+	p.constZero = false
 	if p.err != nil {
-		return
+		return tyAny
 	}
 	t := p.tok
 	switch t.kind {
 	case yNum:
 		p.advance()
-		if p.is("%") || p.is("of") {
+		if p.is("of") || p.percentOf() {
 			p.quantified(t)
+			return tyBool
 		}
-		return
-	case yFloat, yText:
+		p.constZero = yaraZero(t.text)
+		return tyInt
+	case yFloat:
 		p.advance()
-		return
+		return tyFloat
+	case yText:
+		p.advance()
+		return tyString
 	case yRegex:
 		p.failf(t.pos, "a regular expression goes only after matches")
-		return
+		return tyAny
 	case yStrID:
 		p.useString(t)
 		p.advance()
 		if p.is("at") {
+			pos := p.tok.pos
 			p.advance()
-			p.binary(9)
+			p.operand(pos, "at", p.binary(9), tyInt)
 		} else if p.is("in") {
 			p.advance()
 			p.rangeExpr()
 		}
-		return
+		return tyBool
 	case yStrCnt:
 		p.useString(t)
 		p.advance()
@@ -782,7 +939,7 @@ func (p *yaraParser) primary() {
 			p.advance()
 			p.rangeExpr()
 		}
-		return
+		return tyInt
 	case yStrOff, yStrLen:
 		p.useString(t)
 		p.advance()
@@ -791,34 +948,59 @@ func (p *yaraParser) primary() {
 			p.expr()
 			p.expect("]")
 		}
-		return
+		return tyInt
 	}
 	switch {
 	case p.is("("):
 		p.advance()
 		p.enter()
-		p.expr()
+		typ := p.expr()
 		p.depth--
 		p.expect(")")
-		if p.is("of") || p.is("%") {
+		if p.is("of") || p.percentOf() {
 			p.quantified(t)
+			return tyBool
 		}
-	case p.is("true"), p.is("false"), p.is("filesize"), p.is("entrypoint"):
+		return typ
+	case p.is("true"), p.is("false"):
 		p.advance()
+		return tyBool
+	case p.is("filesize"), p.is("entrypoint"):
+		p.advance()
+		return tyInt
 	case p.is("all"), p.is("any"), p.is("none"):
 		p.advance()
 		if p.is("in") { // for any i in …: handled by for
 			p.failf(p.tok.pos, "%s in … needs for before it", t.text)
-			return
+			return tyAny
 		}
 		p.quantified(t)
+		return tyBool
 	case p.is("for"):
 		p.forExpr()
+		return tyBool
 	case t.kind == yIdent && !yaraKeywords[t.text] || yaraIntFunc(t.text):
-		p.identifier()
+		return p.identifier()
 	default:
 		p.failf(t.pos, "want an expression, found %s", p.describe())
+		return tyAny
 	}
+}
+
+// yaraZero reports whether a number token is zero.
+func yaraZero(s string) bool {
+	return strings.Trim(strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0o"), "KB"), "MB"), "0") == ""
+}
+
+// percentOf reports whether the parser is at "% of", a percentage of a
+// set, rather than at the remainder operator.
+func (p *yaraParser) percentOf() bool {
+	if !p.is("%") {
+		return false
+	}
+	lx := p.lx
+	t, err := lx.next()
+	return err == nil && t.kind == yIdent && t.text == "of"
 }
 
 func yaraIntFunc(s string) bool {
@@ -843,8 +1025,9 @@ func (p *yaraParser) quantified(q token) {
 		p.advance()
 		p.rangeExpr()
 	} else if p.is("at") {
+		pos := p.tok.pos
 		p.advance()
-		p.binary(9)
+		p.operand(pos, "at", p.binary(9), tyInt)
 	}
 }
 
@@ -938,9 +1121,11 @@ func (p *yaraParser) rangeExpr() {
 	if !p.expect("(") {
 		return
 	}
-	p.binary(3)
+	pos := p.tok.pos
+	p.operand(pos, "..", p.binary(3), tyInt)
 	p.expect("..")
-	p.binary(3)
+	pos = p.tok.pos
+	p.operand(pos, "..", p.binary(3), tyInt)
 	p.expect(")")
 }
 
@@ -1022,16 +1207,24 @@ func (p *yaraParser) forExpr() {
 // identifier reads name(.field | [index] | (args))*, where name is a loop
 // variable, an imported module, a rule defined before, or a built-in
 // integer function.
-func (p *yaraParser) identifier() {
+func (p *yaraParser) identifier() yType {
 	t := p.tok
 	name := t.text
-	known := p.modules[name] || p.rules[name] || yaraIntFunc(name)
+	isVar := false
 	for _, v := range p.vars {
-		known = known || v == name
+		isVar = isVar || v == name
 	}
-	if !known {
+	if !(isVar || p.modules[name] || p.rules[name] || yaraIntFunc(name)) {
 		p.failf(t.pos, "%s is not defined: not a rule defined before, an imported module or a loop variable", name)
-		return
+		return tyAny
+	}
+	typ := tyAny
+	switch {
+	case isVar || p.modules[name]:
+	case yaraIntFunc(name):
+		typ = tyInt
+	case p.rules[name]:
+		typ = tyBool
 	}
 	p.advance()
 	for p.err == nil {
@@ -1040,7 +1233,7 @@ func (p *yaraParser) identifier() {
 			p.advance()
 			if p.tok.kind != yIdent {
 				p.failf(p.tok.pos, "want a field name after .")
-				return
+				return tyAny
 			}
 			p.advance()
 		case p.is("["):
@@ -1052,8 +1245,8 @@ func (p *yaraParser) identifier() {
 			for p.err == nil && !p.is(")") {
 				if p.tok.kind == yRegex {
 					p.advance()
-				} else {
-					p.expr()
+				} else if pos, arg := p.tok.pos, p.expr(); yaraIntFunc(name) {
+					p.operand(pos, name, arg, tyInt)
 				}
 				if !p.is(",") {
 					break
@@ -1062,7 +1255,8 @@ func (p *yaraParser) identifier() {
 			}
 			p.expect(")")
 		default:
-			return
+			return typ
 		}
 	}
+	return tyAny
 }

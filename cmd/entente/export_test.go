@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/entente/entente/signature"
+	"github.com/entente/entente/signature/sigtest"
 )
 
 // exportIndicator returns an indicator's JSON for the export tests.
@@ -54,6 +55,7 @@ func TestExport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the export does not parse: %v\n%s", err, stdout)
 	}
+	t.Run("suricata-update", func(t *testing.T) { sigtest.SuricataUpdate(t).CheckSuricata(t, stdout) })
 	if len(rules) != 6 { // 1 + 3 + the partner's + the sha256 list rule
 		t.Errorf("%d rules, want 6:\n%s", len(rules), stdout)
 	}
@@ -129,6 +131,26 @@ func TestExport(t *testing.T) {
 	if code, _, _ := get("/export/api1/default/yara", rita, ""); code != http.StatusOK {
 		t.Errorf("GET as a reader with a grant: %d", code)
 	}
+
+	// The YARA export, from partners' rule sets, compiles with YARA's
+	// compiler.
+	if code, body := n.send(t, "POST", objects, admin, exportEnvelope(
+		exportIndicator(20, "yara", "import \"pe\"\nrule pe_small { condition: pe.number_of_sections == 1 and filesize < 10KB }"),
+		exportIndicator(21, "yara", "rule strings_of_a_dropper : dropper {\n meta:\n  score = 50\n strings:\n  $a = \"cmd.exe /c\" nocase\n  $b = { 4D 5A [2-8] 50 45 }\n condition:\n  all of them\n}"),
+		exportIndicator(22, "yara", "rule pe_small { condition: true }"),
+	)); code != http.StatusAccepted || !strings.Contains(body, `"success_count":3`) {
+		t.Fatalf("POST = %d %s", code, body)
+	}
+	yara, stderr, code := execEntente(t, "export", "--data", n.dir, "--collection", "default", "--format", "yara")
+	if code != 0 || !strings.Contains(yara, "strings_of_a_dropper") || !strings.Contains(stderr, "indicator--00000022") {
+		t.Fatalf("export --format yara: exit %d: %s\n%s", code, stderr, yara)
+	}
+	t.Run("yarac", func(t *testing.T) {
+		yarac := sigtest.Yarac(t)
+		if err := yarac.Compile(yara); err != nil {
+			t.Errorf("yarac %s refuses the YARA export: %v\n%s", yarac.Version, err, yara)
+		}
+	})
 }
 
 func TestExportUsage(t *testing.T) {

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -42,6 +44,8 @@ type exportHandler struct {
 	node   exportReader
 	logger *slog.Logger
 	now    func() time.Time
+	// spoolMax, when set, replaces exportSpoolLimit (tests).
+	spoolMax int
 }
 
 // withExports sends the requests under exportPrefix to the export handler,
@@ -96,9 +100,16 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusUnauthorized, "send HTTP Basic credentials (user name and token) or a bearer token")
 		return
 	}
-	var body bytes.Buffer
-	report, err := exportObjects(&body, export.Config{Format: format, Now: h.now(), Source: root + "/" + collection, Hash: hash},
+	// The body is spooled, in memory while small and in a temporary file
+	// beyond that, since its ETag, a hash of the body, goes before it.
+	body := &spool{limit: h.spoolLimit()}
+	defer body.Close()
+	sum := sha256.New()
+	report, err := exportObjects(io.MultiWriter(body, sum), export.Config{Format: format, Now: h.now(), Source: root + "/" + collection, Hash: hash},
 		h.indicators(r.Context(), caller, root, collection))
+	if err == nil {
+		err = body.err
+	}
 	switch {
 	case errors.Is(err, taxii.ErrNotFound):
 		httpError(w, http.StatusNotFound, "no such API root or collection, or not one this account may read")
@@ -113,13 +124,13 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	contentType := "text/plain; charset=utf-8"
 	if wantReport {
-		body.Reset()
-		report.WriteTo(&body)
+		body.Close()
+		body, sum = &spool{limit: h.spoolLimit()}, sha256.New()
+		report.WriteTo(io.MultiWriter(body, sum))
 	} else if format == export.Sigma {
 		contentType = "application/yaml"
 	}
-	sum := sha256.Sum256(body.Bytes())
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Entente-Not-Exported", fmt.Sprint(len(report.Skipped)))
@@ -128,11 +139,82 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(body.Len()))
+	w.Header().Set("Content-Length", fmt.Sprint(body.size))
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body.Bytes())
+	if err := body.copyTo(w); err != nil {
+		h.logger.WarnContext(r.Context(), "export: sending the body", slog.String("collection", collection), slog.Any("err", err))
+	}
+}
+
+// exportSpoolLimit is the most of an export body kept in memory; a larger
+// one goes to a temporary file.
+const exportSpoolLimit = 4 << 20
+
+func (h *exportHandler) spoolLimit() int {
+	if h.spoolMax > 0 {
+		return h.spoolMax
+	}
+	return exportSpoolLimit
+}
+
+// A spool holds bytes in memory up to limit, and the rest in a temporary
+// file, removed on Close. A write error is kept in err and reported by
+// every later Write.
+type spool struct {
+	limit int
+	mem   bytes.Buffer
+	file  *os.File
+	size  int64
+	err   error
+}
+
+func (s *spool) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.file == nil && s.mem.Len()+len(p) > s.limit {
+		if s.file, s.err = os.CreateTemp("", "entente-export-*"); s.err != nil {
+			s.err = fmt.Errorf("spooling the export to a temporary file: %w", s.err)
+			return 0, s.err
+		}
+		if _, s.err = s.file.Write(s.mem.Bytes()); s.err != nil {
+			return 0, s.err
+		}
+		s.mem = bytes.Buffer{}
+	}
+	var n int
+	if s.file != nil {
+		n, s.err = s.file.Write(p)
+	} else {
+		n, _ = s.mem.Write(p)
+	}
+	s.size += int64(n)
+	return n, s.err
+}
+
+// copyTo copies what was written to w.
+func (s *spool) copyTo(w io.Writer) error {
+	if s.file == nil {
+		_, err := w.Write(s.mem.Bytes())
+		return err
+	}
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.Copy(w, s.file)
+	return err
+}
+
+// Close removes the temporary file, if any.
+func (s *spool) Close() {
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+		s.file = nil
+	}
+	s.mem = bytes.Buffer{}
 }
 
 // noneMatch reports whether an If-None-Match header names etag, or is *

@@ -3,10 +3,10 @@
 //
 // Suricata's redis output has two shapes (suricata.yaml, outputs.eve-log.
 // redis.mode). In list mode (list, lpush or rpush) each record is pushed on
-// a list; a [Feed] pops them, oldest first, a batch at a time (BRPOP then
-// RPOP for lpush, BLPOP then LPOP for rpush). A popped record is gone from
-// Redis, so a process that dies holding one loses it: list mode is at most
-// once. In stream mode (stream or xadd) each record is a stream entry
+// a list; a [Feed] pops them, oldest first, a batch at a time (RPOP with a
+// count for lpush, LPOP for rpush, waiting with BRPOP or BLPOP only when the
+// list is empty). A popped record is gone from Redis, so a process that dies
+// holding one loses it: list mode is at most once. In stream mode (stream or xadd) each record is a stream entry
 // (XADD key MAXLEN ~ n * eve <json>); a Feed reads them through a consumer
 // group (XREADGROUP), so that several processes on several machines share
 // one feed, each entry delivered to one of them, and acknowledges a batch
@@ -215,21 +215,33 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 		bpop, pop = f.client.BLPop, f.client.LPopCount
 	}
 	for ctx.Err() == nil {
-		// BLPOP and BRPOP wait whole seconds.
-		kv, err := bpop(ctx, max(f.cfg.Block.Round(time.Second), time.Second), f.key).Result()
+		// One RPOP (LPOP) with a count while the list has records; BRPOP
+		// (BLPOP) waits only when it is empty. Nothing is popped ahead of
+		// the batch handled, so that a process stopped between batches
+		// loses none.
+		vals, err := pop(ctx, f.key, f.cfg.Batch).Result()
 		if errors.Is(err, goredis.Nil) {
-			continue
+			err = nil
+		}
+		if err == nil && len(vals) == 0 {
+			// BLPOP and BRPOP wait whole seconds.
+			kv, berr := bpop(ctx, max(f.cfg.Block.Round(time.Second), time.Second), f.key).Result()
+			if errors.Is(berr, goredis.Nil) {
+				continue
+			}
+			if err = berr; err == nil {
+				vals = []string{kv[1]}
+				if f.cfg.Batch > 1 {
+					more, perr := pop(ctx, f.key, f.cfg.Batch-1).Result()
+					if perr != nil && !errors.Is(perr, goredis.Nil) {
+						err = perr
+					}
+					vals = append(vals, more...)
+				}
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("redis: reading %s: %w", f.Source, err)
-		}
-		vals := []string{kv[1]}
-		if f.cfg.Batch > 1 {
-			more, err := pop(ctx, f.key, f.cfg.Batch-1).Result()
-			if err != nil && !errors.Is(err, goredis.Nil) {
-				return fmt.Errorf("redis: reading %s: %w", f.Source, err)
-			}
-			vals = append(vals, more...)
 		}
 		b := &Batch{Records: len(vals)}
 		var buf bytes.Buffer
@@ -295,15 +307,46 @@ func (f *Feed) runStream(ctx context.Context, handle func(context.Context, *Batc
 			}
 		}
 	}()
-	for fb := range ahead {
-		if fb.err != nil {
-			return fb.err
+	// Acknowledgements go out on a goroutine of their own, in order, so
+	// that the next batch is handled during the round trip. At most one
+	// handled batch waits for its XACK while another is handled; Run
+	// returns only once every handled batch is acknowledged.
+	acks := make(chan []string, 1)
+	ackErr := make(chan error, 1)
+	go func() {
+		defer close(ackErr)
+		// Acknowledge even when ctx has ended: the batches were handled.
+		ack := context.WithoutCancel(ctx)
+		for ids := range acks {
+			if err := f.client.XAck(ack, f.key, f.cfg.Group, ids...).Err(); err != nil {
+				ackErr <- fmt.Errorf("redis: acknowledging %d entries of %s: %w", len(ids), f.Source, err)
+				for range acks {
+				}
+				return
+			}
 		}
-		if err := f.handle(ctx, fb.msgs, fb.claimed, handle); err != nil {
-			return err
+	}()
+	err := func() error {
+		for fb := range ahead {
+			if fb.err != nil {
+				return fb.err
+			}
+			select {
+			case err := <-ackErr:
+				return err
+			default:
+			}
+			if err := f.handle(ctx, fb.msgs, fb.claimed, handle, acks); err != nil {
+				return err
+			}
 		}
+		return nil
+	}()
+	close(acks)
+	if aerr := <-ackErr; err == nil {
+		err = aerr
 	}
-	return nil
+	return err
 }
 
 // read takes the next batch of new entries for this consumer.
@@ -341,7 +384,7 @@ func (f *Feed) claim(ctx context.Context) ([]goredis.XMessage, error) {
 	return msgs, nil
 }
 
-func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool, handle func(context.Context, *Batch) error) error {
+func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool, handle func(context.Context, *Batch) error, acks chan<- []string) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -373,11 +416,7 @@ func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool
 	if err := handle(ctx, b); err != nil {
 		return err
 	}
-	// Acknowledge even when ctx has just ended: the batch was handled.
-	ack := context.WithoutCancel(ctx)
-	if err := f.client.XAck(ack, f.key, f.cfg.Group, b.ids...).Err(); err != nil {
-		return fmt.Errorf("redis: acknowledging %d entries of %s: %w", len(b.ids), f.Source, err)
-	}
+	acks <- b.ids
 	return nil
 }
 
