@@ -1,14 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -42,7 +46,41 @@ var viewports = []struct {
 // page of the fixture (addFixture) to check. A page that adds such a
 // route adds a line here, or the check fails: it must see every page.
 var paramPaths = map[string]func(f fixture) string{
-	"GET /ui/objects/{id}": func(f fixture) string { return "/ui/objects/" + f.Indicator },
+	"GET /ui/objects/{id}":         func(f fixture) string { return "/ui/objects/" + f.Indicator },
+	"GET /ui/cases/{id}":           func(f fixture) string { return f.CasePath },
+	"GET /ui/detection/match/{id}": func(f fixture) string { return f.MatchPath },
+}
+
+// addCaseAndMatch opens a request for assistance to Borealis and matches
+// a Suricata EVE log through the console as the admin, for the pages
+// that show one case and one match result; it returns their paths.
+func (e *env) addCaseAndMatch(t testing.TB) (casePath, matchPath string) {
+	t.Helper()
+	c := e.openCase(t, assistance(), "borealis", true)
+	admin := e.login(t, "admin")
+	admin.get(t, "/ui/detection")
+	admin.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", admin.csrf)
+	mw.WriteField("format", "eve")
+	mw.WriteField("collection", e.defaultTarget())
+	fw, err := mw.CreateFormFile("log", "eve.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(fw, eveSnippet(time.Now()))
+	mw.Close()
+	resp, err := admin.http.Post(e.srv.URL+"/ui/detection/match", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	matchPath = resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(matchPath, "/ui/detection/match/") {
+		t.Fatalf("matching a log through the console: %d, Location %q", resp.StatusCode, matchPath)
+	}
+	return "/ui/cases/" + c.ID, matchPath
 }
 
 // axeScript returns axe.min.js, or skips the test when it is not named.
@@ -282,6 +320,7 @@ func TestAccessibility(t *testing.T) {
 	axe := axeScript(t)
 	e := newEnv(t)
 	f := e.addFixture()
+	f.CasePath, f.MatchPath = e.addCaseAndMatch(t)
 	pages, unknown := pagesToCheck(e.console.routeList, f)
 	for _, r := range unknown {
 		t.Errorf("route %q takes a parameter, and paramPaths has no page of the fixture for it: add one", r)

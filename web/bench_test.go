@@ -38,6 +38,7 @@ func BenchmarkPages(b *testing.B) {
 	b.Logf("filled the store with %d objects in %v (%.0f objects/s)", fill.Objects, fill.Took.Round(time.Millisecond),
 		float64(fill.Objects)/fill.Took.Seconds())
 	cookie := benchSession(b, e, "admin")
+	fill.Paths["GET /ui/cases/{id}"], fill.Paths["GET /ui/detection/match/{id}"] = e.addCaseAndMatch(b)
 
 	pages := map[string]string{"error-404": "/ui/no-such-page"}
 	for _, r := range e.console.routeList {

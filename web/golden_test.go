@@ -51,6 +51,9 @@ func atTime(t time.Time) envOption {
 // one object of each kind a page links to, with fixed ids and times.
 type fixture struct {
 	Identity, Indicator, Malware, Relationship, Sighting string
+	// CasePath and MatchPath are pages of a case and a match result,
+	// whose ids are random: set by addCaseAndMatch where a test needs them.
+	CasePath, MatchPath string
 }
 
 var theFixture = fixture{
