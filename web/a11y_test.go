@@ -1,12 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"sort"
@@ -60,21 +57,7 @@ func (e *env) addCaseAndMatch(t testing.TB) (casePath, matchPath string) {
 	admin := e.login(t, "admin")
 	admin.get(t, "/ui/detection")
 	admin.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("csrf", admin.csrf)
-	mw.WriteField("format", "eve")
-	mw.WriteField("collection", e.defaultTarget())
-	fw, err := mw.CreateFormFile("log", "eve.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(fw, eveSnippet(time.Now()))
-	mw.Close()
-	resp, err := admin.http.Post(e.srv.URL+"/ui/detection/match", mw.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := admin.uploadResponse(t, "eve.json", eveSnippet(time.Now()), map[string]string{"format": "eve", "collection": e.defaultTarget()})
 	resp.Body.Close()
 	matchPath = resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(matchPath, "/ui/detection/match/") {

@@ -54,6 +54,13 @@ func eveSnippet(now time.Time) string {
 // last page read, and follows the redirect.
 func (c *client) upload(t testing.TB, name, log string, fields map[string]string) (int, string) {
 	t.Helper()
+	return c.read(t, c.uploadResponse(t, name, log, fields))
+}
+
+// uploadResponse posts a log file to the match form as upload does, and
+// returns the response, whose body the caller closes.
+func (c *client) uploadResponse(t testing.TB, name, log string, fields map[string]string) *http.Response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	if _, ok := fields["csrf"]; !ok {
@@ -72,7 +79,7 @@ func (c *client) upload(t testing.TB, name, log string, fields map[string]string
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.read(t, resp)
+	return resp
 }
 
 func (e *env) defaultTarget() string { return node.DefaultAPIRoot + "/" + e.collection }
@@ -175,18 +182,7 @@ func TestDetectionResultIsPostRedirectGet(t *testing.T) {
 	analyst := e.login(t, "analyst")
 	analyst.get(t, "/ui/detection")
 	analyst.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("csrf", analyst.csrf)
-	mw.WriteField("format", "eve")
-	mw.WriteField("collection", e.defaultTarget())
-	fw, _ := mw.CreateFormFile("log", "eve.json")
-	io.WriteString(fw, eveSnippet(time.Now()))
-	mw.Close()
-	resp, err := analyst.http.Post(e.srv.URL+"/ui/detection/match", mw.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := analyst.uploadResponse(t, "eve.json", eveSnippet(time.Now()), map[string]string{"format": "eve", "collection": e.defaultTarget()})
 	resp.Body.Close()
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/detection/match/") {

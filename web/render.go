@@ -18,19 +18,26 @@ type pageTemplate struct {
 	t *template.Template
 }
 
-// parsePages parses every templates/*.html but the layout with the layout.
+// parsePages parses every page, templates/*.html but the layout and the
+// partials, with the layout and the partials (templates/_*.html: the
+// templates that several pages share).
 func parsePages(funcs template.FuncMap) (map[string]*pageTemplate, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*pageTemplate{}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", name)
+		files := append([]string{"templates/layout.html", name}, partials...)
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parsing %s: %w", name, err)
 		}
