@@ -460,6 +460,17 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		scheme = "https"
 	}
 
+	// SIGHUP moves the node to an amended agreement (doc/operations.md).
+	// It is caught before the banner, so that whoever reads the banner
+	// may send it.
+	clock := now
+	if clock == nil {
+		clock = time.Now
+	}
+	am := &amender{n: n, path: cfg.Agreement, nodeID: cfg.NodeID, key: key, now: clock, mail: cfg.SMTPAddr != "", logger: logger, started: setup.agreement}
+	reload, stopReload := notifyReload()
+	defer stopReload()
+
 	// The banner is written at once, so that whoever reads it sees it
 	// whole as soon as it sees the URL.
 	var banner strings.Builder
@@ -523,6 +534,7 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	g.Go(func() error { return n.Run(gctx) })
 	g.Go(func() error { return submitter.Run(gctx) })
 	g.Go(func() error { return runLinks(gctx, links) })
+	g.Go(func() error { return am.watch(gctx, reload) })
 	if setup.agreement != nil {
 		g.Go(func() error {
 			if err := n.RunScheduler(gctx, cfg.AlarmInterval); !errors.Is(err, context.Canceled) {
