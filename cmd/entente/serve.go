@@ -242,7 +242,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", defaultMetricsAddr, "the `host:port` serving Prometheus metrics over plain HTTP without credentials, or \"off\"")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format`: text or json")
 	fs.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", node.DefaultCheckpointInterval, "the least `duration` between two signed ledger checkpoints")
-	fs.StringVar(&cfg.Agreement, "agreement", "", "the signed agreement `file` (with --node): the ledger's log name and witnesses")
+	fs.StringVar(&cfg.Agreement, "agreement", "", "the signed agreement `file` (with --node): the ledger's log name and witnesses; SIGHUP reads it again to move to an amendment")
 	fs.StringVar(&cfg.NodeID, "node", "", "this node's `id` in the agreement")
 	fs.Var(cfg.PartnerURLs, "partner-url", "`NODE=URL`: reach the partner node NODE at URL rather than the agreement's (repeatable)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", defaultSyncInterval, "the `duration` between two pulls from a partner once caught up")
