@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
 	"github.com/entente/entente/node"
@@ -268,19 +266,5 @@ func amendResign(t *testing.T, doc []byte, key *node.Key) []byte {
 		}
 		text = strings.Replace(text, old, new, 1)
 	}
-	signed := []byte(text)
-	for _, p := range ex.Parties {
-		skey, err := examples.FS.ReadFile("keys/" + p.ID + ".key")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := note.NewSigner(strings.TrimSpace(string(skey)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if signed, _, err = agreement.Sign(signed, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return signed
+	return signAsExampleParties(t, ex, []byte(text))
 }

@@ -129,20 +129,7 @@ func newFederation(t testing.TB) *fedNet {
 		f.nodes[p.ID] = n
 		f.order = append(f.order, p.ID)
 	}
-	signed := []byte(text)
-	for _, p := range ex.Parties {
-		skey, err := examples.FS.ReadFile("keys/" + p.ID + ".key")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := note.NewSigner(strings.TrimSpace(string(skey)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if signed, _, err = agreement.Sign(signed, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	signed := signAsExampleParties(t, ex, []byte(text))
 	f.file = filepath.Join(root, "agreement.yaml")
 	if err := os.WriteFile(f.file, signed, 0o644); err != nil {
 		t.Fatal(err)
@@ -393,4 +380,25 @@ func fedFreeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// signAsExampleParties signs doc, an agreement whose signatures were
+// removed, with the example key of each of ex's parties, in order.
+func signAsExampleParties(t testing.TB, ex *agreement.Agreement, doc []byte) []byte {
+	t.Helper()
+	signed := doc
+	for _, p := range ex.Parties {
+		skey, err := examples.FS.ReadFile("keys/" + p.ID + ".key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := note.NewSigner(strings.TrimSpace(string(skey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if signed, _, err = agreement.Sign(signed, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return signed
 }
