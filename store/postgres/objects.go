@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -22,85 +20,22 @@ import (
 // taxiiTimestampLayout is a TAXII 2.1 timestamp: microseconds, always.
 const taxiiTimestampLayout = "2006-01-02T15:04:05.000000Z"
 
-// incoming is an object to add, with what can be computed before taking
-// the write lock.
-type incoming struct {
-	obj         *stix.Object
-	versioned   bool
-	version     string // as the object states it; set from date_added when !versioned
-	key         string
-	specVersion string
-	hash        []byte
-	// Beside the version, as store.Put gives them.
-	provenance          []byte
-	fromParty, fromNode string
-	err                 error
-}
-
-// prepareAll hashes objs before the write lock is taken, for the Store's
-// own AddObjects, spread over the CPUs for large batches. An object
-// without a canonical form fails alone.
-func prepareAll(objs []*stix.Object) []incoming {
-	ins := make([]incoming, len(objs))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(objs)/256)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(objs); i += workers {
-				if objs[i] == nil {
-					ins[i] = incoming{err: fmt.Errorf("postgres: nil object")}
-					continue
-				}
-				p, err := store.NewPut(objs[i])
-				if err != nil {
-					ins[i] = incoming{obj: objs[i], err: fmt.Errorf("postgres: %w", err)}
-					continue
-				}
-				ins[i] = prepare(p)
-			}
-		})
-	}
-	wg.Wait()
-	return ins
-}
-
-func prepare(p store.Put) incoming {
+// checkPutText refuses what PostgreSQL's text cannot hold, NUL and invalid
+// UTF-8: such a value would fail the whole batch's statement, not this
+// object alone.
+func checkPutText(p store.Put) error {
 	o := p.Object
-	if o == nil {
-		return incoming{err: fmt.Errorf("postgres: nil object")}
-	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:],
-		provenance: p.Provenance, fromParty: p.FromParty, fromNode: p.FromNode}
-	if len(in.provenance) == 0 {
-		in.provenance = nil // stored as NULL: a version without provenance
-	}
-	if o.ID == "" || o.Type == "" {
-		in.err = fmt.Errorf("postgres: object %q: an object needs a type and an id", o.ID)
-		return in
-	}
-	// PostgreSQL's text holds no NUL and only valid UTF-8: such a value
-	// would fail the whole batch's statement, not this object alone.
-	for _, v := range []string{o.ID, o.Type, in.specVersion} {
+	for _, v := range []string{o.ID, o.Type, cmp.Or(o.SpecVersion, store.DefaultSpecVersion)} {
 		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
-			in.err = fmt.Errorf("postgres: object %q: its id, type and spec_version must be UTF-8 text without NUL characters", o.ID)
-			return in
+			return fmt.Errorf("object %q: its id, type and spec_version must be UTF-8 text without NUL characters", o.ID)
 		}
 	}
 	for _, v := range []string{p.FromParty, p.FromNode} {
 		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
-			in.err = fmt.Errorf("postgres: object %q: the party and node it came from must be UTF-8 text without NUL characters", o.ID)
-			return in
+			return fmt.Errorf("object %q: the party and node it came from must be UTF-8 text without NUL characters", o.ID)
 		}
 	}
-	if v := o.Version(); v != "" {
-		t, err := stix.ParseTime(v)
-		if err != nil {
-			in.err = fmt.Errorf("postgres: object %s: version: %w", o.ID, err)
-			return in
-		}
-		in.versioned, in.version, in.key = true, v, store.VersionKey(t)
-	}
-	return in
+	return nil
 }
 
 // version is one version of an object as the write path sees it: stored
@@ -184,7 +119,7 @@ var objectColumns = []string{"seq", "collection", "id", "type", "version", "vers
 // (store.ErrNotFound) or the database fails.
 func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) (out []store.AddOutcome, err error) {
 	// Hashing needs no lock: do it before taking it.
-	ins := prepareAll(objs)
+	ins := store.PrepareAll(objs, checkPutText)
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		out, err = tx.(*txn).addPrepared(ctx, collection, ins)
 		return err
@@ -194,9 +129,9 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 
 // AddObjects implements store.Tx.
 func (t *txn) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
-	ins := make([]incoming, len(puts))
+	ins := make([]store.Incoming, len(puts))
 	for i, p := range puts {
-		ins[i] = prepare(p)
+		ins[i] = store.Prepare(p, checkPutText)
 	}
 	return t.addPrepared(ctx, collection, ins)
 }
@@ -205,7 +140,7 @@ func (t *txn) AddObjects(ctx context.Context, collection string, puts []store.Pu
 // the collection's last date_added and the stored versions of the batch's
 // ids, then writes: sequence numbers drawn, changed marks and the
 // collection's counters updated, new rows copied.
-func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming) ([]store.AddOutcome, error) {
+func (t *txn) addPrepared(ctx context.Context, collection string, ins []store.Incoming) ([]store.AddOutcome, error) {
 	s, tx := t.s, t.tx
 	pk, err := s.collectionKey(ctx, tx, collection)
 	if err != nil {
@@ -216,8 +151,8 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	}
 	ids := make([]string, 0, len(ins))
 	for _, in := range ins {
-		if in.err == nil {
-			ids = append(ids, in.obj.ID)
+		if in.Err == nil {
+			ids = append(ids, in.Obj.ID)
 		}
 	}
 	var lastAdded int64
@@ -238,50 +173,50 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	out := make([]store.AddOutcome, len(ins))
 	outRow := make([]int, len(ins)) // the new row an outcome names, -1 for none
 	var rows []*version
-	rowIn := []incoming(nil)
+	rowIn := []store.Incoming(nil)
 	touched := make(map[string]bool)
 	for i, in := range ins {
 		outRow[i] = -1
-		if in.err != nil {
-			out[i].Err = in.err
+		if in.Err != nil {
+			out[i].Err = fmt.Errorf("postgres: %w", in.Err)
 			continue
 		}
-		vs := byID[in.obj.ID]
-		if v, ok := sameVersion(vs, in); ok && bytes.Equal(v.hash, in.hash) {
+		vs := byID[in.Obj.ID]
+		if v, ok := sameVersion(vs, in); ok && bytes.Equal(v.hash, in.Hash) {
 			out[i] = store.AddOutcome{Seq: v.seq, DateAdded: fromMicros(v.dateAdded), Version: v.version, Duplicate: true}
 			outRow[i] = v.row
 			continue
 		} else if ok {
-			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("postgres: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+			out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("postgres: %s version %s: %w", in.Obj.ID, in.Version, store.ErrConflict)}
 			continue
 		}
 		if changed, err := createdChanged(ctx, tx, vs, in); err != nil {
-			return nil, fmt.Errorf("postgres: adding %s to %s: %w", in.obj.ID, collection, err)
+			return nil, fmt.Errorf("postgres: adding %s to %s: %w", in.Obj.ID, collection, err)
 		} else if changed != "" {
-			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("postgres: %s version %s: created %s, stored versions have %s: %w",
-				in.obj.ID, in.version, in.obj.Created, changed, store.ErrCreatedChanged)}
+			out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("postgres: %s version %s: created %s, stored versions have %s: %w",
+				in.Obj.ID, in.Version, in.Obj.Created, changed, store.ErrCreatedChanged)}
 			continue
 		}
 		// date_added strictly increases within the collection even when
 		// the clock stands still or steps back.
 		dateAdded := max(micros(s.now()), lastAdded+1)
-		if !in.versioned {
+		if !in.Versioned {
 			tm := fromMicros(dateAdded)
-			in.version, in.key = tm.Format(taxiiTimestampLayout), store.VersionKey(tm)
-			if slices.ContainsFunc(vs, func(v *version) bool { return v.key == in.key }) {
+			in.Version, in.Key = tm.Format(taxiiTimestampLayout), store.VersionKey(tm)
+			if slices.ContainsFunc(vs, func(v *version) bool { return v.key == in.Key }) {
 				// A versioned copy claims this instant already.
-				out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("postgres: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+				out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("postgres: %s version %s: %w", in.Obj.ID, in.Version, store.ErrConflict)}
 				continue
 			}
 		}
-		nv := &version{row: len(rows), version: in.version, key: in.key, spec: in.specVersion, versioned: in.versioned,
-			dateAdded: dateAdded, hash: in.hash, created: in.obj.Created}
-		byID[in.obj.ID] = append(vs, nv)
-		touched[in.obj.ID] = true
+		nv := &version{row: len(rows), version: in.Version, key: in.Key, spec: in.SpecVersion, versioned: in.Versioned,
+			dateAdded: dateAdded, hash: in.Hash, created: in.Obj.Created}
+		byID[in.Obj.ID] = append(vs, nv)
+		touched[in.Obj.ID] = true
 		rows = append(rows, nv)
 		rowIn = append(rowIn, in)
 		lastAdded = dateAdded
-		out[i] = store.AddOutcome{DateAdded: fromMicros(dateAdded), Version: in.version}
+		out[i] = store.AddOutcome{DateAdded: fromMicros(dateAdded), Version: in.Version}
 		outRow[i] = nv.row
 	}
 	if len(rows) == 0 {
@@ -316,8 +251,8 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"objects"}, objectColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		v, in := rows[i], rowIn[i]
-		return []any{v.seq, pk, in.obj.ID, in.obj.Type, v.version, v.key, v.versioned, v.spec,
-			v.dateAdded, v.hash, v.newFirst, v.newLast, v.newTop, []byte(in.obj.Raw), in.provenance, in.fromParty, in.fromNode}, nil
+		return []any{v.seq, pk, in.Obj.ID, in.Obj.Type, v.version, v.key, v.versioned, v.spec,
+			v.dateAdded, v.hash, v.newFirst, v.newLast, v.newTop, []byte(in.Obj.Raw), in.Provenance, in.FromParty, in.FromNode}, nil
 	}))
 	if err != nil {
 		return fail(err)
@@ -329,8 +264,8 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 // new version, states another (STIX 2.1 §3.2), and "" otherwise. Versions
 // agree on created, so the latest stands for all; the same instant written
 // otherwise is the same created.
-func createdChanged(ctx context.Context, tx pgx.Tx, vs []*version, in incoming) (string, error) {
-	if len(vs) == 0 || !in.versioned || in.obj.Created == "" {
+func createdChanged(ctx context.Context, tx pgx.Tx, vs []*version, in store.Incoming) (string, error) {
+	if len(vs) == 0 || !in.Versioned || in.Obj.Created == "" {
 		return "", nil
 	}
 	latest := slices.MaxFunc(vs, func(a, b *version) int { return strings.Compare(a.key, b.key) })
@@ -348,11 +283,11 @@ func createdChanged(ctx context.Context, tx pgx.Tx, vs []*version, in incoming) 
 		}
 		stored = *o.Created
 	}
-	if stored == "" || stored == in.obj.Created {
+	if stored == "" || stored == in.Obj.Created {
 		return "", nil
 	}
 	a, errA := stix.ParseTime(stored)
-	b, errB := stix.ParseTime(in.obj.Created)
+	b, errB := stix.ParseTime(in.Obj.Created)
 	if errA == nil && errB == nil && a.Equal(b) {
 		return "", nil
 	}
@@ -362,9 +297,9 @@ func createdChanged(ctx context.Context, tx pgx.Tx, vs []*version, in incoming) 
 // sameVersion finds the stored version that in would be another copy of:
 // the one with the same version or, for an object without one (an SCO),
 // the one with the same content, since there is no version to compare.
-func sameVersion(vs []*version, in incoming) (*version, bool) {
+func sameVersion(vs []*version, in store.Incoming) (*version, bool) {
 	for _, v := range vs {
-		if in.versioned && v.key == in.key || !in.versioned && !v.versioned && bytes.Equal(v.hash, in.hash) {
+		if in.Versioned && v.key == in.Key || !in.Versioned && !v.versioned && bytes.Equal(v.hash, in.Hash) {
 			return v, true
 		}
 	}

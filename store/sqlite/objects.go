@@ -2,16 +2,13 @@ package sqlite
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
@@ -19,71 +16,6 @@ import (
 
 // taxiiTimestampLayout is a TAXII 2.1 timestamp: microseconds, always.
 const taxiiTimestampLayout = "2006-01-02T15:04:05.000000Z"
-
-// incoming is an object to add, with what can be computed before taking
-// the write lock.
-type incoming struct {
-	obj         *stix.Object
-	versioned   bool
-	version     string // as the object states it; set from date_added when !versioned
-	key         string
-	specVersion string
-	hash        []byte
-	// Beside the version, as store.Put gives them.
-	provenance          []byte
-	fromParty, fromNode string
-	err                 error
-}
-
-// prepareAll hashes objs before the write lock is taken, for the Store's
-// own AddObjects. The work is CPU-bound and independent per object, so
-// large batches are spread over the CPUs. An object without a canonical
-// form fails alone.
-func prepareAll(objs []*stix.Object) []incoming {
-	ins := make([]incoming, len(objs))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(objs)/256)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(objs); i += workers {
-				if objs[i] == nil {
-					ins[i] = incoming{err: fmt.Errorf("sqlite: nil object")}
-					continue
-				}
-				p, err := store.NewPut(objs[i])
-				if err != nil {
-					ins[i] = incoming{obj: objs[i], err: fmt.Errorf("sqlite: %w", err)}
-					continue
-				}
-				ins[i] = prepare(p)
-			}
-		})
-	}
-	wg.Wait()
-	return ins
-}
-
-func prepare(p store.Put) incoming {
-	o := p.Object
-	if o == nil {
-		return incoming{err: fmt.Errorf("sqlite: nil object")}
-	}
-	in := incoming{obj: o, specVersion: cmp.Or(o.SpecVersion, store.DefaultSpecVersion), hash: p.Hash[:],
-		provenance: p.Provenance, fromParty: p.FromParty, fromNode: p.FromNode}
-	if o.ID == "" || o.Type == "" {
-		in.err = fmt.Errorf("sqlite: object %q: an object needs a type and an id", o.ID)
-		return in
-	}
-	if v := o.Version(); v != "" {
-		t, err := stix.ParseTime(v)
-		if err != nil {
-			in.err = fmt.Errorf("sqlite: object %s: version: %w", o.ID, err)
-			return in
-		}
-		in.versioned, in.version, in.key = true, v, store.VersionKey(t)
-	}
-	return in
-}
 
 // storedVersion is what the write path needs to know about one stored
 // version of an object.
@@ -150,7 +82,7 @@ func updateFlags(ctx context.Context, tx querier, vs []storedVersion) error {
 // (store.ErrNotFound) or the database fails.
 func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.Object) (out []store.AddOutcome, err error) {
 	// Hashing needs no lock: do it before taking it.
-	ins := prepareAll(objs)
+	ins := store.PrepareAll(objs, nil)
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		out, err = tx.(*txn).addPrepared(ctx, collection, ins)
 		return err
@@ -160,14 +92,14 @@ func (s *Store) AddObjects(ctx context.Context, collection string, objs []*stix.
 
 // AddObjects implements store.Tx.
 func (t *txn) AddObjects(ctx context.Context, collection string, puts []store.Put) ([]store.AddOutcome, error) {
-	ins := make([]incoming, len(puts))
+	ins := make([]store.Incoming, len(puts))
 	for i, p := range puts {
-		ins[i] = prepare(p)
+		ins[i] = store.Prepare(p, nil)
 	}
 	return t.addPrepared(ctx, collection, ins)
 }
 
-func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming) ([]store.AddOutcome, error) {
+func (t *txn) addPrepared(ctx context.Context, collection string, ins []store.Incoming) ([]store.AddOutcome, error) {
 	s, tx := t.s, t.tx
 	pk, err := s.collectionKey(ctx, tx, collection)
 	if err != nil {
@@ -200,64 +132,64 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
 	for i, in := range ins {
-		if in.err != nil {
-			out[i].Err = in.err
+		if in.Err != nil {
+			out[i].Err = fmt.Errorf("sqlite: %w", in.Err)
 			continue
 		}
 		var vs []storedVersion
-		if stored[in.obj.ID] {
-			vs, err = scanVersions(versions.QueryContext(ctx, pk, in.obj.ID))
+		if stored[in.Obj.ID] {
+			vs, err = scanVersions(versions.QueryContext(ctx, pk, in.Obj.ID))
 			if err != nil {
-				return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+				return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.Obj.ID, collection, err)
 			}
 		}
-		if v, ok := sameVersion(vs, in); ok && bytes.Equal(v.hash, in.hash) {
+		if v, ok := sameVersion(vs, in); ok && bytes.Equal(v.hash, in.Hash) {
 			out[i] = store.AddOutcome{Seq: v.seq, DateAdded: fromMicros(v.dateAdded), Version: v.version, Duplicate: true}
 			continue
 		} else if ok {
-			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+			out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.Obj.ID, in.Version, store.ErrConflict)}
 			continue
 		}
 
 		if changed, err := createdChanged(ctx, tx, vs, in); err != nil {
-			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.Obj.ID, collection, err)
 		} else if changed != "" {
-			out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: created %s, stored versions have %s: %w",
-				in.obj.ID, in.version, in.obj.Created, changed, store.ErrCreatedChanged)}
+			out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("sqlite: %s version %s: created %s, stored versions have %s: %w",
+				in.Obj.ID, in.Version, in.Obj.Created, changed, store.ErrCreatedChanged)}
 			continue
 		}
 
 		// date_added strictly increases within the collection even when
 		// the clock stands still or steps back.
 		dateAdded := max(micros(s.now()), lastAdded+1)
-		if !in.versioned {
+		if !in.Versioned {
 			t := fromMicros(dateAdded)
-			in.version, in.key = t.Format(taxiiTimestampLayout), store.VersionKey(t)
-			if slices.ContainsFunc(vs, func(v storedVersion) bool { return v.key == in.key }) {
+			in.Version, in.Key = t.Format(taxiiTimestampLayout), store.VersionKey(t)
+			if slices.ContainsFunc(vs, func(v storedVersion) bool { return v.key == in.Key }) {
 				// A versioned copy claims this instant already.
-				out[i] = store.AddOutcome{Version: in.version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.obj.ID, in.version, store.ErrConflict)}
+				out[i] = store.AddOutcome{Version: in.Version, Err: fmt.Errorf("sqlite: %s version %s: %w", in.Obj.ID, in.Version, store.ErrConflict)}
 				continue
 			}
 		}
-		vs = append(vs, storedVersion{version: in.version, key: in.key, spec: in.specVersion})
+		vs = append(vs, storedVersion{version: in.Version, key: in.Key, spec: in.SpecVersion})
 		computeFlags(vs)
 		if err := updateFlags(ctx, tx, vs); err != nil {
-			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.Obj.ID, collection, err)
 		}
 		nv := vs[len(vs)-1]
-		res, err := insert.ExecContext(ctx, pk, in.obj.ID, in.obj.Type, in.version, in.key, in.versioned, in.specVersion,
-			dateAdded, in.hash, nv.newFirst, nv.newLast, nv.newTop, []byte(in.obj.Raw), nullBlob(in.provenance), in.fromParty, in.fromNode)
+		res, err := insert.ExecContext(ctx, pk, in.Obj.ID, in.Obj.Type, in.Version, in.Key, in.Versioned, in.SpecVersion,
+			dateAdded, in.Hash, nv.newFirst, nv.newLast, nv.newTop, []byte(in.Obj.Raw), in.Provenance, in.FromParty, in.FromNode)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.Obj.ID, collection, err)
 		}
 		seq, err := res.LastInsertId()
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.obj.ID, collection, err)
+			return nil, fmt.Errorf("sqlite: adding %s to %s: %w", in.Obj.ID, collection, err)
 		}
 		lastAdded = dateAdded
 		added++
-		stored[in.obj.ID] = true
-		out[i] = store.AddOutcome{Seq: seq, DateAdded: fromMicros(dateAdded), Version: in.version}
+		stored[in.Obj.ID] = true
+		out[i] = store.AddOutcome{Seq: seq, DateAdded: fromMicros(dateAdded), Version: in.Version}
 	}
 	if added > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ?, object_count = object_count + ? WHERE pk = ?`,
@@ -268,30 +200,22 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []incoming
 	return out, nil
 }
 
-// nullBlob binds an empty blob as NULL: a version without provenance.
-func nullBlob(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
 // createdChanged returns the created of the stored versions vs if in, a
 // new version, states another (STIX 2.1 §3.2), and "" otherwise. Versions
 // agree on created, so the latest stands for all; the same instant written
 // otherwise is the same created.
-func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in incoming) (string, error) {
-	if len(vs) == 0 || !in.versioned || in.obj.Created == "" {
+func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in store.Incoming) (string, error) {
+	if len(vs) == 0 || !in.Versioned || in.Obj.Created == "" {
 		return "", nil
 	}
 	latest := slices.MaxFunc(vs, func(a, b storedVersion) int { return strings.Compare(a.key, b.key) })
 	var stored sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT json_extract(CAST(raw AS TEXT), '$.created') FROM objects WHERE seq = ?`, latest.seq).Scan(&stored)
-	if err != nil || !stored.Valid || stored.String == in.obj.Created {
+	if err != nil || !stored.Valid || stored.String == in.Obj.Created {
 		return "", err
 	}
 	a, errA := stix.ParseTime(stored.String)
-	b, errB := stix.ParseTime(in.obj.Created)
+	b, errB := stix.ParseTime(in.Obj.Created)
 	if errA == nil && errB == nil && a.Equal(b) {
 		return "", nil
 	}
@@ -301,13 +225,13 @@ func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in inco
 // storedIDs returns the set of ids among ins that have a version stored in
 // the collection already. Most objects of a typical batch are new: one query
 // per few hundred objects saves one per object.
-func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []incoming) (map[string]bool, error) {
+func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []store.Incoming) (map[string]bool, error) {
 	// Well below SQLite's limit of 32766 bound parameters.
 	const chunk = 500
 	ids := make([]string, 0, len(ins))
 	for _, in := range ins {
-		if in.err == nil {
-			ids = append(ids, in.obj.ID)
+		if in.Err == nil {
+			ids = append(ids, in.Obj.ID)
 		}
 	}
 	stored := make(map[string]bool)
@@ -341,9 +265,9 @@ func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []incoming
 // sameVersion finds the stored version that in would be another copy of:
 // the one with the same version or, for an object without one (an SCO),
 // the one with the same content, since there is no version to compare.
-func sameVersion(vs []storedVersion, in incoming) (storedVersion, bool) {
+func sameVersion(vs []storedVersion, in store.Incoming) (storedVersion, bool) {
 	for _, v := range vs {
-		if in.versioned && v.key == in.key || !in.versioned && !v.versioned && bytes.Equal(v.hash, in.hash) {
+		if in.Versioned && v.key == in.Key || !in.Versioned && !v.versioned && bytes.Equal(v.hash, in.Hash) {
 			return v, true
 		}
 	}
