@@ -30,7 +30,7 @@ func (s *Store) CountEntries(ctx context.Context, k ledger.Kind, from, to time.T
 	var n int64
 	_, err := pgx.ForEachRow(rows, []any{&concerns, &n}, func() error {
 		total += n
-		for _, p := range splitConcerns(concerns) {
+		for _, p := range store.SplitConcerns(concerns) {
 			out.ByParty[p] += n
 		}
 		return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -46,8 +45,8 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 		if r.Commitment != (ledger.Commitment{}) && r.Commitment != c {
 			return 0, fmt.Errorf("postgres: appending to the ledger: a record's commitment is not that of its salt and entry")
 		}
-		if concerns[i], err = joinConcerns(r.Concerns); err != nil {
-			return 0, err
+		if concerns[i], err = store.JoinConcerns(r.Concerns); err != nil {
+			return 0, fmt.Errorf("postgres: %w", err)
 		}
 		if _, err := batch.Append(c); err != nil {
 			return 0, fmt.Errorf("postgres: appending to the ledger: %w", err)
@@ -102,23 +101,6 @@ func lastString(last *int64) string {
 		return "none"
 	}
 	return fmt.Sprint(*last)
-}
-
-// joinConcerns stores party ids one per line.
-func joinConcerns(parties []string) (string, error) {
-	for _, p := range parties {
-		if p == "" || strings.ContainsAny(p, "\n\r\x00") {
-			return "", fmt.Errorf("postgres: appending to the ledger: party id %q: want a non-empty id without line breaks", p)
-		}
-	}
-	return strings.Join(parties, "\n"), nil
-}
-
-func splitConcerns(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
 }
 
 // txHashReader is a tlog.HashReader over the stored hashes, in a
@@ -202,7 +184,7 @@ func scanRecord(row pgx.Row) (store.LedgerRecord, error) {
 		return r, fmt.Errorf("postgres: ledger entry %d: salt of %d bytes, want %d", r.Index, len(salt), len(r.Salt))
 	}
 	copy(r.Salt[:], salt)
-	r.Concerns = splitConcerns(concerns)
+	r.Concerns = store.SplitConcerns(concerns)
 	r.Commitment = ledger.CommitEncoded(r.Salt, r.Entry)
 	return r, nil
 }

@@ -38,7 +38,7 @@ func (s *Store) CountEntries(ctx context.Context, k ledger.Kind, from, to time.T
 			return out, fmt.Errorf("sqlite: counting %s entries: %w", k, err)
 		}
 		total += n
-		for _, p := range splitConcerns(concerns) {
+		for _, p := range store.SplitConcerns(concerns) {
 			out.ByParty[p] += n
 		}
 	}

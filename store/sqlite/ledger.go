@@ -78,8 +78,8 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 		if r.Commitment != (ledger.Commitment{}) && r.Commitment != c {
 			return 0, fmt.Errorf("sqlite: appending to the ledger: a record's commitment is not that of its salt and entry")
 		}
-		if concerns[i], err = joinConcerns(r.Concerns); err != nil {
-			return 0, err
+		if concerns[i], err = store.JoinConcerns(r.Concerns); err != nil {
+			return 0, fmt.Errorf("sqlite: %w", err)
 		}
 		if _, err := batch.Append(c); err != nil {
 			return 0, fmt.Errorf("sqlite: appending to the ledger: %w", err)
@@ -124,23 +124,6 @@ func (t *txn) AppendLedger(ctx context.Context, recs []store.LedgerRecord) (int6
 const setLedgerIndex = `UPDATE objects SET ledger_index = l.idx
 	FROM (SELECT object, min(idx) AS idx FROM ledger_entries WHERE idx >= ?1 AND object <> 0 AND concerns <> '' GROUP BY object) AS l
 	WHERE objects.seq = l.object AND objects.ledger_index IS NULL AND objects.from_party <> ''`
-
-// joinConcerns stores party ids one per line.
-func joinConcerns(parties []string) (string, error) {
-	for _, p := range parties {
-		if p == "" || strings.ContainsAny(p, "\n\r") {
-			return "", fmt.Errorf("sqlite: appending to the ledger: party id %q: want a non-empty id without line breaks", p)
-		}
-	}
-	return strings.Join(parties, "\n"), nil
-}
-
-func splitConcerns(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
 
 // txHashReader is a tlog.HashReader over the stored hashes, in a
 // transaction or on the readers.
@@ -232,7 +215,7 @@ func scanRecord(sc interface{ Scan(...any) error }) (store.LedgerRecord, error) 
 		return r, fmt.Errorf("sqlite: ledger entry %d: salt of %d bytes, want %d", r.Index, len(salt), len(r.Salt))
 	}
 	copy(r.Salt[:], salt)
-	r.Concerns = splitConcerns(concerns)
+	r.Concerns = store.SplitConcerns(concerns)
 	r.Commitment = ledger.CommitEncoded(r.Salt, r.Entry)
 	return r, nil
 }
