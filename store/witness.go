@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"time"
 )
@@ -45,4 +46,17 @@ type Suspension struct {
 	Evidence []byte
 	// Witnessed is the checkpoint the node had cosigned when it refused.
 	Witnessed []byte
+}
+
+// FreshCosignatures returns the signature lines of lines that the signed
+// checkpoint note lacks, each once, for a backend's AddCosignatures: a
+// witness asked twice answers twice.
+func FreshCosignatures(note, lines []byte) []byte {
+	var fresh []byte
+	for l := range bytes.SplitAfterSeq(lines, []byte("\n")) {
+		if len(l) != 0 && !bytes.Contains(note, l) && !bytes.Contains(fresh, l) {
+			fresh = append(fresh, l...)
+		}
+	}
+	return fresh
 }

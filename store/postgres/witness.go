@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,13 +24,7 @@ func (s *Store) AddCosignatures(ctx context.Context, size int64, lines []byte) e
 		if err != nil {
 			return fmt.Errorf("postgres: cosigning checkpoint %d: %w", size, err)
 		}
-		// Only lines the note lacks: a witness asked twice answers twice.
-		var fresh []byte
-		for l := range strings.SplitAfterSeq(string(lines), "\n") {
-			if l != "" && !bytes.Contains(note, []byte(l)) && !bytes.Contains(fresh, []byte(l)) {
-				fresh = append(fresh, l...)
-			}
-		}
+		fresh := store.FreshCosignatures(note, lines)
 		if len(fresh) == 0 {
 			return nil
 		}

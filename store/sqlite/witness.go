@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/store"
@@ -24,13 +23,7 @@ func (s *Store) AddCosignatures(ctx context.Context, size int64, lines []byte) e
 		if err != nil {
 			return fmt.Errorf("sqlite: cosigning checkpoint %d: %w", size, err)
 		}
-		// Only lines the note lacks: a witness asked twice answers twice.
-		var fresh []byte
-		for l := range strings.SplitAfterSeq(string(lines), "\n") {
-			if l != "" && !bytes.Contains(note, []byte(l)) && !bytes.Contains(fresh, []byte(l)) {
-				fresh = append(fresh, l...)
-			}
-		}
+		fresh := store.FreshCosignatures(note, lines)
 		if len(fresh) == 0 {
 			return nil
 		}
