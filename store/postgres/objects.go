@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,19 +18,15 @@ import (
 // taxiiTimestampLayout is a TAXII 2.1 timestamp: microseconds, always.
 const taxiiTimestampLayout = "2006-01-02T15:04:05.000000Z"
 
-// checkPutText refuses what PostgreSQL's text cannot hold, NUL and invalid
-// UTF-8: such a value would fail the whole batch's statement, not this
-// object alone.
+// checkPutText refuses what PostgreSQL's text cannot hold (checkText):
+// such a value would fail the whole batch's statement, not this object
+// alone.
 func checkPutText(p store.Put) error {
 	o := p.Object
-	for _, v := range []string{o.ID, o.Type, cmp.Or(o.SpecVersion, store.DefaultSpecVersion)} {
-		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
-			return fmt.Errorf("object %q: its id, type and spec_version must be UTF-8 text without NUL characters", o.ID)
-		}
-	}
-	for _, v := range []string{p.FromParty, p.FromNode} {
-		if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
-			return fmt.Errorf("object %q: the party and node it came from must be UTF-8 text without NUL characters", o.ID)
+	for _, v := range [][2]string{{"id", o.ID}, {"type", o.Type}, {"spec_version", o.SpecVersion},
+		{"party it came from", p.FromParty}, {"node it came from", p.FromNode}} {
+		if err := checkText(v[0], v[1]); err != nil {
+			return fmt.Errorf("object %q: %w", o.ID, err)
 		}
 	}
 	return nil

@@ -545,3 +545,35 @@ func TestLead(t *testing.T) {
 		t.Fatal("a did not take the role b's dead session held")
 	}
 }
+
+// TestAddObjectsRefusesNUL: an object whose id, or whose sender, is not
+// text PostgreSQL can hold fails alone; the rest of the batch is stored.
+func TestAddObjectsRefusesNUL(t *testing.T) {
+	s := openTest(t, testURL(t))
+	setupCollection(t, s)
+	ctx := t.Context()
+	good := objectsOf(t, "indicator", 0, 2)
+	bad, err := stix.Parse([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--\u0000","modified":"2026-01-01T00:00:00.000Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.AddObjects(ctx, testCollection, []*stix.Object{good[0], bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Err != nil || out[1].Err == nil || !strings.Contains(out[1].Err.Error(), "without NUL") {
+		t.Errorf("AddObjects(good, id with NUL) = %+v; want the first stored and the second refused", out)
+	}
+	p, err := store.NewPut(good[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.FromParty, p.FromNode = "borealis", "b-1\xff"
+	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		out, err = tx.AddObjects(ctx, testCollection, []store.Put{p})
+		return err
+	})
+	if err != nil || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "without NUL") {
+		t.Errorf("Tx.AddObjects from node %q = %+v, %v; want the object refused", p.FromNode, out, err)
+	}
+}
