@@ -14,9 +14,10 @@ import (
 type Overviewing interface {
 	// CountEntries counts the ledger entries of kind k recorded (their
 	// ledger.Entry.Time) in [from, to), by the parties they concern, an
-	// entry concerning several counting for each. It reads at most limit
-	// entries, through an index on their headers (ledger.Header), and says
-	// whether it counted them all.
+	// entry concerning several counting for each. It reads at most
+	// limit+1 entries (the one beyond the limit says there are more),
+	// through an index on their headers (ledger.Header), and says whether
+	// it counted them all.
 	CountEntries(ctx context.Context, k ledger.Kind, from, to time.Time, limit int) (EntryCounts, error)
 	// NewestAlerts lists at most limit alerts, newest first.
 	NewestAlerts(ctx context.Context, limit int) ([]Alert, error)
