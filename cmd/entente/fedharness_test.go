@@ -69,7 +69,7 @@ type fedNode struct {
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	stderr  *syncBuffer
+	stderr  *lockedBuffer
 	base    string // https://addr
 	metrics string // the metrics URL, when started with --metrics-addr
 	token   string // an admin token
@@ -188,7 +188,7 @@ func (f *fedNet) start(n *fedNode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.stderr = &syncBuffer{}
+	n.stderr = &lockedBuffer{}
 	cmd.Stderr = n.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
