@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,7 +105,7 @@ func newFederation(t testing.TB) *fedNet {
 	root := t.TempDir()
 	for _, p := range ex.Parties {
 		en := p.Nodes[0]
-		n := &fedNode{id: en.ID, party: p.ID, origin: en.Log, dir: filepath.Join(root, en.ID), addr: fedFreeAddr(t), partnerURLs: map[string]string{}}
+		n := &fedNode{id: en.ID, party: p.ID, origin: en.Log, dir: filepath.Join(root, en.ID), addr: freeAddr(t), partnerURLs: map[string]string{}}
 		if err := node.PrepareDataDir(n.dir); err != nil {
 			t.Fatal(err)
 		}
@@ -369,17 +368,6 @@ func (f *fedNet) checkpoint(n *fedNode) (ledger.Checkpoint, []string, error) {
 		}
 	}
 	return c, by, nil
-}
-
-// fedFreeAddr returns a loopback address with a port free at the time.
-func fedFreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // signAsExampleParties signs doc, an agreement whose signatures were
