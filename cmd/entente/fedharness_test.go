@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -29,27 +28,6 @@ import (
 // `entente serve` processes (the test binary run again as a child, so
 // that a test can kill one with SIGKILL), each on its own SQLite database,
 // speaking mutual TLS with the example's node keys over loopback.
-
-// fedChildEnv holds the JSON arguments of the serve that
-// TestFederationNodeChild runs in a child process.
-const fedChildEnv = "ENTENTE_TEST_FED_NODE_ARGS"
-
-// TestFederationNodeChild is a child process of the federation harness:
-// one node, serving until it is stopped (SIGTERM) or killed.
-func TestFederationNodeChild(t *testing.T) {
-	v := os.Getenv(fedChildEnv)
-	if v == "" {
-		t.Skip("run by the federation harness in a child process")
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(v), &args); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, args))
-}
 
 // fedNode is one node of the harness. Its address is fixed before it
 // first starts, so that the agreement and its partners can name it, and
@@ -180,9 +158,7 @@ func (f *fedNet) start(n *fedNode) {
 		args = append(args, "--partner-url", id+"="+n.partnerURLs[id])
 	}
 	args = append(args, fedServeFlags...)
-	enc, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFederationNodeChild$")
-	cmd.Env = append(append(os.Environ(), fedChildEnv+"="+string(enc)), n.env...)
+	cmd := childCommand(args, n.env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
