@@ -4,13 +4,11 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -86,14 +84,12 @@ func TestServeAmendOnSIGHUP(t *testing.T) {
 
 	args := []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--metrics-addr", "off",
 		"--agreement", file, "--node", "arcadia-node-1", "--sync-interval", "1h", "--checkpoint-interval", "1h"}
-	enc, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFederationNodeChild$")
-	cmd.Env = append(os.Environ(), fedChildEnv+"="+string(enc), clockOffsetEnv+"="+offset.String())
+	cmd := childCommand(args, clockOffsetEnv+"="+offset.String())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

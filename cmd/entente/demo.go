@@ -643,7 +643,8 @@ func printLedgers(ctx context.Context, w io.Writer, nodes []*demoNode) error {
 	return tw.Flush()
 }
 
-// lockedBuffer is a bytes buffer safe for one writer and other readers.
+// lockedBuffer is a bytes buffer safe for one writer and concurrent readers:
+// the demo and the tests read what a running command has printed so far.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf strings.Builder

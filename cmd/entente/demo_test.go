@@ -100,7 +100,7 @@ func TestDemoInterrupt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, &Env{Stdout: out, Stderr: out}, []string{"demo", "--data", dir, "--settle", "1s"})

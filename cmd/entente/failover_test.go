@@ -2,11 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,30 +14,6 @@ import (
 	"github.com/entente/entente/store/postgres"
 	"github.com/entente/entente/store/postgres/pgtest"
 )
-
-// failoverEnv gives the data directory and database URL, on two lines, of
-// the serve that TestFailoverChild runs in a child process.
-const failoverEnv = "ENTENTE_TEST_FAILOVER"
-
-// TestFailoverChild is a child process of TestFailover: one of the serve
-// processes of a node on PostgreSQL, serving until it is killed.
-func TestFailoverChild(t *testing.T) {
-	dir, db, ok := strings.Cut(os.Getenv(failoverEnv), "\n")
-	if !ok {
-		t.Skip("run by TestFailover in a child process")
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM)
-		<-ch
-		stop()
-	}()
-	code := run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, []string{"serve", "--data", dir, "--store", db,
-		"--addr", "127.0.0.1:0", "--plain-http", "--metrics-addr", "off", "--checkpoint-interval", "20ms", "--log-level", "info"})
-	os.Exit(code)
-}
 
 // signer is a serve process of TestFailover; elected is set once it logs
 // that it signs the ledger's checkpoints.
@@ -63,8 +35,8 @@ func startSigner(t *testing.T, dir, db string, first bool) *signer {
 // it serves.
 func launchSigner(t *testing.T, dir, db string) *signer {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFailoverChild$")
-	cmd.Env = append(os.Environ(), failoverEnv+"="+dir+"\n"+db)
+	cmd := childCommand([]string{"serve", "--data", dir, "--store", db,
+		"--addr", "127.0.0.1:0", "--plain-http", "--metrics-addr", "off", "--checkpoint-interval", "20ms", "--log-level", "info"})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

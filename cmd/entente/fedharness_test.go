@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -31,27 +29,6 @@ import (
 // that a test can kill one with SIGKILL), each on its own SQLite database,
 // speaking mutual TLS with the example's node keys over loopback.
 
-// fedChildEnv holds the JSON arguments of the serve that
-// TestFederationNodeChild runs in a child process.
-const fedChildEnv = "ENTENTE_TEST_FED_NODE_ARGS"
-
-// TestFederationNodeChild is a child process of the federation harness:
-// one node, serving until it is stopped (SIGTERM) or killed.
-func TestFederationNodeChild(t *testing.T) {
-	v := os.Getenv(fedChildEnv)
-	if v == "" {
-		t.Skip("run by the federation harness in a child process")
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(v), &args); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, args))
-}
-
 // fedNode is one node of the harness. Its address is fixed before it
 // first starts, so that the agreement and its partners can name it, and
 // it keeps it across restarts.
@@ -69,7 +46,7 @@ type fedNode struct {
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	stderr  *syncBuffer
+	stderr  *lockedBuffer
 	base    string // https://addr
 	metrics string // the metrics URL, when started with --metrics-addr
 	token   string // an admin token
@@ -106,7 +83,7 @@ func newFederation(t testing.TB) *fedNet {
 	root := t.TempDir()
 	for _, p := range ex.Parties {
 		en := p.Nodes[0]
-		n := &fedNode{id: en.ID, party: p.ID, origin: en.Log, dir: filepath.Join(root, en.ID), addr: fedFreeAddr(t), partnerURLs: map[string]string{}}
+		n := &fedNode{id: en.ID, party: p.ID, origin: en.Log, dir: filepath.Join(root, en.ID), addr: freeAddr(t), partnerURLs: map[string]string{}}
 		if err := node.PrepareDataDir(n.dir); err != nil {
 			t.Fatal(err)
 		}
@@ -181,14 +158,12 @@ func (f *fedNet) start(n *fedNode) {
 		args = append(args, "--partner-url", id+"="+n.partnerURLs[id])
 	}
 	args = append(args, fedServeFlags...)
-	enc, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFederationNodeChild$")
-	cmd.Env = append(append(os.Environ(), fedChildEnv+"="+string(enc)), n.env...)
+	cmd := childCommand(args, n.env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.stderr = &syncBuffer{}
+	n.stderr = &lockedBuffer{}
 	cmd.Stderr = n.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -369,17 +344,6 @@ func (f *fedNet) checkpoint(n *fedNode) (ledger.Checkpoint, []string, error) {
 		}
 	}
 	return c, by, nil
-}
-
-// fedFreeAddr returns a loopback address with a port free at the time.
-func fedFreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // signAsExampleParties signs doc, an agreement whose signatures were

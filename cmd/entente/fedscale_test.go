@@ -38,7 +38,7 @@ func scaleAgreement(t testing.TB, n int) (string, []*scaleNode) {
 	fmt.Fprintf(&b, "agreement: scale-%d\ntitle: A generated agreement among %d parties\nversion: 1\n", n, n)
 	b.WriteString("validity:\n  effective: 2026-01-01\n  expires: 2031-01-01\n\nparties:\n")
 	for i := range n {
-		p := &scaleNode{party: fmt.Sprintf("state%03d", i), id: fmt.Sprintf("state%03d-node", i), addr: fedFreeAddr(t)}
+		p := &scaleNode{party: fmt.Sprintf("state%03d", i), id: fmt.Sprintf("state%03d-node", i), addr: freeAddr(t)}
 		p.dir = filepath.Join(root, p.id)
 		p.origin = "cti.state" + fmt.Sprint(i) + ".example/ledger"
 		if err := node.PrepareDataDir(p.dir); err != nil {

@@ -81,7 +81,7 @@ func TestThirdPartyWitness(t *testing.T) {
 	// litewitness on loopback, plain HTTP (it leaves TLS to a terminator).
 	db := filepath.Join(dir, "litewitness.db")
 	addr := freeAddr(t)
-	var lwLog syncBuffer
+	var lwLog lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	lw := exec.CommandContext(ctx, litewitness, "-name", interopWitnessName, "-db", db, "-ssh-agent", sock,
 		"-key", ssh.FingerprintSHA256(sshPub), "-listen", addr)

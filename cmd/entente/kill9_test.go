@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,31 +21,6 @@ import (
 	"github.com/entente/entente/taxii"
 )
 
-// kill9Env names the data directory of the serve that
-// TestLedgerKill9Child runs in a child process.
-const kill9Env = "ENTENTE_TEST_KILL9_DATA"
-
-// TestLedgerKill9Child is the child process of TestLedgerKill9: a node
-// serving until it is killed.
-func TestLedgerKill9Child(t *testing.T) {
-	dir := os.Getenv(kill9Env)
-	if dir == "" {
-		t.Skip("run by TestLedgerKill9 in a child process")
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go func() {
-		// SIGTERM stops the node cleanly; SIGKILL is the test.
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM)
-		<-ch
-		stop()
-	}()
-	code := run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0",
-		"--plain-http", "--metrics-addr", "off", "--checkpoint-interval", "5ms", "--log-level", "warn"})
-	os.Exit(code)
-}
-
 // child is a serve process of TestLedgerKill9.
 type child struct {
 	cmd   *exec.Cmd
@@ -58,8 +30,8 @@ type child struct {
 
 func startChild(t *testing.T, dir string, first bool) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLedgerKill9Child$")
-	cmd.Env = append(os.Environ(), kill9Env+"="+dir)
+	cmd := childCommand([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0",
+		"--plain-http", "--metrics-addr", "off", "--checkpoint-interval", "5ms", "--log-level", "warn"})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -250,7 +250,7 @@ func TestMatchReload(t *testing.T) {
 	path := writeMatchFile(t, "indicators.jsonl", []byte(ind("old.example")))
 	pr, pw := io.Pipe()
 	var out bytes.Buffer
-	errOut := &syncBuffer{}
+	errOut := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(t.Context(), &Env{Stdin: pr, Stdout: &out, Stderr: errOut},

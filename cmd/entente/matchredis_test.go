@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,25 +16,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 )
-
-// matchChildEnv carries the arguments of TestMatchRedisChild.
-const matchChildEnv = "ENTENTE_TEST_MATCH_ARGS"
-
-// TestMatchRedisChild is a child process of TestMatchRedisKill: one
-// entente match, until SIGTERM or SIGKILL.
-func TestMatchRedisChild(t *testing.T) {
-	raw := os.Getenv(matchChildEnv)
-	if raw == "" {
-		t.Skip("run by TestMatchRedisKill in a child process")
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(raw), &args); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, args))
-}
 
 func redisServer(t testing.TB) (string, *goredis.Client) {
 	t.Helper()
@@ -79,10 +59,8 @@ func TestMatchRedisKill(t *testing.T) {
 
 	start := func(name string) (*exec.Cmd, string, *bytes.Buffer) {
 		out := filepath.Join(dir, name+".jsonl")
-		args, _ := json.Marshal([]string{"match", "--indicators", indFile, "--format", "eve", "--redis", base + "/" + key + "?mode=stream",
+		cmd := childCommand([]string{"match", "--indicators", indFile, "--format", "eve", "--redis", base + "/" + key + "?mode=stream",
 			"--redis-consumer", name, "--redis-batch", "25", "--redis-claim-idle", "1s", "--out", out, "--workers", "1"})
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMatchRedisChild$")
-		cmd.Env = append(os.Environ(), matchChildEnv+"="+string(args))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

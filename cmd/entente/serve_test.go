@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -20,32 +19,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/taxii"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers:
-// tests read what a running serve has printed so far.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // runningNode is an `entente serve` started in-process by startServe.
 type runningNode struct {
@@ -55,8 +34,8 @@ type runningNode struct {
 	fingerprint string
 	adminToken  string
 	metrics     string // the metrics URL; "" with --metrics-addr off
-	stdout      *syncBuffer
-	stderr      *syncBuffer
+	stdout      *lockedBuffer
+	stderr      *lockedBuffer
 	client      *http.Client
 	stop        context.CancelFunc
 	done        chan int // receives serve's exit code
@@ -81,7 +60,7 @@ var (
 func startServe(t testing.TB, dir string, extra ...string) *runningNode {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	n := &runningNode{dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
+	n := &runningNode{dir: dir, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stop: stop, done: make(chan int, 1)}
 	args := append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	go func() { n.done <- run(ctx, &Env{Stdout: n.stdout, Stderr: n.stderr}, args) }()
 	t.Cleanup(func() {

@@ -33,7 +33,8 @@ type partnerNode struct {
 	run                          *runningNode
 }
 
-func freeAddr(t *testing.T) string {
+// freeAddr returns a loopback address with a port free at the time.
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
