@@ -24,6 +24,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -121,10 +122,10 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 	if u.Scheme == "rediss" {
 		opts.TLSConfig = tlsConfig(u.Hostname())
 	}
-	cfg.Group = first(q.Get("group"), cfg.Group, "entente")
+	cfg.Group = cmp.Or(q.Get("group"), cfg.Group, "entente")
 	host, _ := os.Hostname()
-	cfg.Consumer = first(q.Get("consumer"), cfg.Consumer, fmt.Sprintf("%s-%d", host, os.Getpid()))
-	cfg.Field = first(cfg.Field, "eve")
+	cfg.Consumer = cmp.Or(q.Get("consumer"), cfg.Consumer, fmt.Sprintf("%s-%d", host, os.Getpid()))
+	cfg.Field = cmp.Or(cfg.Field, "eve")
 	if cfg.Batch <= 0 {
 		cfg.Batch = 2000
 	}
@@ -174,15 +175,6 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 		}
 	}
 	return f, nil
-}
-
-func first(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // Mode returns the feed's mode.
