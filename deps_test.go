@@ -45,7 +45,7 @@ var allowed = map[string][]string{
 	"store/postgres":        {"store", "stix", "ledger"},
 	"store/postgres/pgtest": {},
 	"federation":            {"taxii", "ledger", "agreement", "stix", "provenance"},
-	"ledgerhttp":            {"ledger", "stix"},
+	"ledgerhttp":            {"ledger"},
 	"node":                  {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"notify":                {"agreement", "casework"},
 	"notify/smtptest":       {},                                                                                                                                                                      // tests only: a real SMTP server

@@ -176,13 +176,11 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		if !c.Answered.IsZero() {
 			return c, errAnswered
 		}
-		next.acknowledge(now)
-		next.Answered = now
+		next.answer(now)
 	case EventFinalize:
 		next.Stage = StageFinal
 	case EventAccept:
-		next.acknowledge(now)
-		next.Answered = now
+		next.answer(now)
 		next.Partial = e.Partial
 		if c.Type == TypeConsultation {
 			next.ProposedBy, next.ProposedAt = "", time.Time{}
@@ -191,15 +189,12 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		if !refusalGround(a, e.Actor, e.Ground) {
 			return c, errGround
 		}
-		next.acknowledge(now)
-		next.Answered = now
+		next.answer(now)
 		next.Ground = e.Ground
 	case EventNotice:
-		next.acknowledge(now)
-		next.Answered = now
+		next.answer(now)
 	case EventPreserve:
-		next.acknowledge(now)
-		next.Answered = now
+		next.answer(now)
 		next.Partial = e.Partial
 		next.Until = now.Add(preservePeriod(c.Preservation, a))
 	case EventExtend:
@@ -225,8 +220,7 @@ func Step(c Case, e Event, a *agreement.Agreement, now time.Time) (Case, error) 
 		next.Until, next.ProposedBy, next.ProposedAt = at, e.Actor, now
 		if role == Recipient && c.Answered.IsZero() {
 			// A counter-proposal answers the request.
-			next.acknowledge(now)
-			next.Answered = now
+			next.answer(now)
 		}
 	case EventHold:
 		if now.Before(c.Until) {
@@ -297,6 +291,12 @@ func (c *Case) acknowledge(now time.Time) {
 	if c.Acknowledged.IsZero() {
 		c.Acknowledged = now
 	}
+}
+
+// answer records the recipient's answer, which acknowledges receipt too.
+func (c *Case) answer(now time.Time) {
+	c.acknowledge(now)
+	c.Answered = now
 }
 
 func hasFields(c *Case) bool {

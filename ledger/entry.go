@@ -241,9 +241,7 @@ func (e Entry) AppendEncoding(b []byte) ([]byte, error) {
 	if err := e.Event.validate(); err != nil {
 		return nil, fmt.Errorf("ledger: %s entry: %w", e.Event.Kind(), err)
 	}
-	b = append(b, EncodingVersion, byte(e.Event.Kind()))
-	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano()))
-	return e.Event.appendBody(b), nil
+	return e.Event.appendBody(appendHeader(b, e.Event.Kind(), e.Time)), nil
 }
 
 func appendString(b []byte, s string) []byte {
@@ -494,7 +492,7 @@ func (d *decoder) object() ObjectRef {
 }
 
 func (d *decoder) entry() (Entry, error) {
-	head := d.bytes(10, "header")
+	head := d.bytes(HeaderSize, "header")
 	if d.err != nil {
 		return Entry{}, d.err
 	}

@@ -14,7 +14,12 @@ const HeaderSize = 10
 // entries of one kind within a time range through an index on the first
 // HeaderSize bytes of their encodings, without decoding them.
 func Header(k Kind, t time.Time) []byte {
-	b := make([]byte, 0, HeaderSize)
+	return appendHeader(make([]byte, 0, HeaderSize), k, t)
+}
+
+// appendHeader appends the header of an entry of kind k recorded at t to
+// b; every encoding starts with it.
+func appendHeader(b []byte, k Kind, t time.Time) []byte {
 	b = append(b, EncodingVersion, byte(k))
 	ns := max(t.UnixNano(), 0) // before 1970 sorts first, as no entry can be
 	return binary.BigEndian.AppendUint64(b, uint64(ns))

@@ -24,7 +24,7 @@
 package redis
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -122,10 +122,10 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 	if u.Scheme == "rediss" {
 		opts.TLSConfig = tlsConfig(u.Hostname())
 	}
-	cfg.Group = first(q.Get("group"), cfg.Group, "entente")
+	cfg.Group = cmp.Or(q.Get("group"), cfg.Group, "entente")
 	host, _ := os.Hostname()
-	cfg.Consumer = first(q.Get("consumer"), cfg.Consumer, fmt.Sprintf("%s-%d", host, os.Getpid()))
-	cfg.Field = first(cfg.Field, "eve")
+	cfg.Consumer = cmp.Or(q.Get("consumer"), cfg.Consumer, fmt.Sprintf("%s-%d", host, os.Getpid()))
+	cfg.Field = cmp.Or(cfg.Field, "eve")
 	if cfg.Batch <= 0 {
 		cfg.Batch = 2000
 	}
@@ -175,15 +175,6 @@ func Open(ctx context.Context, cfg Config) (*Feed, error) {
 		}
 	}
 	return f, nil
-}
-
-func first(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // Mode returns the feed's mode.
@@ -243,17 +234,7 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 		if err != nil {
 			return fmt.Errorf("redis: reading %s: %w", f.Source, err)
 		}
-		b := &Batch{Records: len(vals)}
-		var buf bytes.Buffer
-		size := 0
-		for _, v := range vals {
-			size += len(v) + 1
-		}
-		buf.Grow(size)
-		for _, v := range vals {
-			appendLine(&buf, v)
-		}
-		b.Lines = buf.Bytes()
+		b := &Batch{Records: len(vals), Lines: joinLines(vals)}
 		if err := handle(ctx, b); err != nil {
 			return err
 		}
@@ -261,9 +242,19 @@ func (f *Feed) runList(ctx context.Context, handle func(context.Context, *Batch)
 	return nil
 }
 
-func appendLine(buf *bytes.Buffer, v string) {
-	buf.WriteString(strings.TrimRight(v, "\r\n"))
-	buf.WriteByte('\n')
+// joinLines puts the records one per line, each without the line end it
+// may carry.
+func joinLines(records []string) []byte {
+	size := 0
+	for _, r := range records {
+		size += len(r) + 1
+	}
+	buf := make([]byte, 0, size)
+	for _, r := range records {
+		buf = append(buf, strings.TrimRight(r, "\r\n")...)
+		buf = append(buf, '\n')
+	}
+	return buf
 }
 
 func (f *Feed) runStream(ctx context.Context, handle func(context.Context, *Batch) error) error {
@@ -388,31 +379,21 @@ func (f *Feed) handle(ctx context.Context, msgs []goredis.XMessage, claimed bool
 	if len(msgs) == 0 {
 		return nil
 	}
-	b := &Batch{Claimed: claimed, Key: fmt.Sprintf("%s/%s+%d", f.key, msgs[0].ID, len(msgs))}
-	var buf bytes.Buffer
-	size := 0
-	for _, m := range msgs {
-		for _, v := range m.Values {
-			s, _ := v.(string)
-			size += len(s) + 1
-		}
-	}
-	buf.Grow(size)
-	b.ids = make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		b.ids = append(b.ids, m.ID)
+	b := &Batch{Claimed: claimed, Key: fmt.Sprintf("%s/%s+%d", f.key, msgs[0].ID, len(msgs)), Records: len(msgs)}
+	b.ids = make([]string, len(msgs))
+	records := make([]string, len(msgs))
+	for i, m := range msgs {
+		b.ids[i] = m.ID
 		v, ok := m.Values[f.cfg.Field]
 		if !ok && len(m.Values) == 1 {
 			for _, only := range m.Values {
 				v = only
 			}
 		}
-		s, _ := v.(string)
 		// An entry without the record still counts, as a bad line.
-		appendLine(&buf, s)
-		b.Records++
+		records[i], _ = v.(string)
 	}
-	b.Lines = buf.Bytes()
+	b.Lines = joinLines(records)
 	if err := handle(ctx, b); err != nil {
 		return err
 	}
