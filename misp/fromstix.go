@@ -727,7 +727,8 @@ const seenOut = "2006-01-02T15:04:05.000000-07:00"
 
 // looseHeader completes the event that collects objects no report refers
 // to: its time is its latest attribute's, and its distribution the least
-// restrictive of its attributes' (each of which carries its own).
+// restrictive of its attributes' (each of which carries its own), an
+// attribute's being the stricter of its distribution and its TLP tags.
 func looseHeader(e *Event) {
 	var latest int64
 	least := stix.TLPRed
@@ -735,13 +736,17 @@ func looseHeader(e *Event) {
 		if n, err := strconv.ParseInt(string(a.Timestamp), 10, 64); err == nil && n > latest {
 			latest = n
 		}
-		if l := distributionTLP(a.Distribution); l != stix.TLPNone {
-			least = min(least, l)
-		}
+		// An attribute is as restricted as the stricter of its
+		// distribution and its TLP tags; the event is as loose as its
+		// loosest attribute, and no looser.
+		own := distributionTLP(a.Distribution)
 		for _, t := range a.Tags {
 			if l, ok := tagTLP(t.Name); ok {
-				least = min(least, l)
+				own = max(own, l)
 			}
+		}
+		if own != stix.TLPNone {
+			least = min(least, own)
 		}
 	}
 	if e.Timestamp == "" && latest > 0 {
