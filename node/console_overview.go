@@ -346,18 +346,6 @@ func (n *Node) OpenCases(ctx context.Context, c *taxii.Caller, now time.Time) ([
 	return out[:min(len(out), MaxOpenCases)], more, nil
 }
 
-// casesCollection finds the cases collection without creating it.
-func (n *Node) casesCollection(ctx context.Context) (store.Collection, error) {
-	roots, err := n.store.APIRoots(ctx)
-	if err != nil {
-		return store.Collection{}, fmt.Errorf("%w: reading API roots: %v", taxii.ErrUnavailable, err)
-	}
-	if len(roots) == 0 {
-		return store.Collection{}, taxii.ErrNotFound
-	}
-	return n.lookup(ctx, roots[0].Path, CasesAlias)
-}
-
 // Recent is an object version the overview lists, and where it is stored.
 type Recent struct {
 	store.Object
