@@ -23,15 +23,13 @@ import (
 // ReadableCollections lists the collections of every API root that c may
 // read, API roots and collections in creation order.
 func (n *Node) ReadableCollections(ctx context.Context, c *taxii.Caller) ([]store.Collection, error) {
-	cols, err := n.VisibleCollections(ctx, c)
+	cols, err := n.readableWithRights(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Collection
-	for _, col := range cols {
-		if col.Read {
-			out = append(out, col.Collection)
-		}
+	out := make([]store.Collection, len(cols))
+	for i, col := range cols {
+		out[i] = col.Collection
 	}
 	return out, nil
 }
