@@ -34,10 +34,11 @@ func (n *Node) ReadableCollections(ctx context.Context, c *taxii.Caller) ([]stor
 	return out, nil
 }
 
-// consolePrincipal is c's principal; a partner node is refused.
+// consolePrincipal is c's principal; a caller that is not one of the
+// node's accounts (consoleAccount), such as a partner node, is refused.
 func (n *Node) consolePrincipal(ctx context.Context, c *taxii.Caller) (Principal, error) {
-	if c == nil || isPartner(c) {
-		return Principal{}, fmt.Errorf("%w: the console is for the node's own accounts", taxii.ErrForbidden)
+	if err := consoleAccount(c); err != nil {
+		return Principal{}, fmt.Errorf("%w: the console is for the node's own accounts", err)
 	}
 	return n.principal(ctx, c)
 }

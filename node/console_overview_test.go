@@ -1,11 +1,13 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/taxii"
 )
 
 // TestNewestOfTypeReadable: the overview's newest sightings come only from
@@ -51,5 +53,20 @@ func TestNewestOfTypeReadable(t *testing.T) {
 	}
 	if m := roots(got); len(got) != 2 || m[f.ini.CollectionID] != DefaultAPIRoot || m[other] != "api2" {
 		t.Errorf("the admin's newest sightings: %v; want both collections' with their API roots", m)
+	}
+}
+
+// TestConsoleRefusesNonAccounts: the console's collection reads refuse a
+// caller that is not one of the node's accounts, as its other reads do
+// (consoleAccount): a partner node, or a role the node does not know.
+func TestConsoleRefusesNonAccounts(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []*taxii.Caller{nil, {Name: "p", Role: taxii.RolePartner, Party: "borealis"}, {Name: "x", Role: "root"}} {
+		if _, err := f.node.VisibleCollections(t.Context(), c); !errors.Is(err, taxii.ErrForbidden) {
+			t.Errorf("VisibleCollections(%+v): %v; want taxii.ErrForbidden", c, err)
+		}
+	}
+	if _, err := f.node.VisibleCollections(t.Context(), f.callers[store.RoleReader]); err != nil {
+		t.Errorf("VisibleCollections(reader): %v", err)
 	}
 }
