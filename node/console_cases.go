@@ -35,6 +35,17 @@ const maxCasePage = 500
 // the collection, or without the right to see it, the error wraps
 // taxii.ErrNotFound; with the right to see it but not act, ErrForbidden.
 func (n *Node) casesFor(ctx context.Context, c *taxii.Caller, act Action) (store.Collection, error) {
+	col, err := n.casesCollection(ctx)
+	if err != nil {
+		return store.Collection{}, err
+	}
+	return n.collection(ctx, c, col.APIRoot, CasesAlias, act)
+}
+
+// casesCollection finds the cases collection without creating it
+// (CasesCollection does), whatever the caller may do with it. Without
+// it, the error wraps taxii.ErrNotFound.
+func (n *Node) casesCollection(ctx context.Context) (store.Collection, error) {
 	roots, err := n.store.APIRoots(ctx)
 	if err != nil {
 		return store.Collection{}, fmt.Errorf("%w: reading API roots: %v", taxii.ErrUnavailable, err)
@@ -42,7 +53,7 @@ func (n *Node) casesFor(ctx context.Context, c *taxii.Caller, act Action) (store
 	if len(roots) == 0 {
 		return store.Collection{}, noCollection("", CasesAlias)
 	}
-	return n.collection(ctx, c, roots[0].Path, CasesAlias, act)
+	return n.lookup(ctx, roots[0].Path, CasesAlias)
 }
 
 // CasesPage returns up to limit cases after cursor after (0 for the

@@ -23,23 +23,22 @@ import (
 // ReadableCollections lists the collections of every API root that c may
 // read, API roots and collections in creation order.
 func (n *Node) ReadableCollections(ctx context.Context, c *taxii.Caller) ([]store.Collection, error) {
-	cols, err := n.VisibleCollections(ctx, c)
+	cols, err := n.readableWithRights(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Collection
-	for _, col := range cols {
-		if col.Read {
-			out = append(out, col.Collection)
-		}
+	out := make([]store.Collection, len(cols))
+	for i, col := range cols {
+		out[i] = col.Collection
 	}
 	return out, nil
 }
 
-// consolePrincipal is c's principal; a partner node is refused.
+// consolePrincipal is c's principal; a caller that is not one of the
+// node's accounts (consoleAccount), such as a partner node, is refused.
 func (n *Node) consolePrincipal(ctx context.Context, c *taxii.Caller) (Principal, error) {
-	if c == nil || isPartner(c) {
-		return Principal{}, fmt.Errorf("%w: the console is for the node's own accounts", taxii.ErrForbidden)
+	if err := consoleAccount(c); err != nil {
+		return Principal{}, fmt.Errorf("%w: the console is for the node's own accounts", err)
 	}
 	return n.principal(ctx, c)
 }

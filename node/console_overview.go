@@ -346,18 +346,6 @@ func (n *Node) OpenCases(ctx context.Context, c *taxii.Caller, now time.Time) ([
 	return out[:min(len(out), MaxOpenCases)], more, nil
 }
 
-// casesCollection finds the cases collection without creating it.
-func (n *Node) casesCollection(ctx context.Context) (store.Collection, error) {
-	roots, err := n.store.APIRoots(ctx)
-	if err != nil {
-		return store.Collection{}, fmt.Errorf("%w: reading API roots: %v", taxii.ErrUnavailable, err)
-	}
-	if len(roots) == 0 {
-		return store.Collection{}, taxii.ErrNotFound
-	}
-	return n.lookup(ctx, roots[0].Path, CasesAlias)
-}
-
 // Recent is an object version the overview lists, and where it is stored.
 type Recent struct {
 	store.Object
@@ -371,31 +359,18 @@ func (n *Node) NewestOfType(ctx context.Context, c *taxii.Caller, typ string, li
 	if err := consoleAccount(c); err != nil {
 		return nil, err
 	}
-	p, err := n.principal(ctx, c)
+	cols, err := n.ReadableCollections(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	roots, err := n.store.APIRoots(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading API roots: %v", taxii.ErrUnavailable, err)
-	}
 	var out []Recent
-	for _, r := range roots {
-		cols, err := n.store.Collections(ctx, r.Path)
+	for _, col := range cols {
+		objs, err := n.store.NewestObjects(ctx, col.ID, typ, limit)
 		if err != nil {
-			return nil, fmt.Errorf("%w: reading the collections of %s: %v", taxii.ErrUnavailable, r.Path, err)
+			return nil, fmt.Errorf("%w: reading the newest %s of %s: %v", taxii.ErrUnavailable, typ, col.ID, err)
 		}
-		for _, col := range cols {
-			if !Can(p, col.ID, ActionRead) {
-				continue
-			}
-			objs, err := n.store.NewestObjects(ctx, col.ID, typ, limit)
-			if err != nil {
-				return nil, fmt.Errorf("%w: reading the newest %s of %s: %v", taxii.ErrUnavailable, typ, col.ID, err)
-			}
-			for _, o := range objs {
-				out = append(out, Recent{Object: o, APIRoot: r.Path})
-			}
+		for _, o := range objs {
+			out = append(out, Recent{Object: o, APIRoot: col.APIRoot})
 		}
 	}
 	slices.SortFunc(out, func(x, y Recent) int { return cmp.Or(y.DateAdded.Compare(x.DateAdded), cmp.Compare(y.Seq, x.Seq)) })
