@@ -34,9 +34,3 @@ func (n *Node) CallerOf(ctx context.Context, account string) (*taxii.Caller, err
 func (n *Node) Principal(ctx context.Context, c *taxii.Caller) (Principal, error) {
 	return n.principal(ctx, c)
 }
-
-// Store returns the node's store. The console's accounts page writes
-// through it (CreateAccount, Grant, Revoke), which the node does not
-// authorize: the console lets only admins reach that page. Reads of
-// collections go through Can.
-func (n *Node) Store() store.Store { return n.store }

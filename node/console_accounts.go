@@ -22,8 +22,8 @@ type AccountEntry struct {
 // limit, each with its grants, and says whether more follow. Only an
 // admin may list accounts.
 func (n *Node) AccountsPage(ctx context.Context, c *taxii.Caller, after string, limit int) ([]AccountEntry, bool, error) {
-	if c == nil || store.Role(c.Role) != store.RoleAdmin {
-		return nil, false, fmt.Errorf("%w: only an admin may list accounts", taxii.ErrForbidden)
+	if err := requireAdmin(c, "list accounts"); err != nil {
+		return nil, false, err
 	}
 	as, err := n.store.Accounts(ctx, after, limit+1)
 	if err != nil {
@@ -42,4 +42,36 @@ func (n *Node) AccountsPage(ctx context.Context, c *taxii.Caller, after string, 
 		}
 	}
 	return out, more, nil
+}
+
+// requireAdmin refuses a caller that is not one of the node's admins.
+func requireAdmin(c *taxii.Caller, what string) error {
+	if c == nil || store.Role(c.Role) != store.RoleAdmin {
+		return fmt.Errorf("%w: only an admin may %s", taxii.ErrForbidden, what)
+	}
+	return nil
+}
+
+// CreateAccountAs is CreateAccount for caller c, which must be an admin.
+func (n *Node) CreateAccountAs(ctx context.Context, c *taxii.Caller, name string, role store.Role) (string, error) {
+	if err := requireAdmin(c, "create accounts"); err != nil {
+		return "", err
+	}
+	return CreateAccount(ctx, n.store, name, role, n.now())
+}
+
+// GrantAs is Grant for caller c, which must be an admin.
+func (n *Node) GrantAs(ctx context.Context, c *taxii.Caller, account, idOrAlias string, r store.Right) (store.Collection, bool, error) {
+	if err := requireAdmin(c, "grant rights"); err != nil {
+		return store.Collection{}, false, err
+	}
+	return Grant(ctx, n.store, account, idOrAlias, r)
+}
+
+// RevokeAs is Revoke for caller c, which must be an admin.
+func (n *Node) RevokeAs(ctx context.Context, c *taxii.Caller, account, idOrAlias string, r store.Right) (store.Collection, bool, error) {
+	if err := requireAdmin(c, "revoke rights"); err != nil {
+		return store.Collection{}, false, err
+	}
+	return Revoke(ctx, n.store, account, idOrAlias, r)
 }

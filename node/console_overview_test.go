@@ -70,3 +70,24 @@ func TestConsoleRefusesNonAccounts(t *testing.T) {
 		t.Errorf("VisibleCollections(reader): %v", err)
 	}
 }
+
+// TestAccountWritesNeedAnAdmin: the console's account writes are the
+// node's to refuse, not only the page's, and an admin's go through.
+func TestAccountWritesNeedAnAdmin(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []*taxii.Caller{nil, f.callers[store.RoleReader], f.callers[store.RoleAnalyst], {Name: "p", Role: taxii.RolePartner, Party: "borealis"}} {
+		if _, err := f.node.CreateAccountAs(t.Context(), c, "mallory", store.RoleAdmin); !errors.Is(err, taxii.ErrForbidden) {
+			t.Errorf("CreateAccountAs(%+v): %v; want taxii.ErrForbidden", c, err)
+		}
+		if _, _, err := f.node.GrantAs(t.Context(), c, "reader", "cases", store.RightWrite); !errors.Is(err, taxii.ErrForbidden) {
+			t.Errorf("GrantAs(%+v): %v; want taxii.ErrForbidden", c, err)
+		}
+		if _, _, err := f.node.RevokeAs(t.Context(), c, "reader", "cases", store.RightRead); !errors.Is(err, taxii.ErrForbidden) {
+			t.Errorf("RevokeAs(%+v): %v; want taxii.ErrForbidden", c, err)
+		}
+	}
+	admin := &taxii.Caller{Name: "admin", Role: string(store.RoleAdmin)}
+	if tok, err := f.node.CreateAccountAs(t.Context(), admin, "duty", store.RoleAnalyst); err != nil || tok == "" {
+		t.Fatalf("CreateAccountAs(admin): %q, %v", tok, err)
+	}
+}

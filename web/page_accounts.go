@@ -121,7 +121,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, u *Sessio
 		s.showAccounts(w, r, u, http.StatusBadRequest, d)
 		return
 	}
-	token, err := node.CreateAccount(r.Context(), s.node.Store(), name, role, s.now())
+	token, err := s.node.CreateAccountAs(r.Context(), u.Caller, name, role)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		d.Error = u.T("An account named %s exists already. Choose another name.", name)
@@ -174,11 +174,11 @@ func (s *Server) changeGrant(w http.ResponseWriter, r *http.Request, u *Session,
 		s.showAccounts(w, r, u, http.StatusBadRequest, accountsData{Error: u.T("%s is a reader account, and readers never write; grant it read, or make it an analyst.", name)})
 		return
 	}
-	change, done, same := node.Grant, "granted", "held"
+	change, done, same := s.node.GrantAs, "granted", "held"
 	if !grant {
-		change, done, same = node.Revoke, "revoked", "unheld"
+		change, done, same = s.node.RevokeAs, "revoked", "unheld"
 	}
-	c, changed, err := change(r.Context(), s.node.Store(), name, col, right)
+	c, changed, err := change(r.Context(), u.Caller, name, col, right)
 	switch {
 	case errors.Is(err, node.ErrNoAccount):
 		s.fail(w, r, u, http.StatusNotFound, u.T("There is no account named %s.", name))
