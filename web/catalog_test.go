@@ -85,8 +85,7 @@ func TestCatalogComplete(t *testing.T) {
 func TestCatalogTranslates(t *testing.T) {
 	fr := language.French
 	registerLang(fr, map[string]string{"Log out": "Se déconnecter"})
-	e := newEnv(t)
-	e.console.lang = fr
+	e := newEnv(t, withLanguage(fr))
 	c := e.login(t, "reader")
 	_, body := c.get(t, "/ui/")
 	if !strings.Contains(body, "Se déconnecter") || !strings.Contains(body, "Skip to content") {

@@ -96,7 +96,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Node: n, Transparency: tr, Secret: key.Secret("console"), Zone: time.UTC, Now: cfg.now})
+	c, err := New(Config{Node: n, Transparency: tr, Secret: key.Secret("console"), Zone: time.UTC, Now: cfg.now, Language: cfg.lang})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/entente/entente/stix"
 )
 
@@ -34,7 +36,8 @@ var goldenTime = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 
 // envConfig holds what envOptions change in newEnv.
 type envConfig struct {
-	now func() time.Time
+	now  func() time.Time
+	lang language.Tag // Config.Language
 }
 
 // envOption changes a default of newEnv.
@@ -45,6 +48,11 @@ type envOption func(*envConfig)
 // strictly increasing date_added values, a microsecond apart.
 func atTime(t time.Time) envOption {
 	return func(c *envConfig) { c.now = func() time.Time { return t } }
+}
+
+// withLanguage shows the env's console in lang.
+func withLanguage(lang language.Tag) envOption {
+	return func(c *envConfig) { c.lang = lang }
 }
 
 // fixture is the data the golden pages and the accessibility check show:

@@ -90,14 +90,7 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, u *Session, 
 	}
 	for _, l := range logs {
 		row := witnessedRow{WitnessedLog: l}
-		switch {
-		case l.Suspension != nil:
-			row.State, row.Class = u.T("Suspended since %s: %s", l.Suspension.Since.UTC().Format("2006-01-02 15:04 UTC"), l.Suspension.Reason), "bad"
-		case l.Cosigned:
-			row.State, row.Class = u.T("Consistent"), "ok"
-		default:
-			row.State, row.Class = u.T("Nothing cosigned yet"), "warn"
-		}
+		row.State, row.Class = witnessState(u, l.Suspension, l.Cosigned)
 		d.Witnessed = append(d.Witnessed, row)
 	}
 	v.mu.Lock()

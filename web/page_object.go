@@ -100,12 +100,14 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) 
 		notFound()
 		return
 	}
+	// The collections are read once: they give the default collection
+	// and the chosen one's title.
+	cols, err := s.node.ReadableCollections(ctx, u.Caller)
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
 	if colID == "" {
-		cols, err := s.node.ReadableCollections(ctx, u.Caller)
-		if err != nil {
-			s.internal(w, r, u, err)
-			return
-		}
 		if len(cols) == 0 {
 			notFound()
 			return
@@ -138,11 +140,9 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) 
 	d := objectData{ID: id, Collection: colID, Latest: latest, Summary: summarize(latest.Raw),
 		Origin: s.originName(u, latest.FromParty), MoreVersions: vp.More,
 		ListLink: Prefix + "objects?collection=" + url.QueryEscape(colID)}
-	if cols, err := s.node.ReadableCollections(ctx, u.Caller); err == nil {
-		for _, c := range cols {
-			if c.ID == colID {
-				d.CollectionTitle = c.Title
-			}
+	for _, c := range cols {
+		if c.ID == colID {
+			d.CollectionTitle = c.Title
 		}
 	}
 	d.firstSeq = latest.Seq

@@ -311,7 +311,7 @@ func (s *Server) objectsPage(w http.ResponseWriter, r *http.Request, u *Session)
 		d.Rows = append(d.Rows, objectRow{
 			ID: o.ID, Type: o.Type, Excerpt: sm.Excerpt, Markings: sm.MarkingText(),
 			Origin: s.originName(u, o.FromParty), Added: o.DateAdded,
-			Link: Prefix + "objects/" + url.PathEscape(o.ID) + "?collection=" + url.QueryEscape(d.F.Collection),
+			Link: objectLink(o.ID, d.F.Collection),
 		})
 	}
 	s.render(w, r, u, "objects.html", d)

@@ -170,15 +170,21 @@ func (s *Server) linkRow(u *Session, l node.LinkStatus, now time.Time) linkRow {
 			row.Lag = u.T("%d s", int64(l.Lag(now)/time.Second))
 		}
 	}
-	switch {
-	case l.Suspension != nil:
-		row.Witness, row.WitnessClass = u.T("Suspended since %s: %s", l.Suspension.Since.UTC().Format("2006-01-02 15:04 UTC"), l.Suspension.Reason), "bad"
-	case l.WitnessedSize > 0:
-		row.Witness, row.WitnessClass = u.T("Consistent"), "ok"
-	default:
-		row.Witness, row.WitnessClass = u.T("Nothing cosigned yet"), "warn"
-	}
+	row.Witness, row.WitnessClass = witnessState(u, l.Suspension, l.WitnessedSize > 0)
 	return row
+}
+
+// witnessState says in words, and as a badge class, where this node's
+// witness stands on a partner's log: suspended, or cosigned (consistent),
+// or nothing cosigned yet. The overview and the ledger page say it alike.
+func witnessState(u *Session, sus *store.Suspension, cosigned bool) (words, class string) {
+	switch {
+	case sus != nil:
+		return u.T("Suspended since %s: %s", sus.Since.UTC().Format("2006-01-02 15:04 UTC"), sus.Reason), "bad"
+	case cosigned:
+		return u.T("Consistent"), "ok"
+	}
+	return u.T("Nothing cosigned yet"), "warn"
 }
 
 // openCaseRow says an open case's state and its next deadline: the party is

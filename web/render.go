@@ -94,9 +94,11 @@ func (v *view) Current(p string) bool {
 	return v.Path == p || strings.HasPrefix(v.Path, p+"/")
 }
 
-// printer returns the message printer of the console's language.
+// printer returns the message printer of the console's language. It is
+// made once, in New: a Printer does not change once made, so every
+// request and every {{t}} of a page shares it.
 func (s *Server) printer() *message.Printer {
-	return message.NewPrinter(s.lang, message.Catalog(messages))
+	return s.p
 }
 
 // render writes page with data for u, with status 200.

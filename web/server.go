@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/entente/entente/federation"
 	"github.com/entente/entente/node"
@@ -74,6 +75,7 @@ type Server struct {
 	// page and every form.
 	routeList []route
 	lang      language.Tag
+	p         *message.Printer // the printer of lang; see printer
 	zone      *time.Location
 	// detection is the detection page's state (page_detection.go).
 	detection *detectionState
@@ -97,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 	if s.lang == language.Und {
 		s.lang = language.English
 	}
+	s.p = message.NewPrinter(s.lang, message.Catalog(messages))
 	if s.zone == nil {
 		s.zone = time.Local
 	}
