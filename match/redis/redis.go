@@ -267,10 +267,20 @@ func (f *Feed) runStream(ctx context.Context, handle func(context.Context, *Batc
 		claimed bool
 		err     error
 	}
-	ahead := make(chan fetched, 1)
+	// Unbuffered: the reader holds at most the one batch it read while
+	// the one before is handled.
+	ahead := make(chan fetched)
 	readCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	readerDone := make(chan struct{})
+	// Run returns only once the reader has stopped, so that every entry
+	// this consumer will ever hold is pending when Run returns, never
+	// read into it afterwards.
+	defer func() {
+		cancel()
+		<-readerDone
+	}()
 	go func() {
+		defer close(readerDone)
 		defer close(ahead)
 		lastClaim := time.Time{}
 		for readCtx.Err() == nil {
