@@ -1,9 +1,13 @@
 package ledgerhttp
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -374,4 +378,53 @@ func TestInFlightLimit(t *testing.T) {
 	if rec.Code == http.StatusServiceUnavailable {
 		t.Error("503 after the requests in flight finished")
 	}
+}
+
+// TestSubmitterReportsRefusal: a witness that answers 403 (here, one that
+// does not trust the log's key, as tlog-witness says; an Entente witness
+// answers so too while it suspends the log) is reported as a refusal of
+// the log, not as a passing submission error.
+func TestSubmitterReportsRefusal(t *testing.T) {
+	trusted := newMemLog(t, 10)
+	wlog, cs := witnessFor(t, trusted)
+	wh := serveTLS(t, wlog)
+	other := newMemLog(t, 10) // same origin, a key the witness does not trust
+	otherKey := mustVerifier(t, other.vkey)
+	w := Witness{Name: "w", URL: wh.base, Key: cs.Verifier(), Client: wh.client}
+	msg, _, _ := other.Checkpoint(t.Context())
+	_, err := AddCheckpoint(t.Context(), &w, ledger.AddRequest{Checkpoint: msg}.Marshal())
+	if !errors.Is(err, ErrWitnessRefused) {
+		t.Fatalf("AddCheckpoint with an untrusted key: %v, want ErrWitnessRefused", err)
+	}
+	var (
+		mu      sync.Mutex
+		reasons []string
+	)
+	var logs bytes.Buffer
+	s := &Submitter{Origin: testOrigin, LogKey: otherKey, Log: &cosignedLog{memLog: other, lines: map[int64][]byte{}},
+		Witnesses: []Witness{w}, Interval: 5 * time.Millisecond,
+		Logger:  slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
+		OnAlert: func(r string) { mu.Lock(); defer mu.Unlock(); reasons = append(reasons, r) }}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(reasons) > 0 })
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if reasons[0] != "own-forbidden" || !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "refuses this log's checkpoints") {
+		t.Errorf("alerts %q, log:\n%s\nwant own-forbidden and an error naming the refusal", reasons, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

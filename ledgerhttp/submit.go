@@ -72,10 +72,18 @@ type Submitter struct {
 	Logger *slog.Logger
 	// OnAlert, when set, is called with "own-rollback" when a witness
 	// holds a later checkpoint of the log than the log itself (the node's
-	// state was rolled back), and "own-refused" when a witness finds a
-	// checkpoint inconsistent with what it cosigned.
+	// state was rolled back), "own-refused" when a witness finds a
+	// checkpoint inconsistent with what it cosigned, and "own-forbidden"
+	// when a witness refuses the log (403): it suspended it, or does not
+	// trust its key.
 	OnAlert func(reason string)
 }
+
+// ErrWitnessRefused: a witness answered an add-checkpoint request with 403
+// Forbidden. C2SP tlog-witness answers so when no signature on the
+// checkpoint verifies with a key it trusts for the origin; an Entente
+// witness also answers so while it suspends the log (ErrSuspended).
+var ErrWitnessRefused = errors.New("ledgerhttp: the witness refuses this log's checkpoints")
 
 // Run submits until ctx is done, one goroutine per witness. It returns
 // nil then.
@@ -147,6 +155,12 @@ func (s *Submitter) run(ctx context.Context, w *Witness) {
 			case errors.As(err, &conflict) && attempt == 0:
 				held = conflict.Latest
 				continue
+			case errors.Is(err, ErrWitnessRefused):
+				// Whatever the witness says of why, the log goes
+				// uncosigned by it until operators act.
+				s.alert("own-forbidden")
+				log.ErrorContext(ctx, "submitter: the witness refuses this log's checkpoints: it suspended the log (after a rollback or fork it saw) or does not trust the log's key; the operators of both nodes must act",
+					slog.Int64("log_size", size), slog.Any("error", err))
 			case errors.Is(err, ledger.ErrInconsistent):
 				s.alert("own-refused")
 				log.ErrorContext(ctx, "submitter: the witness found this log's checkpoint inconsistent with the one it cosigned; the log forked or was rolled back",
@@ -229,7 +243,8 @@ const maxAnswer = 16 << 10
 // AddCheckpoint sends a tlog-witness add-checkpoint request to w and
 // returns the cosignature lines of a 200 answer. A 409 answer is a
 // *ledger.ConflictError with the witness's size, a 422 an error matching
-// ledger.ErrInconsistent; other answers are errors that say the status.
+// ledger.ErrInconsistent, a 403 one matching ErrWitnessRefused; other
+// answers are errors that say the status.
 func AddCheckpoint(ctx context.Context, w *Witness, body []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, submitTimeout)
 	defer cancel()
@@ -262,6 +277,8 @@ func AddCheckpoint(ctx context.Context, w *Witness, body []byte) ([]byte, error)
 		return nil, &ledger.ConflictError{Latest: latest}
 	case http.StatusUnprocessableEntity:
 		return nil, fmt.Errorf("%w: witness %s: %s", ledger.ErrInconsistent, w.Name, strings.TrimSpace(string(answer)))
+	case http.StatusForbidden:
+		return nil, fmt.Errorf("%w: witness %s: %s", ErrWitnessRefused, w.Name, strings.TrimSpace(string(answer)))
 	}
 	return nil, fmt.Errorf("ledgerhttp: witness %s answered %s: %s", w.Name, resp.Status, strings.TrimSpace(string(answer)))
 }

@@ -36,11 +36,12 @@ type PartnerLog struct {
 
 // Alert reasons: a bounded set, for metric labels.
 const (
-	AlertFork         = "fork"         // a partner log signed two checkpoints of one size
-	AlertInconsistent = "inconsistent" // a partner log is not an extension of what the node cosigned
-	AlertRollback     = "rollback"     // a partner log offered a checkpoint older than one the node cosigned
-	AlertOwnRollback  = "own-rollback" // a witness holds a later checkpoint of this node's log than the node itself
-	AlertOwnRefused   = "own-refused"  // a witness found this node's checkpoint inconsistent
+	AlertFork         = "fork"          // a partner log signed two checkpoints of one size
+	AlertInconsistent = "inconsistent"  // a partner log is not an extension of what the node cosigned
+	AlertRollback     = "rollback"      // a partner log offered a checkpoint older than one the node cosigned
+	AlertOwnRollback  = "own-rollback"  // a witness holds a later checkpoint of this node's log than the node itself
+	AlertOwnRefused   = "own-refused"   // a witness found this node's checkpoint inconsistent
+	AlertOwnForbidden = "own-forbidden" // a witness refuses this node's log: it suspended it, or does not trust its key
 )
 
 // TransparencyConfig configures a Transparency.
