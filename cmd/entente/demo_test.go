@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,7 +117,12 @@ func TestDemoInterrupt(t *testing.T) {
 	select {
 	case code := <-done:
 		if code != 0 {
-			t.Fatalf("demo exited with %d after the interrupt:\n%s", code, out.String())
+			var logs strings.Builder
+			for _, id := range []string{"arcadia-node-1", "borealis-node-1", "caledonia-node-1"} {
+				b, _ := os.ReadFile(filepath.Join(dir, id, "serve.log"))
+				fmt.Fprintf(&logs, "\n%s's serve.log:\n%s", id, b)
+			}
+			t.Fatalf("demo exited with %d after the interrupt:\n%s%s", code, out.String(), logs.String())
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the demo did not stop within 60s of the interrupt")
