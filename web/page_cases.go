@@ -62,9 +62,10 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, u *Session) {
 		s.render(w, r, u, "cases.html", v)
 		return
 	}
-	after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	if err != nil || after < 0 {
-		after = 0
+	after, ok := afterCursor(r)
+	if !ok {
+		s.badCursor(w, r, u)
+		return
 	}
 	v.Paged = after > 0
 	p, err := s.node.CasesPage(r.Context(), u.Caller, after, casesPerPage)
