@@ -49,11 +49,18 @@ var allowed = map[string][]string{
 	"node":                  {"stix", "stix/pattern", "signature", "ledger", "ledgerhttp", "agreement", "policy", "provenance", "match", "casework", "taxii", "store", "federation"},
 	"notify":                {"agreement", "casework"},
 	"notify/smtptest":       {},                                                                                                                                                                      // tests only: a real SMTP server
-	"internal/browsertest":  {},                                                                                                                                                                      // tests only: a real Chromium
+	"internal/browsertest":  {"internal/proctest"},                                                                                                                                                   // tests only: a real Chromium
+	"internal/proctest":     {},                                                                                                                                                                      // tests only: CPU time, a buffer for a running command's output
 	"web":                   {"node", "store", "stix", "stix/pattern", "agreement", "policy", "casework", "ledger", "taxii", "federation", "provenance", "match", "signature", "export", "examples"}, // node decides; the rest are its value types (never a concrete store)
 	"examples":              {},                                                                                                                                                                      // embedded files only
 	"cmd/entente":           {"*"},
 }
+
+// testOnly are the packages that exist for tests: only tests, and other
+// packages of this list, import them, so that no command is built with
+// test support in it.
+var testOnly = []string{"internal/browsertest", "internal/proctest", "signature/sigtest", "notify/smtptest",
+	"store/storetest", "store/postgres/pgtest", "taxii/taxiitest"}
 
 // pure packages decide and compute; they never reach the network or a
 // database, even indirectly.
@@ -143,6 +150,20 @@ func TestImportLayering(t *testing.T) {
 			}
 			if !slices.Contains(rules, "*") && !slices.Contains(rules, r) {
 				t.Errorf("%s imports %s, which the layering forbids (allowed: %v)", name, r, rules)
+			}
+		}
+	}
+}
+
+func TestTestSupportOnlyInTests(t *testing.T) {
+	for _, p := range listPackages(t) {
+		name, _ := rel(p.ImportPath)
+		if slices.Contains(testOnly, name) {
+			continue
+		}
+		for _, dep := range p.Deps {
+			if d, internal := rel(dep); internal && slices.Contains(testOnly, d) {
+				t.Errorf("%s depends on %s, which is for tests only: import it from a _test.go file", p.ImportPath, d)
 			}
 		}
 	}

@@ -5,10 +5,10 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/ledger"
 )
 
@@ -104,22 +104,11 @@ func complianceEntries(b *testing.B) [][]byte {
 	return benchEntries
 }
 
-// cpuTime is the process's user and system CPU time. The machine the
-// figures come from is shared, so wall time overstates the cost; the
-// compliance benchmarks report both.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkComplianceRead only decodes the ledger entries: the baseline.
 func BenchmarkComplianceRead(b *testing.B) {
 	entries := complianceEntries(b)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := proctest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		for _, raw := range entries {
 			if _, err := ledger.DecodeEntry(raw); err != nil {
@@ -128,7 +117,7 @@ func BenchmarkComplianceRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchCases()), "cases")
-	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((proctest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkComplianceReport decodes the entries and compiles the record of
@@ -137,7 +126,7 @@ func BenchmarkComplianceReport(b *testing.B) {
 	entries := complianceEntries(b)
 	p, _ := ParsePeriod("2027-Q1")
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := proctest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		c := NewCompiler(p)
 		for _, raw := range entries {
@@ -152,5 +141,5 @@ func BenchmarkComplianceReport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchCases()), "cases")
-	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((proctest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/match"
 	"github.com/entente/entente/match/matchgen"
 )
@@ -45,20 +46,20 @@ func BenchmarkLoad(b *testing.B) {
 		// Start both from a collected heap, so that neither pays for the
 		// garbage of the previous iteration.
 		runtime.GC()
-		t0, c0 := time.Now(), cpuTime()
+		t0, c0 := time.Now(), proctest.CPUTime()
 		m := make(map[string]uint32, len(inds))
 		for i, ind := range inds {
 			m[ind.Pattern] = uint32(i)
 		}
 		goMap += time.Since(t0)
-		goMapCPU += cpuTime() - c0
+		goMapCPU += proctest.CPUTime() - c0
 		runtime.KeepAlive(m)
 		m = nil
 		runtime.GC()
-		t1, c1 := time.Now(), cpuTime()
+		t1, c1 := time.Now(), proctest.CPUTime()
 		ix, errs := match.Compile(inds)
 		compile += time.Since(t1)
-		compileCPU += cpuTime() - c1
+		compileCPU += proctest.CPUTime() - c1
 		if len(errs) > 0 {
 			b.Fatal(errs[0])
 		}
@@ -112,11 +113,11 @@ func BenchmarkStream(b *testing.B) {
 				if m != nil {
 					s.Window = match.NewWindow()
 				}
-				t0, c0 := time.Now(), cpuTime()
+				t0, c0 := time.Now(), proctest.CPUTime()
 				if _, err := s.Run(context.Background(), "bench", bytes.NewReader(lines)); err != nil {
 					b.Fatal(err)
 				}
-				return time.Since(t0), cpuTime() - c0
+				return time.Since(t0), proctest.CPUTime() - c0
 			}
 			var parse, full, parseCPU, fullCPU time.Duration
 			for b.Loop() {
@@ -172,13 +173,13 @@ func BenchmarkSubstrings(b *testing.B) {
 			sc := match.NewScanner(ix)
 			now := time.Now()
 			b.SetBytes(int64(text))
-			c0 := cpuTime()
+			c0 := proctest.CPUTime()
 			for b.Loop() {
 				for _, r := range bc.recs {
 					sc.Scan(r, now, func(match.Hit) {})
 				}
 			}
-			b.ReportMetric(float64(text*b.N)/1e6/(cpuTime()-c0).Seconds(), "cpu-MB/s")
+			b.ReportMetric(float64(text*b.N)/1e6/(proctest.CPUTime()-c0).Seconds(), "cpu-MB/s")
 		})
 	}
 }
@@ -203,11 +204,11 @@ func BenchmarkScan(b *testing.B) {
 		recs = append(recs, rec.Clone())
 	}
 	perRecord := func(b *testing.B, c0 time.Duration) {
-		b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*len(recs)), "cpu-ns/record")
+		b.ReportMetric(float64((proctest.CPUTime()-c0).Nanoseconds())/float64(b.N*len(recs)), "cpu-ns/record")
 	}
 	b.Run("parse", func(b *testing.B) {
 		var rec match.Record
-		c0 := cpuTime()
+		c0 := proctest.CPUTime()
 		for b.Loop() {
 			for line := range bytes.Lines(lines) {
 				rec = match.Record{Values: rec.Values[:0]}
@@ -221,7 +222,7 @@ func BenchmarkScan(b *testing.B) {
 	b.Run("scan", func(b *testing.B) {
 		sc := match.NewScanner(ix)
 		now := time.Now()
-		c0 := cpuTime()
+		c0 := proctest.CPUTime()
 		for b.Loop() {
 			for _, r := range recs {
 				sc.Scan(r, now, func(match.Hit) {})

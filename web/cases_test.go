@@ -187,7 +187,7 @@ func TestCasesOverdueMarked(t *testing.T) {
 	later := time.Now().Add(time.Duration(d.AcknowledgeHours+2) * time.Hour)
 	e.console.now = func() time.Time { return later }
 	_, body := e.login(t, "reader").get(t, "/ui/cases")
-	m := regexp.MustCompile(`<span class="clock overdue">overdue by (\d+) h</span> <span class="muted">acknowledge owed by us</span>`).FindStringSubmatch(body)
+	m := regexp.MustCompile(`<span class="clock overdue">overdue by (\d+) h</span> <span class="muted">acknowledgement of receipt owed by us</span>`).FindStringSubmatch(body)
 	if m == nil || (m[1] != "1" && m[1] != "2") {
 		t.Fatalf("the overdue acknowledgement is not marked overdue in red:\n%s", body)
 	}
@@ -431,5 +431,52 @@ func TestBrowserCase(t *testing.T) {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("the timeline in the browser does not show %q:\n%s", want, timeline)
 		}
+	}
+}
+
+// TestCaseWordedAlike: the overview and the cases page name a case's
+// type, its other party and its next duty in the same words, and the
+// object page names parties as they do.
+func TestCaseWordedAlike(t *testing.T) {
+	e := newEnv(t)
+	e.grantCases(t)
+	in := e.partnerCase(t) // Borealis asks; this party owes the acknowledgement
+	c := e.login(t, "reader")
+	_, overview := c.get(t, "/ui/")
+	_, cases := c.get(t, "/ui/cases")
+	cell := func(body, marker string, n int) []string {
+		t.Helper()
+		i := strings.Index(body, marker)
+		if i < 0 {
+			t.Fatalf("no %s in\n%s", marker, body)
+		}
+		row := body[strings.LastIndex(body[:i], "<tr"):]
+		row = row[:strings.Index(row, "</tr>")]
+		var cells []string
+		for _, m := range regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`).FindAllStringSubmatch(row, -1) {
+			cells = append(cells, text(m[1]))
+		}
+		if len(cells) < n {
+			t.Fatalf("the row of %s has %d cells: %q", marker, len(cells), cells)
+		}
+		return cells
+	}
+	ov := cell(overview, `data-case="`+in.ID+`"`, 5)   // case, type, partner, state, owed
+	cs := cell(cases, `href="/ui/cases/`+in.ID+`"`, 5) // case, type, counterpart, state, deadline
+	if ov[1] != cs[1] {
+		t.Errorf("the case's type: %q on the overview, %q on the cases page", ov[1], cs[1])
+	}
+	const borealis = "Federation of Borealis (borealis)"
+	if ov[2] != "from "+borealis || cs[2] != borealis {
+		t.Errorf("the other party: %q on the overview, %q on the cases page; want %q on both", ov[2], cs[2], borealis)
+	}
+	const owed = "acknowledgement of receipt owed by us"
+	if ov[4] != owed || !strings.HasSuffix(cs[4], " "+owed) {
+		t.Errorf("the duty: %q on the overview, %q on the cases page; want %q on both", ov[4], cs[4], owed)
+	}
+
+	_, object := e.login(t, "admin").get(t, "/ui/objects/"+e.addFixture().Indicator)
+	if !strings.Contains(text(object), "would go to "+borealis+" as it is") {
+		t.Errorf("the object page names Borealis otherwise than the cases pages:\n%s", text(object))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
@@ -47,7 +48,7 @@ func BenchmarkDetectionPage(b *testing.B) {
 	c := e.login(b, "admin")
 	u, _ := url.Parse(e.srv.URL)
 	cookies := c.http.Jar.Cookies(u)
-	cpu := cpuTime()
+	cpu := proctest.CPUTime()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/ui/detection", nil)
 		for _, ck := range cookies {
@@ -61,5 +62,5 @@ func BenchmarkDetectionPage(b *testing.B) {
 	}
 	// CPU time per page: on a shared machine, wall time mostly measures
 	// the wait for a core.
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(proctest.CPUTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 }

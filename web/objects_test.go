@@ -188,7 +188,7 @@ func TestObjectsFilters(t *testing.T) {
 	// The columns: markings and origin.
 	_, body = c.get(t, "/ui/objects?origin=borealis")
 	rows := listRows(body)
-	if len(rows) != 1 || rows[0].Type != "indicator" || rows[0].Markings != "TLP:CLEAR" || rows[0].Origin != "Federation of Borealis" {
+	if len(rows) != 1 || rows[0].Type != "indicator" || rows[0].Markings != "TLP:CLEAR" || rows[0].Origin != "Federation of Borealis (borealis)" {
 		t.Fatalf("the received row: %+v", rows)
 	}
 	status, body := c.get(t, "/ui/objects?tlp=purple")
@@ -381,13 +381,13 @@ func TestObjectPageDecisions(t *testing.T) {
 	verdictWord := map[policy.Verdict]string{policy.Allow: "released", policy.Redact: "redacted", policy.Deny: "withheld"}
 	// What the example's rules say, for the cases they single out.
 	known := map[string]map[string]string{
-		f.green:    {"Federation of Borealis": "released", "Kingdom of Caledonia": "withheld"}, // Caledonia: TLP:CLEAR only
-		f.clear:    {"Federation of Borealis": "released", "Kingdom of Caledonia": "released"},
-		f.excluded: {"Federation of Borealis": "withheld", "Kingdom of Caledonia": "released"}, // label excluded for Borealis
-		f.redacted: {"Federation of Borealis": "redacted", "Kingdom of Caledonia": "redacted"},
-		f.malware:  {"Federation of Borealis": "released", "Kingdom of Caledonia": "withheld"}, // Caledonia: indicators only
-		f.rel:      {"Federation of Borealis": "released", "Kingdom of Caledonia": "withheld"},
-		f.received: {"Federation of Borealis": "withheld", "Kingdom of Caledonia": "released"}, // never back; onward allowed
+		f.green:    {"Federation of Borealis (borealis)": "released", "Kingdom of Caledonia (caledonia)": "withheld"}, // Caledonia: TLP:CLEAR only
+		f.clear:    {"Federation of Borealis (borealis)": "released", "Kingdom of Caledonia (caledonia)": "released"},
+		f.excluded: {"Federation of Borealis (borealis)": "withheld", "Kingdom of Caledonia (caledonia)": "released"}, // label excluded for Borealis
+		f.redacted: {"Federation of Borealis (borealis)": "redacted", "Kingdom of Caledonia (caledonia)": "redacted"},
+		f.malware:  {"Federation of Borealis (borealis)": "released", "Kingdom of Caledonia (caledonia)": "withheld"}, // Caledonia: indicators only
+		f.rel:      {"Federation of Borealis (borealis)": "released", "Kingdom of Caledonia (caledonia)": "withheld"},
+		f.received: {"Federation of Borealis (borealis)": "withheld", "Kingdom of Caledonia (caledonia)": "released"}, // never back; onward allowed
 	}
 	sizeBefore, err := e.st.LedgerSize(context.Background())
 	if err != nil {
@@ -407,7 +407,7 @@ func TestObjectPageDecisions(t *testing.T) {
 			if want[party] != verdict {
 				t.Errorf("%s to %s: %s (%s; %s), the example's rules say %s", id, party, verdict, sentence, reason, want[party])
 			}
-			pid := map[string]string{"Federation of Borealis": "borealis", "Kingdom of Caledonia": "caledonia"}[party]
+			pid := map[string]string{"Federation of Borealis (borealis)": "borealis", "Kingdom of Caledonia (caledonia)": "caledonia"}[party]
 			if from[id] == pid {
 				if !strings.Contains(sentence, "would not go back to "+party) {
 					t.Errorf("%s to %s: %q", id, party, sentence)
@@ -439,14 +439,14 @@ func TestObjectPageDecisions(t *testing.T) {
 	}
 	// The sentences, in plain words.
 	_, body := c.get(t, "/ui/objects/"+f.redacted+"?collection="+e.collection)
-	if !strings.Contains(body, "would go to Federation of Borealis as redacted, rule arcadia-to-borealis, without description") {
+	if !strings.Contains(body, "would go to Federation of Borealis (borealis) as redacted, rule arcadia-to-borealis, without description") {
 		t.Errorf("the redacted sentence is missing:\n%s", body)
 	}
 	_, body = c.get(t, "/ui/objects/"+f.green+"?collection="+e.collection)
 	for _, want := range []string{
-		"would be withheld from Kingdom of Caledonia, rule arcadia-to-caledonia",
+		"would be withheld from Kingdom of Caledonia (caledonia), rule arcadia-to-caledonia",
 		"TLP:GREEN is above the rule&#39;s TLP ceiling",
-		"would go to Federation of Borealis as it is, rule arcadia-to-borealis",
+		"would go to Federation of Borealis (borealis) as it is, rule arcadia-to-borealis",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the green indicator's page lacks %q", want)
@@ -495,7 +495,7 @@ func TestObjectPageContent(t *testing.T) {
 		`<span class="badge ok">verified</span> signed by node arcadia-node-1`,
 		`inside the latest signed checkpoint`,
 		`<table id="disclosure-table">`,
-		`<td>Federation of Borealis</td><td>borealis-node-1</td>`,
+		`<td>Federation of Borealis (borealis)</td><td>borealis-node-1</td>`,
 		`<td>arcadia-to-borealis</td>`,
 		`2026-03-01T00:00:00.000Z`, // the version
 	} {
@@ -508,7 +508,7 @@ func TestObjectPageContent(t *testing.T) {
 	}
 	// The received indicator's provenance: Borealis's node signed it.
 	_, body = c.get(t, "/ui/objects/"+f.received+"?collection="+e.collection)
-	for _, want := range []string{"Federation of Borealis (node borealis-node-1)", `verified</span> signed by node borealis-node-1`, "entry "} {
+	for _, want := range []string{"Federation of Borealis (borealis), node borealis-node-1", `verified</span> signed by node borealis-node-1`, "entry "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the received object's page lacks %q", want)
 		}
@@ -562,9 +562,9 @@ func TestBrowserObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(rows) != 2 ||
-		!strings.Contains(rows[0], "Federation of Borealis withheld would be withheld from Federation of Borealis, rule arcadia-to-borealis") ||
+		!strings.Contains(rows[0], "Federation of Borealis (borealis) withheld would be withheld from Federation of Borealis (borealis), rule arcadia-to-borealis") ||
 		!strings.Contains(rows[0], "label under-investigation is excluded") ||
-		!strings.Contains(rows[1], "Kingdom of Caledonia released would go to Kingdom of Caledonia as it is, rule arcadia-to-caledonia") {
+		!strings.Contains(rows[1], "Kingdom of Caledonia (caledonia) released would go to Kingdom of Caledonia (caledonia) as it is, rule arcadia-to-caledonia") {
 		t.Fatalf("the decisions the browser shows: %q", rows)
 	}
 }
@@ -575,7 +575,7 @@ func TestEveryCodeHasAReason(t *testing.T) {
 	e := newEnv(t)
 	u := &Session{p: e.console.printer()}
 	for c := policy.CodeAllowed; c <= policy.CodeMarkedRequired; c++ {
-		got := e.console.reason(u, policy.Decision{Code: c, Subject: "x", Rule: "r"})
+		got := e.console.reason(u, e.agreement, policy.Decision{Code: c, Subject: "x", Rule: "r"})
 		if strings.HasPrefix(got, "denied (") || got == "" {
 			t.Errorf("code %s: %q", c, got)
 		}

@@ -291,7 +291,7 @@ func TestOverviewLinksCasesSightingsAlerts(t *testing.T) {
 		}
 	}
 	if b := row("data-case", late.ID); !strings.Contains(b, `class="overdue"`) || !strings.Contains(b, ">overdue<") ||
-		!strings.Contains(b, "acknowledge receipt, by borealis") || !strings.Contains(b, "to borealis") {
+		!strings.Contains(b, "acknowledgement of receipt owed by Federation of Borealis (borealis)") || !strings.Contains(b, "to Federation of Borealis (borealis)") {
 		t.Errorf("the late case's row:\n%s", b)
 	}
 	if b := row("data-case", draft.ID); strings.Contains(b, "overdue") || !strings.Contains(b, "no clock running") {

@@ -166,13 +166,6 @@ func signatures(u *Session, a *agreement.Agreement) ([]signatureView, bool) {
 	return out, all
 }
 
-func partyName(a *agreement.Agreement, id string) string {
-	if p, ok := a.Party(id); ok && p.Name != "" {
-		return p.Name + " (" + id + ")"
-	}
-	return id
-}
-
 func partyOf(u *Session, p *agreement.Party, self string) partyView {
 	pv := partyView{ID: p.ID, Name: p.Name, Jurisdiction: p.Jurisdiction, Self: p.ID == self,
 		CI: p.Declarations.CriticalInfrastructure, AddressSpace: p.Declarations.AddressSpace,

@@ -62,9 +62,10 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, u *Session) {
 		s.render(w, r, u, "cases.html", v)
 		return
 	}
-	after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	if err != nil || after < 0 {
-		after = 0
+	after, ok := afterCursor(r)
+	if !ok {
+		s.badCursor(w, r, u)
+		return
 	}
 	v.Paged = after > 0
 	p, err := s.node.CasesPage(r.Context(), u.Caller, after, casesPerPage)
@@ -146,25 +147,13 @@ func (s *Server) caseRow(u *Session, c casework.Case, a *agreement.Agreement, se
 		}
 		if row.due.IsZero() || d.Due.Before(row.due) {
 			row.due = d.Due
-			row.Owed = s.duty(u, d, self)
+			row.Owed = owed(u, a, d, self)
 		}
 	}
 	if !row.due.IsZero() {
 		row.Clock, row.Overdue = s.clock(u, row.due)
 	}
 	return row
-}
-
-// duty says what is owed and by whom.
-func (s *Server) duty(u *Session, d casework.Duty, self string) string {
-	who := d.Owner
-	switch {
-	case who == "":
-		who = u.T("both parties")
-	case who == self:
-		who = u.T("us")
-	}
-	return u.T("%s owed by %s", d.Kind.String(), who)
 }
 
 // clock says how long until due, or how long overdue.
@@ -286,7 +275,7 @@ func (s *Server) caseView(w http.ResponseWriter, r *http.Request, u *Session, id
 		v.Timeline = append(v.Timeline, row)
 	}
 	for _, d := range casework.Deadlines(c, a) {
-		dr := dutyRow{Duty: s.duty(u, d, self), Due: d.Due}
+		dr := dutyRow{Duty: owed(u, a, d, self), Due: d.Due}
 		dr.Clock, dr.Overdue = s.clock(u, d.Due)
 		v.Duties = append(v.Duties, dr)
 	}

@@ -191,14 +191,14 @@ func (s *Server) detectionPage(w http.ResponseWriter, r *http.Request, u *Sessio
 	if c := q.Get("c"); c != "" {
 		after, err := strconv.ParseInt(q.Get("after"), 10, 64)
 		if err != nil || after < 0 {
-			s.fail(w, r, u, http.StatusBadRequest, u.T("The page's cursor is malformed; start again from the first page."))
+			s.badCursor(w, r, u)
 			return
 		}
 		sq.Cursor = node.SightingsCursor{Collection: c, After: after}
 	}
 	rep, err := s.node.Sightings(r.Context(), u.Caller, sq)
 	if errors.Is(err, taxii.ErrBadRequest) {
-		s.fail(w, r, u, http.StatusBadRequest, u.T("The page's cursor is malformed; start again from the first page."))
+		s.badCursor(w, r, u)
 		return
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -65,11 +64,13 @@ type witnessedRow struct {
 
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, u *Session, v *ledgerVerification) {
 	ctx := r.Context()
-	after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	if err != nil || after < 0 {
-		after = 0
+	after, ok := afterCursor(r)
+	if !ok {
+		s.badCursor(w, r, u)
+		return
 	}
 	d := ledgerData{After: after, Budget: verifyBudget, Busy: r.URL.Query().Get("busy") != ""}
+	var err error
 	if d.Ledger, err = s.node.Ledger(ctx, u.Caller); err != nil {
 		s.internal(w, r, u, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/policy"
 	"github.com/entente/entente/stix"
@@ -173,11 +174,10 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) 
 		fail(err)
 		return
 	}
-	if a, _ := s.node.Agreement(); a == nil {
-		d.NoAgreement = true
-	}
+	a, _ := s.node.Agreement()
+	d.NoAgreement = a == nil
 	for _, pd := range decisions {
-		d.Decisions = append(d.Decisions, s.decisionRow(u, pd))
+		d.Decisions = append(d.Decisions, s.decisionRow(u, a, pd))
 	}
 	ds, more, err := s.node.ObjectDisclosures(ctx, u.Caller, colID, id)
 	if err != nil {
@@ -186,7 +186,7 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, u *Session) 
 	}
 	d.MoreDisclosures = more
 	for _, x := range ds {
-		d.Disclosures = append(d.Disclosures, disclosureRow{Party: s.partyName(x.Party), Node: x.Node, Version: x.Version,
+		d.Disclosures = append(d.Disclosures, disclosureRow{Party: partyName(a, x.Party), Node: x.Node, Version: x.Version,
 			Rule: x.Rule, Redactions: strings.Join(x.Redactions, ", "), Time: x.Time, Entry: x.Ledger})
 	}
 	s.render(w, r, u, "object.html", d)
@@ -306,8 +306,8 @@ func objectLink(id, collection string) string {
 }
 
 // decisionRow says in plain words what release would do for one partner.
-func (s *Server) decisionRow(u *Session, pd node.PartnerDecision) decisionRow {
-	name := s.partyName(pd.Party)
+func (s *Server) decisionRow(u *Session, a *agreement.Agreement, pd node.PartnerDecision) decisionRow {
+	name := partyName(a, pd.Party)
 	row := decisionRow{Party: name, Shared: pd.Shared, Rule: pd.Decision.Rule}
 	d := pd.Decision
 	switch {
@@ -329,13 +329,13 @@ func (s *Server) decisionRow(u *Session, pd node.PartnerDecision) decisionRow {
 			row.Sentence = u.T("would be withheld from %s", name)
 		}
 	}
-	row.Reason = s.reason(u, d)
+	row.Reason = s.reason(u, a, d)
 	return row
 }
 
 // reason explains a decision in the console's language; it says what
 // policy.Decision.Reason says.
-func (s *Server) reason(u *Session, d policy.Decision) string {
+func (s *Server) reason(u *Session, a *agreement.Agreement, d policy.Decision) string {
 	switch d.Code {
 	case policy.CodeAllowed:
 		if d.Rule == node.CaseRule {
@@ -350,19 +350,19 @@ func (s *Server) reason(u *Session, d policy.Decision) string {
 		if d.Subject == "" {
 			return u.T("the case is not this party's, or is a draft")
 		}
-		return u.T("no rule lets this party send to %s", s.partyName(d.Subject))
+		return u.T("no rule lets this party send to %s", partyName(a, d.Subject))
 	case policy.CodeMalformed:
 		return u.T("the object's %s is malformed, so its markings cannot be trusted", d.Subject)
 	case policy.CodeNotReleased:
 		return u.T("it revokes an object that was never released to the recipient")
 	case policy.CodeUnknownOrigin:
-		return u.T("it was received from %s, which has no rule towards this party", s.partyName(d.Subject))
+		return u.T("it was received from %s, which has no rule towards this party", partyName(a, d.Subject))
 	case policy.CodeOnwardTransfer:
-		return u.T("it was received from %s, whose rule does not allow onward transfer", s.partyName(d.Subject))
+		return u.T("it was received from %s, whose rule does not allow onward transfer", partyName(a, d.Subject))
 	case policy.CodeOnwardTLP:
-		return u.T("it was received from %s at %s, which is never forwarded", s.partyName(d.Subject), d.TLP)
+		return u.T("it was received from %s at %s, which is never forwarded", partyName(a, d.Subject), d.TLP)
 	case policy.CodeSightingsBack:
-		return u.T("it is a sighting of %s's data, and that rule does not let sightings flow back", s.partyName(d.Subject))
+		return u.T("it is a sighting of %s's data, and that rule does not let sightings flow back", partyName(a, d.Subject))
 	case policy.CodeType:
 		return u.T("type %s is not among the types the rule allows", d.Subject)
 	case policy.CodeTLP:

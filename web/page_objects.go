@@ -473,21 +473,12 @@ func (s *Server) partnerChoices() []partyChoice {
 	return out
 }
 
-// partyName is a party's name in the agreement, else its id.
-func (s *Server) partyName(id string) string {
-	if a, _ := s.node.Agreement(); a != nil {
-		if p, ok := a.Party(id); ok && p.Name != "" {
-			return p.Name
-		}
-	}
-	return id
-}
-
 // originName says where a version came from: this node's party, or the
 // partner party it was received from.
 func (s *Server) originName(u *Session, fromParty string) string {
 	if fromParty == "" {
 		return u.T("own")
 	}
-	return s.partyName(fromParty)
+	a, _ := s.node.Agreement()
+	return partyName(a, fromParty)
 }

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/entente/entente/casework"
+	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/federation"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
@@ -106,8 +106,9 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, u *Session
 		return
 	}
 	d.CasesMore = more
+	a, _ := s.node.Agreement()
 	for _, oc := range open {
-		row := openCaseRow(u, oc, s.node.Party())
+		row := openCaseRow(u, oc, a, s.node.Party())
 		d.Cases = append(d.Cases, row)
 		if in := oc.Case.Incident; in != nil && in.AffectsDeclaredCI {
 			d.Protected = append(d.Protected, row)
@@ -187,44 +188,20 @@ func witnessState(u *Session, sus *store.Suspension, cosigned bool) (words, clas
 	return u.T("Nothing cosigned yet"), "warn"
 }
 
-// openCaseRow says an open case's state and its next deadline: the party is
-// the other one, the case's recipient when this node's party opened it.
-func openCaseRow(u *Session, oc node.OpenCase, self string) overviewCase {
+// openCaseRow says an open case's state and its next deadline, in the
+// cases page's words: the party is the other one, the case's recipient
+// when this node's party opened it.
+func openCaseRow(u *Session, oc node.OpenCase, a *agreement.Agreement, self string) overviewCase {
 	c := oc.Case
-	row := overviewCase{ID: c.ID, Type: c.Type.String(), State: c.State.String(), Due: oc.Next, Overdue: oc.Overdue,
-		Flagged: c.Flags != 0, Party: c.To, Outgoing: true}
+	row := overviewCase{ID: c.ID, Type: u.T(typeTitle(c.Type)), State: c.State.String(), Due: oc.Next, Overdue: oc.Overdue,
+		Flagged: c.Flags != 0, Party: partyName(a, c.To), Outgoing: true}
 	if c.To == self {
-		row.Party, row.Outgoing = c.From, false
+		row.Party, row.Outgoing = partyName(a, c.From), false
 	}
 	if len(oc.Duties) > 0 {
-		d := oc.Duties[0]
-		owner := d.Owner
-		if owner == "" {
-			owner = u.T("both parties")
-		}
-		row.Owed = u.T("%s, by %s", dutyWords(u, d.Kind), owner)
+		row.Owed = owed(u, a, oc.Duties[0], self)
 	}
 	return row
-}
-
-func dutyWords(u *Session, k casework.DutyKind) string {
-	switch k {
-	case casework.DutyAcknowledge:
-		return u.T("acknowledge receipt")
-	case casework.DutyAnswer:
-		return u.T("answer")
-	case casework.DutyApproveMinutes:
-		return u.T("approve the minutes")
-	case casework.DutyActionItem:
-		return u.T("complete an action item")
-	case casework.DutyReconfirm:
-		return u.T("re-confirm the declaration")
-	case casework.DutyPreservation:
-		return u.T("link the legal assistance request or extend before the preserved data expires")
-	case casework.DutyMeeting:
-		return u.T("meet")
-	}
-	return k.String()
 }
 
 // sightingOf reads what the overview shows of a sighting.

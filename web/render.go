@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,6 +140,25 @@ type failData struct {
 // fail renders the error page with status and a message for the operator.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, u *Session, status int, msg string) {
 	s.renderStatus(w, r, u, status, "error.html", failData{Message: msg}, "")
+}
+
+// afterCursor reads the "after" cursor of a page that lists by sequence
+// number or size: absent, it is the first page's (0); ok is false for a
+// value no Next link carries, which the page answers with badCursor.
+func afterCursor(r *http.Request) (after int64, ok bool) {
+	v := r.URL.Query().Get("after")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// badCursor answers a page cursor the console did not make: 400, saying
+// to start again, rather than a first page shown as if it were the page
+// asked for.
+func (s *Server) badCursor(w http.ResponseWriter, r *http.Request, u *Session) {
+	s.fail(w, r, u, http.StatusBadRequest, u.T("The page's cursor is malformed; start again from the first page."))
 }
 
 // funcs are the template functions.

@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,4 +223,62 @@ func TestBrowserLogin(t *testing.T) {
 	if who != "Logged in as analyst (analyst)" || h1 != "Log in" {
 		t.Fatalf("the browser showed %q, then %q", who, h1)
 	}
+}
+
+// TestBadCursorRefused: a page cursor that is not one the page made (not
+// a number, or negative) is answered 400 with a message that says to
+// start again, on every page that pages, never with the first page as if
+// it were the one asked for.
+func TestBadCursorRefused(t *testing.T) {
+	e := newEnv(t)
+	e.grantCases(t)
+	c := e.login(t, "admin")
+	for _, path := range []string{
+		"/ui/ledger?after=x",
+		"/ui/ledger?after=-1",
+		"/ui/ledger?after=9223372036854775808",
+		"/ui/cases?after=x",
+		"/ui/cases?after=-3",
+		"/ui/objects?collection=" + e.collection + "&cursor=x",
+		"/ui/detection?c=" + e.collection + "&after=x",
+	} {
+		status, body := c.get(t, path)
+		if status != http.StatusBadRequest || !strings.Contains(text(body), "start again from the first page") {
+			t.Errorf("GET %s: %d, want 400 saying to start again\n%s", path, status, text(body))
+		}
+	}
+	for _, path := range []string{"/ui/ledger", "/ui/ledger?after=", "/ui/ledger?after=0", "/ui/cases", "/ui/cases?after=0"} {
+		if status, body := c.get(t, path); status != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200\n%s", path, status, text(body))
+		}
+	}
+}
+
+// FuzzAfterCursor: afterCursor accepts the first page and what a Next
+// link carries, and nothing that would list from a negative position.
+func FuzzAfterCursor(f *testing.F) {
+	for _, s := range []string{"", "0", "12", "-1", "x", "9223372036854775807", "9223372036854775808", "+5", " 5", "0x10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest(http.MethodGet, "/ui/ledger", nil)
+		r.URL.RawQuery = url.Values{"after": {v}}.Encode()
+		after, ok := afterCursor(r)
+		switch {
+		case !ok && v == "":
+			t.Fatal("the first page is refused")
+		case ok && after < 0:
+			t.Fatalf("%q: accepted as %d", v, after)
+		case ok && v == "" && after != 0:
+			t.Fatalf("the first page reads as %d", after)
+		}
+		if !ok {
+			return
+		}
+		// The Next link made from it reads back the same.
+		r.URL.RawQuery = url.Values{"after": {strconv.FormatInt(after, 10)}}.Encode()
+		if again, ok := afterCursor(r); !ok || again != after {
+			t.Fatalf("%q: the link for %d reads back as %d, %v", v, after, again, ok)
+		}
+	})
 }

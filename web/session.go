@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,7 +23,8 @@ var b64 = base64.RawURLEncoding
 
 // Cookie names. The __Host- prefix makes the browser refuse them unless
 // they are Secure, have Path=/ and no Domain: no other host, and no page
-// served over plain HTTP, can set or shadow them.
+// served over plain HTTP but from a loopback origin (doc/console.md), can
+// set or shadow them.
 const (
 	sessionCookie = "__Host-entente-session"
 	loginCookie   = "__Host-entente-login"
@@ -183,6 +185,17 @@ func sameOrigin(r *http.Request) bool {
 	return false
 }
 
+// loopbackLogin is the login page at the loopback address on the port
+// the request came to, where a browser keeps the console's cookies over
+// plain HTTP.
+func loopbackLogin(r *http.Request) string {
+	host := "127.0.0.1"
+	if _, port, err := net.SplitHostPort(r.Host); err == nil && port != "" {
+		host = net.JoinHostPort(host, port)
+	}
+	return "http://" + host + Prefix + "login"
+}
+
 // loginToken is the login form's CSRF token: a MAC of the pre-session
 // cookie, so that another site cannot log a browser in to an account of
 // its choosing.
@@ -220,6 +233,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	p := s.printer()
 	pre, err := r.Cookie(loginCookie)
+	if err != nil && r.TLS == nil {
+		// Served over plain HTTP (serve --plain-http), where a browser
+		// keeps the console's Secure cookies only for an origin it counts
+		// as potentially trustworthy, as Chromium counts http://127.0.0.1,
+		// http://[::1] and http://localhost; by any other name they are
+		// dropped, and "the form expired" would send the user round again.
+		s.showLogin(w, r, http.StatusForbidden, loginData{Next: safeNext(r.PostFormValue("next")),
+			Error: p.Sprintf("The browser sent no login cookie back. The console's cookies are Secure, which browsers keep over plain HTTP only for a loopback address (127.0.0.1, [::1] or localhost): open the console over HTTPS, or at %s, and log in again.", loopbackLogin(r))})
+		return
+	}
 	if err != nil || !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.loginToken(pre.Value))) != 1 {
 		s.showLogin(w, r, http.StatusForbidden, loginData{Next: safeNext(r.PostFormValue("next")),
 			Error: p.Sprintf("This form has expired or did not come from this console. Try again.")})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 )
 
@@ -89,7 +90,7 @@ func TestServeAmendOnSIGHUP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &proctest.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -121,3 +121,40 @@ func TestServeBrowser(t *testing.T) {
 		}
 	})
 }
+
+// TestServePlainHTTPBrowser logs in to the console of `serve --plain-http`
+// in Chromium, at the URL the banner gives, with the printed admin token.
+// The console's cookies stay Secure and __Host- prefixed: Chromium keeps
+// them over plain HTTP because the banner's address is a loopback one,
+// which it counts as potentially trustworthy (doc/console.md).
+func TestServePlainHTTPBrowser(t *testing.T) {
+	n := startServe(t, t.TempDir(), "--plain-http")
+	m := consoleLine.FindStringSubmatch(n.stdout.String())
+	if m == nil || !strings.HasPrefix(m[1], "http://127.0.0.1:") {
+		t.Fatalf("the banner names no plain-HTTP console:\n%s", n.stdout.String())
+	}
+	ctx, cancel := context.WithTimeout(browsertest.New(t), time.Minute)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(m[1]),
+		chromedp.WaitVisible(chromedp.ID("account")),
+		chromedp.SendKeys(chromedp.ID("account"), "admin"),
+		chromedp.SendKeys(chromedp.ID("token"), n.adminToken),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS("form.logout")),
+	)
+	if err != nil {
+		t.Fatalf("logging in to the console at %s: %v", m[1], err)
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".who")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who != "Logged in as admin (admin)" {
+		t.Errorf("after login the console shows %q", who)
+	}
+	secure, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.isSecureContext`))
+	if err != nil || !secure {
+		t.Errorf("Chromium does not count %s a secure context (%v): the console's cookies would not be kept", m[1], err)
+	}
+}

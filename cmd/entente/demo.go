@@ -644,7 +644,8 @@ func printLedgers(ctx context.Context, w io.Writer, nodes []*demoNode) error {
 }
 
 // lockedBuffer is a bytes buffer safe for one writer and concurrent readers:
-// the demo and the tests read what a running command has printed so far.
+// the demo reads what a node it runs has printed so far. (Tests use
+// internal/proctest.Buffer, which a command must not import.)
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf strings.Builder

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/entente/entente/internal/proctest"
 )
 
 // TestDemo runs entente demo for a moment and checks what it reports
@@ -101,7 +103,7 @@ func TestDemoInterrupt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &proctest.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, &Env{Stdout: out, Stderr: out}, []string{"demo", "--data", dir, "--settle", "1s"})

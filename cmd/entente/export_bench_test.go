@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/entente/entente/export"
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/store/sqlite"
@@ -78,8 +79,8 @@ func BenchmarkExport(b *testing.B) {
 	var cpuRead, cpuSuricata, cpuZeek time.Duration
 	defer func() { b.Logf("reads: first %v, last %v", read, reread) }()
 	readAll := func() time.Duration {
-		start, cpu := time.Now(), processCPU()
-		defer func() { cpuRead += processCPU() - cpu }()
+		start, cpu := time.Now(), proctest.CPUTime()
+		defer func() { cpuRead += proctest.CPUTime() - cpu }()
 		n := 0
 		for raw, err := range storeIndicators(ctx, st, ini.CollectionID) {
 			if err != nil {
@@ -92,7 +93,7 @@ func BenchmarkExport(b *testing.B) {
 	for b.Loop() {
 		read += readAll()
 		for _, f := range []export.Format{export.Suricata, export.ZeekIntel} {
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), proctest.CPUTime()
 			r, err := exportObjects(io.Discard, export.Config{Format: f, Now: time.Now()}, storeIndicators(ctx, st, ini.CollectionID))
 			if err != nil {
 				b.Fatal(err)
@@ -102,10 +103,10 @@ func BenchmarkExport(b *testing.B) {
 			}
 			if f == export.Suricata {
 				suricata += time.Since(start)
-				cpuSuricata += processCPU() - cpu
+				cpuSuricata += proctest.CPUTime() - cpu
 			} else {
 				zeek += time.Since(start)
-				cpuZeek += processCPU() - cpu
+				cpuZeek += proctest.CPUTime() - cpu
 			}
 		}
 		reread += readAll()

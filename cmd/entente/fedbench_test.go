@@ -27,10 +27,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
@@ -313,7 +313,7 @@ func BenchmarkFederationParties(b *testing.B) {
 					}
 					return true
 				})
-				start, cpuStart := time.Now(), cpuTime()
+				start, cpuStart := time.Now(), proctest.CPUTime()
 				for i, n := range nodes {
 					var objs []json.RawMessage
 					for j := range perNode {
@@ -337,13 +337,13 @@ func BenchmarkFederationParties(b *testing.B) {
 					}
 					return true
 				})
-				d, work := time.Since(start), cpuTime()-cpuStart
+				d, work := time.Since(start), proctest.CPUTime()-cpuStart
 				// The idle cost: every link polling its partner, nothing to
 				// pull. The nodes are this process, so its CPU time is theirs.
 				const idle = 5 * time.Second
-				cpu0 := cpuTime()
+				cpu0 := proctest.CPUTime()
 				time.Sleep(idle)
-				b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(parties)/idle.Seconds(), "idle-cpu-ms/s/node")
+				b.ReportMetric(float64((proctest.CPUTime()-cpu0).Milliseconds())/float64(parties)/idle.Seconds(), "idle-cpu-ms/s/node")
 				b.ReportMetric(float64(work.Milliseconds())/float64(parties), "converge-cpu-ms/node")
 				size, _ := stores[0].LedgerSize(b.Context())
 				for _, st := range stores {
@@ -359,13 +359,4 @@ func BenchmarkFederationParties(b *testing.B) {
 			}
 		})
 	}
-}
-
-// cpuTime returns the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

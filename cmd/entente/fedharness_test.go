@@ -18,6 +18,7 @@ import (
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/examples"
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
@@ -46,7 +47,7 @@ type fedNode struct {
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	stderr  *lockedBuffer
+	stderr  *proctest.Buffer
 	base    string // https://addr
 	metrics string // the metrics URL, when started with --metrics-addr
 	token   string // an admin token
@@ -163,7 +164,7 @@ func (f *fedNet) start(n *fedNode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.stderr = &lockedBuffer{}
+	n.stderr = &proctest.Buffer{}
 	cmd.Stderr = n.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

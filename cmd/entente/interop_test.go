@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/ledger"
 )
 
@@ -81,7 +82,7 @@ func TestThirdPartyWitness(t *testing.T) {
 	// litewitness on loopback, plain HTTP (it leaves TLS to a terminator).
 	db := filepath.Join(dir, "litewitness.db")
 	addr := freeAddr(t)
-	var lwLog lockedBuffer
+	var lwLog proctest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	lw := exec.CommandContext(ctx, litewitness, "-name", interopWitnessName, "-db", db, "-ssh-agent", sock,
 		"-key", ssh.FingerprintSHA256(sshPub), "-listen", addr)

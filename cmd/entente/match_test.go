@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/stix"
 	"github.com/entente/entente/taxii"
@@ -250,7 +251,7 @@ func TestMatchReload(t *testing.T) {
 	path := writeMatchFile(t, "indicators.jsonl", []byte(ind("old.example")))
 	pr, pw := io.Pipe()
 	var out bytes.Buffer
-	errOut := &lockedBuffer{}
+	errOut := &proctest.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(t.Context(), &Env{Stdin: pr, Stdout: &out, Stderr: errOut},

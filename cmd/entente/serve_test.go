@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/taxii"
 )
@@ -34,8 +35,8 @@ type runningNode struct {
 	fingerprint string
 	adminToken  string
 	metrics     string // the metrics URL; "" with --metrics-addr off
-	stdout      *lockedBuffer
-	stderr      *lockedBuffer
+	stdout      *proctest.Buffer
+	stderr      *proctest.Buffer
 	client      *http.Client
 	stop        context.CancelFunc
 	done        chan int // receives serve's exit code
@@ -60,7 +61,7 @@ var (
 func startServe(t testing.TB, dir string, extra ...string) *runningNode {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	n := &runningNode{dir: dir, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stop: stop, done: make(chan int, 1)}
+	n := &runningNode{dir: dir, stdout: &proctest.Buffer{}, stderr: &proctest.Buffer{}, stop: stop, done: make(chan int, 1)}
 	args := append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	go func() { n.done <- run(ctx, &Env{Stdout: n.stdout, Stderr: n.stderr}, args) }()
 	t.Cleanup(func() {

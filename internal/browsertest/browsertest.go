@@ -7,15 +7,15 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/entente/entente/internal/proctest"
 )
 
 // Env is the environment variable that makes a missing Chromium a failure.
@@ -75,7 +75,7 @@ func Options(t testing.TB, spki ...string) []chromedp.ExecAllocatorOption {
 // actions run on it, as chromedp.NewContext explains.
 func New(t testing.TB, spki ...string) context.Context {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &proctest.Buffer{}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(Options(t, spki...), chromedp.CombinedOutput(out))...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {
@@ -89,23 +89,4 @@ func New(t testing.TB, spki ...string) context.Context {
 		t.Fatalf("starting %s: %v", Path(t), err)
 	}
 	return ctx
-}
-
-// syncBuffer is a bytes.Buffer that Chromium's output and the test's
-// cleanup may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
