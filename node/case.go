@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,9 @@ const maxCaseVersions = 10_000
 
 // ErrNoCase is returned for a case id the node does not hold.
 var ErrNoCase = errors.New("node: no such case")
+
+// caseTypePrefix begins every case type (casework.Type.STIXType).
+var caseTypePrefix = []byte("entente-")
 
 // isCaseType reports whether a STIX type is one of casework's case SDOs.
 func isCaseType(typ string) bool {
@@ -342,6 +346,11 @@ func (n *Node) deliverCase(ctx context.Context, c casework.Case, first bool) {
 
 // isCaseRaw reports whether raw is a case SDO.
 func isCaseRaw(raw []byte) bool {
+	// Bytes without the prefix, and without an escape that could spell
+	// it, hold no case id, and need no decoding to say so.
+	if !bytes.Contains(raw, caseTypePrefix) && bytes.IndexByte(raw, '\\') < 0 {
+		return false
+	}
 	id, _ := identify(raw)
 	typ, _, _ := strings.Cut(id, "--")
 	return isCaseType(typ)

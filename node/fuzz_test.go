@@ -183,3 +183,31 @@ func FuzzNodePublicKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsCaseRaw holds isCaseRaw, which skips decoding bytes that cannot
+// hold a case id, to the answer of decoding them: the id's type is a case
+// type.
+func FuzzIsCaseRaw(f *testing.F) {
+	f.Add([]byte(indicator(1, "2024-01-01T00:00:00.000Z")))
+	f.Add([]byte(`{"type":"entente-incident","id":"entente-incident--5d0092c5-5f74-4287-9642-33f4c354e56d"}`))
+	f.Add([]byte(`{"id":"\u0065ntente-incident--5d0092c5-5f74-4287-9642-33f4c354e56d"}`))
+	f.Add([]byte(`{"ID":"entente-assistance--5d0092c5-5f74-4287-9642-33f4c354e56d"}`))
+	f.Add([]byte(`{"id":"indicator--5d0092c5-5f74-4287-9642-33f4c354e56d","name":"entente-"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		id, _ := identify(raw)
+		typ, _, _ := strings.Cut(id, "--")
+		if got, want := isCaseRaw(raw), isCaseType(typ); got != want {
+			t.Errorf("isCaseRaw(%q) = %v, want %v", raw, got, want)
+		}
+	})
+}
+
+// TestCaseTypePrefix: isCaseRaw relies on every case type beginning with
+// caseTypePrefix.
+func TestCaseTypePrefix(t *testing.T) {
+	for _, typ := range caseTypes() {
+		if !strings.HasPrefix(typ, string(caseTypePrefix)) {
+			t.Errorf("case type %q does not begin with %q", typ, caseTypePrefix)
+		}
+	}
+}

@@ -38,6 +38,47 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 	if c.Role == taxii.RolePartner {
 		return n.addFromPartner(ctx, c, col, objects, nil) // unsigned: each is refused
 	}
+	e, err := n.checkEnvelope(ctx, c, root, col, objects)
+	if err != nil {
+		return nil, err
+	}
+	return e.Store(ctx)
+}
+
+// CheckObjects is the first half of AddObjects, for a caller that adds a
+// stream of envelopes (an import): it authorizes c and checks each object
+// of an envelope (and signs the valid ones), without storing anything.
+// The CheckedEnvelope's Store stores them. Checking one envelope while the
+// one before is stored keeps both the checkers and the node's writer busy;
+// storing them in the order they were checked keeps AddObjects' order. A
+// partner node's envelope is refused: it is checked as a receipt, by
+// AddObjects.
+func (n *Node) CheckObjects(ctx context.Context, c *taxii.Caller, root, collection string, objects []json.RawMessage) (*CheckedEnvelope, error) {
+	col, err := n.collection(ctx, c, root, collection, ActionWrite)
+	if err != nil {
+		return nil, err
+	}
+	if c.Role == taxii.RolePartner {
+		return nil, fmt.Errorf("%w: a partner node's objects are checked as it sends them; use AddObjects", taxii.ErrForbidden)
+	}
+	return n.checkEnvelope(ctx, c, root, col, objects)
+}
+
+// A CheckedEnvelope is an envelope that CheckObjects checked, ready to be
+// stored once. It is not safe for concurrent use.
+type CheckedEnvelope struct {
+	n       *Node
+	caller  *taxii.Caller
+	col     store.Collection
+	w       *write
+	valid   []store.Put
+	objects int
+	stored  bool
+}
+
+// checkEnvelope checks the objects of an envelope from c, one of the
+// node's accounts, for col.
+func (n *Node) checkEnvelope(ctx context.Context, c *taxii.Caller, root string, col store.Collection, objects []json.RawMessage) (*CheckedEnvelope, error) {
 	now := n.now().UTC().Truncate(time.Microsecond)
 
 	// failed holds the details of the objects that failed their checks, by
@@ -72,17 +113,18 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 			return nil, err
 		}
 	}
+	total := len(objects)
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{
 			ID:               uuid.NewString(),
 			APIRoot:          root,
 			Status:           "complete",
 			RequestTimestamp: now,
-			TotalCount:       len(objects),
+			TotalCount:       total,
 			Owner:            c.Name,
 		}
 		j := 0 // the next outcome
-		for i := range objects {
+		for i := range total {
 			if d, ok := failed[i]; ok {
 				s.Failures = append(s.Failures, d)
 				continue
@@ -111,6 +153,17 @@ func (n *Node) AddObjects(ctx context.Context, c *taxii.Caller, root, collection
 		s.SuccessCount, s.FailureCount = len(s.Successes), len(s.Failures)
 		return s
 	}
+	return &CheckedEnvelope{n: n, caller: c, col: col, w: w, valid: valid, objects: total}, nil
+}
+
+// Store stores the valid objects of e and its status, as AddObjects does
+// after its checks, and returns the status. It may be called once.
+func (e *CheckedEnvelope) Store(ctx context.Context) (*taxii.Status, error) {
+	n, c, col, w, valid := e.n, e.caller, e.col, e.w, e.valid
+	if e.stored {
+		return nil, errors.New("node: a checked envelope is stored once")
+	}
+	e.stored = true
 	if err := n.writer.do(ctx, w); err != nil {
 		return nil, fmt.Errorf("node: storing %d objects in collection %q: %w", len(valid), col.ID, err)
 	}

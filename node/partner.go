@@ -12,6 +12,7 @@ import (
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/ledgerhttp"
 	"github.com/entente/entente/policy"
+	"github.com/entente/entente/provenance"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
@@ -35,6 +36,9 @@ type terms struct {
 	// same nodes by id.
 	peers map[string]peer
 	nodes map[string]peer
+	// keys holds the origin signature key of every node of the agreement
+	// (this party's too) whose key reads, by node id (keyOf).
+	keys map[string]ed25519.PublicKey
 	// previous is the version this one amended in this process (Amend),
 	// nil if the node started under this one.
 	previous *agreement.Agreement
@@ -59,7 +63,20 @@ func newTerms(a *agreement.Agreement, self string, key *Key) (*terms, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &terms{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}, nodes: map[string]peer{}}
+	f := &terms{agreement: a, policy: pol, self: node, party: party.ID, peers: map[string]peer{}, nodes: map[string]peer{},
+		keys: map[string]ed25519.PublicKey{}}
+	seen := map[string]bool{}
+	for _, p := range a.Parties {
+		for _, n := range p.Nodes {
+			if seen[n.ID] {
+				continue // agreement.Node finds the first
+			}
+			seen[n.ID] = true
+			if _, pub, err := provenance.PublicKey(n.Key); err == nil {
+				f.keys[n.ID] = pub
+			}
+		}
+	}
 	for _, p := range a.Parties {
 		if p.ID == party.ID {
 			continue // the party's own nodes are not its partners

@@ -64,6 +64,8 @@ type incoming struct {
 	put      store.Put
 	refused  *refusal
 	deferred error // a store outage during the checks: retry the page
+	// hashErr is why the object has no RFC 8785 form (and put no Hash).
+	hashErr error
 }
 
 // Receive implements federation.Sink: it checks what the partner node from
@@ -80,7 +82,7 @@ func (n *Node) Receive(ctx context.Context, from federation.Peer, collection str
 	if err != nil {
 		return federation.Result{}, err
 	}
-	res, _, err := n.receive(ctx, from, col, items, "")
+	res, _, err := n.receive(ctx, from, col, items, "", false)
 	return res, err
 }
 
@@ -113,7 +115,7 @@ func (n *Node) addFromPartner(ctx context.Context, c *taxii.Caller, col store.Co
 			items[i].Provenance = provenances[i]
 		}
 	}
-	res, s, err := n.receive(ctx, federation.Peer{Party: c.Party, Node: c.Node}, col, items, c.Name)
+	res, s, err := n.receive(ctx, federation.Peer{Party: c.Party, Node: c.Node}, col, items, c.Name, true)
 	if err != nil {
 		return nil, err
 	}
@@ -150,12 +152,12 @@ func (n *Node) receivingCollection(ctx context.Context, name string) (store.Coll
 }
 
 // receive checks items from the partner node from and stores those that
-// pass in col, in one write, and returns what it did and the status of
-// the write; owner names the status's owner (the partner's caller name
-// for a push, "" for a pull, whose status is not kept).
-func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string) (federation.Result, store.Status, error) {
+// pass in col, in one write, and returns what it did and, when status is
+// set, the status of the write (a pull's is not kept); owner names the
+// status's owner (the partner's caller name for a push, "" for a pull).
+func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string, status bool) (federation.Result, store.Status, error) {
 	if col.Alias != CasesAlias && slices.ContainsFunc(items, func(it federation.Incoming) bool { return isCaseRaw(it.Object) }) {
-		return n.receiveSplit(ctx, from, col, items, owner)
+		return n.receiveSplit(ctx, from, col, items, owner, status)
 	}
 	f := n.fed.Load()
 	if f == nil {
@@ -212,6 +214,15 @@ func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Coll
 	if len(puts) == 0 && owner == "" {
 		return res, store.Status{}, nil // a pulled page with nothing to store
 	}
+	// What the status names each item by, found before the transaction,
+	// which the node's one writer holds.
+	var ids, versions []string
+	if status {
+		ids, versions = make([]string, len(items)), make([]string, len(items))
+		for i, it := range items {
+			ids[i], versions[i] = identify(it.Object)
+		}
+	}
 	// The ledger names the sending node by its key's name, as disclosures do.
 	w := &write{collection: col.ID, puts: puts, at: now, from: from.Party, fromNode: f.nodes[from.Node].keyName,
 		transitions: transitions}
@@ -223,12 +234,15 @@ func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Coll
 	w.status = func(outcomes []store.AddOutcome) store.Status {
 		s := store.Status{ID: uuid.NewString(), APIRoot: col.APIRoot, Status: "complete", RequestTimestamp: now,
 			TotalCount: len(items), Owner: owner}
+		if !status {
+			return s
+		}
 		placed := make(map[int]store.AddOutcome, len(outcomes))
 		for j, out := range outcomes {
 			placed[places[j]] = out
 		}
 		for i, in := range ins {
-			id, version := identify(items[i].Object)
+			id, version := ids[i], versions[i]
 			if in.refused != nil {
 				s.Failures = append(s.Failures, store.StatusDetail{ID: id, Version: version, Message: message(errors.New(in.refused.detail))})
 				continue
@@ -281,7 +295,7 @@ func (n *Node) receive(ctx context.Context, from federation.Peer, col store.Coll
 // collection, wherever the partner put them (its pull, or a push into
 // another inbox), and the rest into col. The status (of a push) reports
 // both; the one stored keeps col's part only.
-func (n *Node) receiveSplit(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string) (federation.Result, store.Status, error) {
+func (n *Node) receiveSplit(ctx context.Context, from federation.Peer, col store.Collection, items []federation.Incoming, owner string, status bool) (federation.Result, store.Status, error) {
 	cases, err := n.CasesCollection(ctx)
 	if err != nil {
 		return federation.Result{}, store.Status{}, err
@@ -294,11 +308,11 @@ func (n *Node) receiveSplit(ctx context.Context, from federation.Peer, col store
 			rest = append(rest, it)
 		}
 	}
-	r1, s1, err := n.receive(ctx, from, cases, caseItems, "")
+	r1, s1, err := n.receive(ctx, from, cases, caseItems, "", status)
 	if err != nil {
 		return federation.Result{}, store.Status{}, err
 	}
-	r2, s2, err := n.receive(ctx, from, col, rest, owner)
+	r2, s2, err := n.receive(ctx, from, col, rest, owner, status)
 	if err != nil {
 		return federation.Result{}, store.Status{}, err
 	}
@@ -345,12 +359,16 @@ type senderKey struct {
 const receiveChunk = 32
 
 // checkIncoming checks every item, in parallel across the processors as
-// checkAll does: the signature checks cost more than storing.
+// checkAll does: first each object alone (parsing, validation and its
+// RFC 8785 digest, which both the signature check and the store use),
+// then, once the page's objects are known, each signature and the
+// sender's rule.
 func (n *Node) checkIncoming(ctx context.Context, f *terms, sender *policy.Policy, from federation.Peer, col store.Collection, items []federation.Incoming) []incoming {
 	out := make([]incoming, len(items))
 	objs := make([]*stix.Object, len(items))
-	for i, it := range items {
-		o, err := stix.Parse(it.Object)
+	canceled := func(i int) { out[i].deferred = ctx.Err() }
+	n.eachChecked(ctx, len(items), func(i int) {
+		o, err := stix.Parse(items[i].Object)
 		if err == nil && o.Type == "bundle" {
 			err = errors.New("a bundle is not a STIX object")
 		}
@@ -359,9 +377,14 @@ func (n *Node) checkIncoming(ctx context.Context, f *terms, sender *policy.Polic
 		}
 		if err != nil {
 			out[i].refused = &refusal{kind: AlertInvalid, check: "stix", detail: fmt.Sprintf("not valid STIX 2.1: %v", err)}
-			continue
+			return
 		}
 		objs[i] = o
+		// The store needs the common properties and the bytes only.
+		out[i].put, out[i].hashErr = store.NewPut(&stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
+	}, canceled)
+	if ctx.Err() != nil {
+		return out
 	}
 	// References resolve first within the page, then among what the
 	// receiving collection holds.
@@ -389,37 +412,48 @@ func (n *Node) checkIncoming(ctx context.Context, f *terms, sender *policy.Polic
 		return policy.Ref{Object: o}, true, nil
 	}
 	recipient := policy.Recipient{Party: f.party, Organization: f.self.Authority}
+	n.eachChecked(ctx, len(items), func(i int) {
+		if objs[i] != nil {
+			out[i] = n.checkOne(f, sender, recipient, from, objs[i], items[i], out[i], lookup)
+		}
+	}, canceled)
+	return out
+}
 
-	workers := min(runtime.GOMAXPROCS(0), len(items)/parallelCheck+1)
-	chunks := (len(items) + receiveChunk - 1) / receiveChunk
+// eachChecked calls check for every index below count, in parallel
+// across the processors when count is large, a chunk of receiveChunk at a
+// time under a turn of n.checking, as checkAll does. For the indexes of
+// the chunks that find ctx ended before their turn, it calls canceled
+// instead.
+func (n *Node) eachChecked(ctx context.Context, count int, check, canceled func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), count/parallelCheck+1)
+	chunks := (count + receiveChunk - 1) / receiveChunk
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for c := w; c < chunks; c += workers {
+				first, end := c*receiveChunk, min((c+1)*receiveChunk, count)
 				select {
 				case n.checking <- struct{}{}:
 				case <-ctx.Done():
-					for i := c * receiveChunk; i < min((c+1)*receiveChunk, len(items)); i++ {
-						out[i].deferred = ctx.Err()
+					for i := first; i < end; i++ {
+						canceled(i)
 					}
 					continue
 				}
-				for i := c * receiveChunk; i < min((c+1)*receiveChunk, len(items)); i++ {
-					if objs[i] != nil {
-						out[i] = n.checkOne(f, sender, recipient, from, objs[i], items[i], lookup)
-					}
+				for i := first; i < end; i++ {
+					check(i)
 				}
 				<-n.checking
 			}
 		})
 	}
 	wg.Wait()
-	return out
 }
 
-// checkOne checks one received object version: its origin signature, then
-// the sender's rule.
-func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, from federation.Peer, o *stix.Object, it federation.Incoming, lookup func(string) (policy.Ref, bool, error)) incoming {
+// checkOne checks one received object version, which parsed and
+// validated as pre says: its origin signature, then the sender's rule.
+func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, from federation.Peer, o *stix.Object, it federation.Incoming, pre incoming, lookup func(string) (policy.Ref, bool, error)) incoming {
 	var in incoming
 	if len(it.Provenance) == 0 || string(it.Provenance) == "null" {
 		in.refused = &refusal{kind: AlertSignature, check: "signature", detail: "it carries no origin signature; every object version a node releases must"}
@@ -427,7 +461,12 @@ func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, fr
 	}
 	prov, err := provenance.Decode(it.Provenance)
 	if err == nil {
-		err = n.verifier(f).Verify(prov, it.Object)
+		if pre.hashErr != nil {
+			// Verify canonicalizes again, and says why it cannot.
+			err = n.verifier(f).Verify(prov, it.Object)
+		} else {
+			err = n.verifier(f).VerifyDigest(prov, pre.put.Hash, it.Object)
+		}
 	}
 	if err != nil {
 		in.refused = &refusal{kind: AlertSignature, check: "signature", origin: prov.Origin.Node,
@@ -443,7 +482,7 @@ func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, fr
 				detail: fmt.Sprintf("a case version is signed by the node of the party that took the step; this one by %s", prov.Origin.Node)}
 			return in
 		}
-		return n.storable(o, prov, from)
+		return storable(pre.put, prov, from)
 	}
 	ctx := policy.Context{Lookup: lookup}
 	if originParty != from.Party {
@@ -467,17 +506,13 @@ func (n *Node) checkOne(f *terms, sender *policy.Policy, to policy.Recipient, fr
 			detail: fmt.Sprintf("%s's rule does not allow sending it to %s: %s", from.Party, to.Party, d.Reason())}
 		return in
 	}
-	return n.storable(o, prov, from)
+	return storable(pre.put, prov, from)
 }
 
-// storable makes the put of a received version that passed its checks.
-func (n *Node) storable(o *stix.Object, prov provenance.Provenance, from federation.Peer) incoming {
+// storable makes the put of a received version that passed its checks
+// from the store's put of its object.
+func storable(put store.Put, prov provenance.Provenance, from federation.Peer) incoming {
 	var in incoming
-	put, err := store.NewPut(&stix.Object{Type: o.Type, ID: o.ID, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
-	if err != nil {
-		in.refused = &refusal{kind: AlertInvalid, check: "canonical", detail: err.Error()}
-		return in
-	}
 	enc, err := prov.Encode()
 	if err != nil {
 		in.refused = &refusal{kind: AlertSignature, check: "signature", detail: err.Error()}
@@ -510,15 +545,8 @@ func hasAny(o *stix.Object, props []string) bool {
 
 // keyOf returns the Ed25519 key the agreement pins for a node id.
 func (f *terms) keyOf(node string) (ed25519.PublicKey, bool) {
-	_, n, ok := f.agreement.Node(node)
-	if !ok {
-		return nil, false
-	}
-	_, pub, err := provenance.PublicKey(n.Key)
-	if err != nil {
-		return nil, false
-	}
-	return pub, true
+	pub, ok := f.keys[node]
+	return pub, ok
 }
 
 // partyOf returns the party that runs a node, "" if none does.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,12 +15,14 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/casework"
 	"github.com/entente/entente/federation"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/provenance"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/store/sqlite"
+	"github.com/entente/entente/taxii"
 )
 
 // party is one side of a two-party federation test: a node on a real
@@ -343,4 +346,79 @@ func TestReceiveFromAnUnknownNode(t *testing.T) {
 	if len(a.held(t)) != 0 {
 		t.Error("stored from a node that is not a partner")
 	}
+}
+
+// TestPushStatus: a partner's push is answered with a status that names
+// every object by its id and version, stored, duplicate or refused, and a
+// case version among them (received into the cases collection) as well.
+func TestPushStatus(t *testing.T) {
+	a, b := twoParties(t, nil)
+	a.share(t, "borealis", store.RightWrite)
+	ctx := t.Context()
+	caller := &taxii.Caller{Name: b.nodeID, Role: taxii.RolePartner, Party: "borealis", Node: b.nodeID}
+	push := func(items ...federation.Incoming) *taxii.Status {
+		t.Helper()
+		objs, provs := make([]json.RawMessage, len(items)), make([]json.RawMessage, len(items))
+		for i, it := range items {
+			objs[i], provs[i] = it.Object, it.Provenance
+		}
+		s, err := a.n.AddObjectsWithProvenance(ctx, caller, node.DefaultAPIRoot, a.ini.CollectionID, objs, provs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const version = "2026-02-01T00:00:00.000Z"
+	id := func(n int) string { return fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n) }
+	push(signed(t, indicatorRaw(1), b.nodeID, b.key))
+
+	s := push(
+		signed(t, indicatorRaw(1), b.nodeID, b.key), // a duplicate
+		signed(t, indicatorRaw(2), b.nodeID, b.key),
+		federation.Incoming{Object: json.RawMessage(indicatorRaw(3))}, // unsigned
+		federation.Incoming{Object: json.RawMessage(`{"type":"indicator","id":"indicator--x","modified":"then"}`)},
+		caseVersion(t, b, a),
+	)
+	type detail struct{ id, version, message string }
+	var successes, failures []detail
+	for _, d := range s.Successes {
+		successes = append(successes, detail{d.ID, d.Version, d.Message})
+	}
+	for _, d := range s.Failures {
+		failures = append(failures, detail{d.ID, d.Version, d.Message[:min(len(d.Message), 20)]})
+	}
+	if s.TotalCount != 5 || s.SuccessCount != 3 || s.FailureCount != 2 {
+		t.Errorf("status counts: total %d, succeeded %d, failed %d; want 5, 3, 2", s.TotalCount, s.SuccessCount, s.FailureCount)
+	}
+	want := []detail{{id(1), version, "already stored with the same content"}, {id(2), version, "stored"}}
+	if len(successes) != 3 || !slices.Equal(successes[:2], want) || !strings.HasPrefix(successes[2].id, "entente-") || successes[2].message != "stored" {
+		t.Errorf("successes %q, want %q and the case version stored", successes, want)
+	}
+	wantFailures := []detail{{id(3), version, "it carries no origin"}, {"indicator--x", "then", "not valid STIX 2.1: "}}
+	if !slices.Equal(failures, wantFailures) {
+		t.Errorf("failures %q, want %q", failures, wantFailures)
+	}
+}
+
+// caseVersion is a case that p opens with q and sends, as p's node
+// releases it: its latest version and provenance.
+func caseVersion(t testing.TB, p, q *party) federation.Incoming {
+	t.Helper()
+	ctx := t.Context()
+	c, err := p.n.OpenCase(ctx, casework.TypeAssistance, caseFields(casework.TypeAssistance), nil, q.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.n.StepCase(ctx, c.ID, casework.Event{Kind: casework.EventSend}); err != nil {
+		t.Fatal(err)
+	}
+	col, err := p.n.CasesCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := p.st.Objects(ctx, store.Query{Collection: col.ID, IDs: []string{c.ID}, Limit: 1})
+	if err != nil || len(page.Objects) != 1 {
+		t.Fatalf("reading case %s: %v, %d versions", c.ID, err, len(page.Objects))
+	}
+	return federation.Incoming{Object: page.Objects[0].Raw, Provenance: page.Objects[0].Provenance}
 }

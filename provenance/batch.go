@@ -156,6 +156,17 @@ func (v *Verifier) Verify(p Provenance, raw []byte) error {
 	return verifyWith(p, raw, v.keyOf, &v.cache)
 }
 
+// VerifyDigest is Verify for a caller that has computed the SHA-256 of
+// raw's RFC 8785 form already (store.NewPut's Hash), so that the object is
+// not canonicalized twice. sum must be that digest: VerifyDigest trusts it
+// and reads raw only for the properties a redaction removed.
+func (v *Verifier) VerifyDigest(p Provenance, sum [sha256.Size]byte, raw []byte) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	return verifyChecked(p, FormatDigest(sum), raw, v.keyOf, &v.cache)
+}
+
 // maxCached bounds a batchCache; when full, it starts over.
 const maxCached = 4096
 

@@ -59,6 +59,13 @@ func TestSignBatch(t *testing.T) {
 			if err := v.Verify(p, raws[i]); err != nil {
 				t.Errorf("n=%d: Verifier %d: %v", n, i, err)
 			}
+			sum, err := ledger.ObjectDigest(raws[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := provenance.NewVerifier(keys).VerifyDigest(p, sum, raws[i]); err != nil {
+				t.Errorf("n=%d: VerifyDigest %d: %v", n, i, err)
+			}
 			enc, err := p.Encode()
 			if err != nil {
 				t.Fatal(err)
@@ -127,6 +134,15 @@ func TestBatchRefuses(t *testing.T) {
 		}
 		if err := v.Verify(c.p, c.raw); !errors.Is(err, c.want) {
 			t.Errorf("%s: a warm Verifier says %v, want %v", c.name, err, c.want)
+		}
+		// Given the digest of the bytes received, VerifyDigest refuses
+		// as Verify does.
+		sum, err := ledger.ObjectDigest(c.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.VerifyDigest(c.p, sum, c.raw); !errors.Is(err, c.want) {
+			t.Errorf("%s: VerifyDigest says %v, want %v", c.name, err, c.want)
 		}
 	}
 	for _, bad := range []provenance.Batch{

@@ -231,6 +231,12 @@ func verifyWith(p Provenance, raw []byte, keyOf func(node string) (ed25519.Publi
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDigestMismatch, err)
 	}
+	return verifyChecked(p, digest, raw, keyOf, cache)
+}
+
+// verifyChecked is verifyWith once p is checked and raw's digest, in
+// Signature.Digest's form, is known.
+func verifyChecked(p Provenance, digest string, raw []byte, keyOf func(node string) (ed25519.PublicKey, bool), cache *batchCache) error {
 	want := p.Origin.Digest
 	if p.Redaction != nil {
 		want = p.Redaction.Digest

@@ -170,6 +170,14 @@ func TestVerifyRefuses(t *testing.T) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: Verify = %v, want %v", c.name, err, c.want)
 		}
+		c14n, err := stix.Canonical([]byte(c.raw))
+		if err != nil {
+			continue // no digest to give VerifyDigest
+		}
+		err = provenance.NewVerifier(keys).VerifyDigest(c.p, sha256.Sum256(c14n), []byte(c.raw))
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: VerifyDigest = %v, want %v", c.name, err, c.want)
+		}
 	}
 }
 
@@ -221,6 +229,11 @@ func TestRedaction(t *testing.T) {
 	if err := provenance.Verify(p2, copy2, third); err != nil {
 		t.Fatalf("the onward copy: %v", err)
 	}
+	if sum, err := ledger.ObjectDigest(copy2); err != nil {
+		t.Fatal(err)
+	} else if err := provenance.NewVerifier(third).VerifyDigest(p2, sum, copy2); err != nil {
+		t.Fatalf("the onward copy, by its digest: %v", err)
+	}
 	if err := provenance.Verify(p2, copy2, keyring(t, b, c)); !errors.Is(err, provenance.ErrUnknownNode) {
 		t.Errorf("without the originator's key: %v, want ErrUnknownNode", err)
 	}
@@ -270,6 +283,14 @@ func TestRedaction(t *testing.T) {
 		err := provenance.Verify(provenance.Provenance{Origin: p2.Origin, Redaction: &r}, tc.raw, tc.keys)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: Verify = %v, want %v", tc.name, err, tc.want)
+		}
+		sum, err := ledger.ObjectDigest(tc.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = provenance.NewVerifier(tc.keys).VerifyDigest(provenance.Provenance{Origin: p2.Origin, Redaction: &r}, sum, tc.raw)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: VerifyDigest = %v, want %v", tc.name, err, tc.want)
 		}
 	}
 }

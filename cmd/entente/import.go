@@ -123,17 +123,56 @@ type ingester struct {
 	refused map[string]string
 }
 
-// add stores objects, counts the outcomes, and returns the ids of those
+// addAll stores the batches that arrive on batches, in their order: each
+// is checked (CheckObjects) while the one before it is stored, so that the
+// node's checkers and its writer work at once, as they do for two clients.
+// stored is called with each batch, in order, and the ids of the objects
 // the node refused.
-func (in *ingester) add(objs []json.RawMessage) ([]string, error) {
-	if len(objs) == 0 {
-		return nil, nil
-	}
+func (in *ingester) addAll(ctx context.Context, batches <-chan batch, stored func(b batch, refused []string)) error {
 	caller := &taxii.Caller{Name: importAccount, Role: string(store.RoleAdmin)}
-	s, err := in.n.AddObjects(in.ctx, caller, in.root, in.collection, objs)
-	if err != nil {
-		return nil, err
+	type checkedBatch struct {
+		b batch
+		e *node.CheckedEnvelope
 	}
+	checked := make(chan checkedBatch, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(checked)
+		for b := range batches {
+			if len(b.objs) == 0 {
+				continue
+			}
+			e, err := in.n.CheckObjects(gctx, caller, in.root, in.collection, b.objs)
+			if err != nil {
+				return err
+			}
+			select {
+			case checked <- checkedBatch{b, e}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for cb := range checked {
+			s, err := cb.e.Store(gctx)
+			if err != nil {
+				return err
+			}
+			refused := in.count(s)
+			if stored != nil {
+				stored(cb.b, refused)
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// count counts the outcomes of a status, and returns the ids of the
+// objects the node refused.
+func (in *ingester) count(s *taxii.Status) []string {
 	var refused []string
 	for _, d := range s.Successes {
 		if strings.HasPrefix(d.Message, "already stored") {
@@ -149,7 +188,7 @@ func (in *ingester) add(objs []json.RawMessage) ([]string, error) {
 		in.refused[d.ID] = d.Message
 		refused = append(refused, d.ID)
 	}
-	return refused, nil
+	return refused
 }
 
 // mispImport is one run of entente import misp.
@@ -200,18 +239,18 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(m.env.Stderr) }),
 		)
 	}
-	// Events are read and mapped while the node stores the previous
-	// batch: the two take about as long, on different cores.
+	// Events are read and mapped while the node checks the previous
+	// batch and stores the one before.
 	batches := make(chan batch, 2)
+	g, gctx := errgroup.WithContext(ctx)
 	m.send = func(b batch) error {
 		select {
 		case batches <- b:
 			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-gctx.Done():
+			return gctx.Err()
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(batches)
 		for i, name := range s.names {
@@ -231,16 +270,12 @@ func (m *mispImport) run(ctx context.Context, src, skippedFile string) error {
 		return m.flush()
 	})
 	g.Go(func() error {
-		for b := range batches {
-			refused, err := m.in.add(b.objs)
-			if err != nil {
-				return err
-			}
+		// On an error, gctx ends, and with it the mapping goroutine's sends.
+		return m.in.addAll(gctx, batches, func(b batch, refused []string) {
 			for _, id := range refused {
 				m.refusedFrom[id] = b.origin[id]
 			}
-		}
-		return nil
+		})
 	})
 	if err := g.Wait(); err != nil {
 		return err
@@ -494,12 +529,20 @@ func importSTIX20(env *Env, in *ingester, path string, skipInvalid bool) error {
 	if len(problems) > 0 && !skipInvalid {
 		return &exitError{Code: 2, Err: fmt.Errorf("%s: %d objects cannot be upgraded to STIX 2.1, so nothing was stored; fix them, or store the rest with --skip-invalid", path, len(problems))}
 	}
-	for len(objs) > 0 {
-		k := min(len(objs), importBatch)
-		if _, err := in.add(objs[:k]); err != nil {
-			return err
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		for len(objs) > 0 {
+			k := min(len(objs), importBatch)
+			batches <- batch{objs: objs[:k]}
+			objs = objs[k:]
 		}
-		objs = objs[k:]
+	}()
+	err = in.addAll(in.ctx, batches, nil)
+	for range batches { // let the sender end
+	}
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "stix objects: %d stored, %d already present, %d refused, %d not upgradable\n", in.stored, in.duplicates, len(in.refused), len(problems))
 	ids := make([]string, 0, len(in.refused))

@@ -29,6 +29,12 @@ type storedVersion struct {
 	newFirst, newLast, newTop bool
 }
 
+// insertObject stores one object version.
+const insertObject = `INSERT INTO objects
+	(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw,
+		signatures, from_party, from_node)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 const selectVersions = `SELECT seq, version, version_key, spec_version, versioned, date_added, content_hash, is_first, is_last, top_spec
 	FROM objects WHERE collection = ? AND id = ?`
 
@@ -111,23 +117,12 @@ func (t *txn) addPrepared(ctx context.Context, collection string, ins []store.In
 	if err := tx.QueryRowContext(ctx, `SELECT last_added FROM collections WHERE pk = ?`, pk).Scan(&lastAdded); err != nil {
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO objects
-		(collection, id, type, version, version_key, versioned, spec_version, date_added, content_hash, is_first, is_last, top_spec, raw,
-			signatures, from_party, from_node)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
-	}
-	defer insert.Close()
-	versions, err := tx.PrepareContext(ctx, selectVersions)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
-	}
-	defer versions.Close()
+	insert := tx.StmtContext(ctx, s.insertObjectStmt)
+	versions := tx.StmtContext(ctx, s.versionsStmt)
 
 	out := make([]store.AddOutcome, len(ins))
 	added := 0
-	stored, err := storedIDs(ctx, tx, pk, ins)
+	stored, err := storedIDs(ctx, tx.StmtContext(ctx, s.storedIDsStmt), pk, ins)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: adding objects to %s: %w", collection, err)
 	}
@@ -222,12 +217,15 @@ func createdChanged(ctx context.Context, tx querier, vs []storedVersion, in stor
 	return stored.String, nil
 }
 
+// selectStoredIDs lists which of a JSON array of ids have a version in a
+// collection. The ids go in as one parameter (see inSet), so that one
+// prepared statement serves every batch.
+const selectStoredIDs = `SELECT DISTINCT id FROM objects WHERE collection = ? AND id IN (SELECT value FROM json_each(?))`
+
 // storedIDs returns the set of ids among ins that have a version stored in
-// the collection already. Most objects of a typical batch are new: one query
-// per few hundred objects saves one per object.
-func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []store.Incoming) (map[string]bool, error) {
-	// Well below SQLite's limit of 32766 bound parameters.
-	const chunk = 500
+// the collection already, with selectStoredIDs. Most objects of a typical
+// batch are new: one query per batch saves one per object.
+func storedIDs(ctx context.Context, q *sql.Stmt, collection int64, ins []store.Incoming) (map[string]bool, error) {
 	ids := make([]string, 0, len(ins))
 	for _, in := range ins {
 		if in.Err == nil {
@@ -235,31 +233,26 @@ func storedIDs(ctx context.Context, tx *sql.Tx, collection int64, ins []store.In
 		}
 	}
 	stored := make(map[string]bool)
-	for len(ids) > 0 {
-		n := min(chunk, len(ids))
-		var b strings.Builder
-		b.WriteString("SELECT DISTINCT id FROM objects WHERE collection = ? AND id IN (")
-		args := placeholders(&b, []any{collection}, ids[:n])
-		b.WriteString(")")
-		ids = ids[n:]
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			stored[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	if len(ids) == 0 {
+		return stored, nil
 	}
-	return stored, nil
+	set, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, collection, string(set))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		stored[id] = true
+	}
+	return stored, rows.Err()
 }
 
 // sameVersion finds the stored version that in would be another copy of:
@@ -322,17 +315,6 @@ func inSet(b *strings.Builder, args []any, column string, vals []string) []any {
 	b.WriteString(column)
 	b.WriteString(" IN (SELECT value FROM json_each(?))")
 	return append(args, string(set))
-}
-
-func placeholders(b *strings.Builder, args []any, vals []string) []any {
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("?")
-		args = append(args, v)
-	}
-	return args
 }
 
 // maxMergedTypes is the most types listQuery reads as a merge of one

@@ -60,10 +60,14 @@ type Store struct {
 	collections sync.Map
 
 	// insertEntriesStmts append ledger entries, insertSizes[i] at a time.
-	// They are prepared on the writer connection when the store opens:
-	// preparing one during a write would wait for the connection the
-	// write holds.
+	// They and the statements of the object writes are prepared on the
+	// writer connection when the store opens: preparing one during a
+	// write would wait for the connection the write holds, and preparing
+	// them for each write costs as much as a few rows do.
 	insertEntriesStmts []*sql.Stmt
+	insertObjectStmt   *sql.Stmt // insertObject
+	versionsStmt       *sql.Stmt // selectVersions
+	storedIDsStmt      *sql.Stmt // selectStoredIDs
 }
 
 // An Option changes how Open configures the store.
@@ -155,6 +159,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			s.insertEntriesStmts = append(s.insertEntriesStmts, st)
 		}
 	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{{&s.insertObjectStmt, insertObject}, {&s.versionsStmt, selectVersions}, {&s.storedIDsStmt, selectStoredIDs}} {
+		if err != nil {
+			break
+		}
+		*p.st, err = w.PrepareContext(ctx, p.sql)
+	}
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -245,8 +258,10 @@ func dsn(path string, params url.Values) string {
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range s.insertEntriesStmts {
-		errs = append(errs, st.Close())
+	for _, st := range append(s.insertEntriesStmts, s.insertObjectStmt, s.versionsStmt, s.storedIDsStmt) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
