@@ -22,8 +22,9 @@
 //   - Sigma and YARA: the rules of indicators in those languages, as one
 //     multi-document YAML stream and one YARA source.
 //
-// Indicators that are revoked, or whose valid_until has passed, are left
-// out and counted. An indicator that cannot be expressed in the format (a
+// Indicators that are revoked, whose valid_until has passed or whose
+// valid_from is still to come are left out and counted; [Report.Until]
+// says when the clock alone next changes what is exported. An indicator that cannot be expressed in the format (a
 // pattern joining observations with AND or FOLLOWEDBY, a qualifier, an
 // operator other than =, IN or ISSUBSET, a property the format has no
 // place for) is listed in the [Report] with the reason, never dropped

@@ -50,7 +50,8 @@ func ParseFormat(s string) (Format, error) {
 // Config says what a Writer writes.
 type Config struct {
 	Format Format
-	// Now decides which indicators have expired (valid_until <= Now).
+	// Now decides which indicators have expired (valid_until <= Now) and
+	// which are not valid yet (valid_from > Now).
 	Now time.Time
 	// Source names where the indicators come from: Zeek's meta.source and
 	// the Suricata rules' metadata (the node and collection, say).
@@ -69,9 +70,15 @@ type Report struct {
 	Exported int // indicators written, whole
 	Lines    int // rules or lines written
 	Expired  int // left out: valid_until has passed
+	Early    int // left out: valid_from is still to come
 	Revoked  int // left out: revoked
 	// Skipped lists the indicators the format cannot express, with why.
 	Skipped []Skip
+	// Until is when the passing of time alone next changes the export:
+	// the earliest valid_from or valid_until after Config.Now among the
+	// indicators read that are not revoked; zero if none. Until then, the
+	// same indicators export the same.
+	Until time.Time
 }
 
 // Skip is one indicator left out of an export, and why.
@@ -84,8 +91,8 @@ type Skip struct {
 // skipped indicator.
 func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d indicators exported as %d lines; left out: %d expired, %d revoked, %d not expressible\n",
-		r.Format, r.Exported, r.Lines, r.Expired, r.Revoked, len(r.Skipped))
+	fmt.Fprintf(&b, "%s: %d indicators exported as %d lines; left out: %d expired, %d not valid yet, %d revoked, %d not expressible\n",
+		r.Format, r.Exported, r.Lines, r.Expired, r.Early, r.Revoked, len(r.Skipped))
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&b, "not exported: %s: %s\n", s.ID, s.Reason)
 	}
@@ -147,6 +154,7 @@ type indicator struct {
 	Description string `json:"description"`
 	Pattern     string `json:"pattern"`
 	PatternType string `json:"pattern_type"`
+	ValidFrom   string `json:"valid_from"`
 	ValidUntil  string `json:"valid_until"`
 	Revoked     bool   `json:"revoked"`
 	ExternalRef []struct {
@@ -169,8 +177,18 @@ func (x *Writer) Add(raw []byte) error {
 		return nil
 	}
 	if ind.ValidUntil != "" {
-		if t, err := stix.ParseTime(ind.ValidUntil); err == nil && !t.After(x.cfg.Now) {
-			x.report.Expired++
+		if t, err := stix.ParseTime(ind.ValidUntil); err == nil {
+			if !t.After(x.cfg.Now) {
+				x.report.Expired++
+				return nil
+			}
+			x.changesAt(t)
+		}
+	}
+	if ind.ValidFrom != "" {
+		if t, err := stix.ParseTime(ind.ValidFrom); err == nil && t.After(x.cfg.Now) {
+			x.changesAt(t)
+			x.report.Early++
 			return nil
 		}
 	}
@@ -185,6 +203,13 @@ func (x *Writer) Add(raw []byte) error {
 		x.report.Lines += lines
 	}
 	return nil
+}
+
+// changesAt notes that an indicator's validity changes at t, after Now.
+func (x *Writer) changesAt(t time.Time) {
+	if x.report.Until.IsZero() || t.Before(x.report.Until) {
+		x.report.Until = t
+	}
 }
 
 // add writes one live indicator, returning the lines it wrote, or why it
@@ -327,6 +352,8 @@ func (x *Writer) decode(raw []byte) error {
 			dst = &ind.Pattern
 		case "pattern_type":
 			dst = &ind.PatternType
+		case "valid_from":
+			dst = &ind.ValidFrom
 		case "valid_until":
 			dst = &ind.ValidUntil
 		case "revoked":

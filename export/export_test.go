@@ -335,3 +335,79 @@ func atomsWithParser(t *testing.T, p string) []atom {
 	}
 	return atoms
 }
+
+// TestValidity: an indicator is exported while valid_from <= Now <
+// valid_until, and Until is the first instant after Now at which that
+// changes for one of them; a revoked one never comes back, so it does not
+// count.
+func TestValidity(t *testing.T) {
+	at := func(n int, from, until string, extra string) []byte {
+		v := `"valid_from":"` + from + `"`
+		if until != "" {
+			v += `,"valid_until":"` + until + `"`
+		}
+		return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":%q,"created":"2024-01-01T00:00:00.000Z",`+
+			`"modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.%d']",%s%s}`,
+			id(n), n, v, extra)
+	}
+	objs := [][]byte{
+		at(1, "2024-01-01T00:00:00Z", "", ""),                                    // valid from before Now, for ever
+		at(2, "2024-01-01T00:00:00Z", "2026-05-01T00:00:00Z", ""),                // expired
+		at(3, "2024-01-01T00:00:00Z", "2026-09-01T00:00:00Z", ""),                // expires after Now
+		at(4, "2026-07-01T00:00:00.5Z", "2026-08-01T00:00:00Z", ""),              // not valid yet
+		at(5, "2024-01-01T00:00:00Z", "2026-06-02T00:00:00Z", `,"revoked":true`), // revoked
+		at(6, "2026-06-01T00:00:00Z", "", ""),                                    // valid from Now exactly
+	}
+	export := func(now time.Time) (string, *Report) {
+		t.Helper()
+		var out bytes.Buffer
+		x, err := NewWriter(&out, Config{Format: ZeekIntel, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if err := x.Add(o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := x.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), r
+	}
+	has := func(out string, n int) bool { return strings.Contains(out, fmt.Sprintf("198.51.100.%d\t", n)) }
+
+	out, r := export(now)
+	for n, want := range map[int]bool{1: true, 2: false, 3: true, 4: false, 5: false, 6: true} {
+		if has(out, n) != want {
+			t.Errorf("at %v, indicator %d exported: %v, want %v", now, n, !want, want)
+		}
+	}
+	if r.Expired != 1 || r.Early != 1 || r.Revoked != 1 || r.Exported != 3 {
+		t.Errorf("report %+v; want 3 exported, 1 expired, 1 not valid yet, 1 revoked", r)
+	}
+	if want := time.Date(2026, 7, 1, 0, 0, 0, 5e8, time.UTC); !r.Until.Equal(want) {
+		t.Errorf("Until = %v; want %v, when indicator 4 becomes valid", r.Until, want)
+	}
+	var report strings.Builder
+	r.WriteTo(&report)
+	if !strings.Contains(report.String(), "left out: 1 expired, 1 not valid yet, 1 revoked, 0 not expressible") {
+		t.Errorf("report %q", report.String())
+	}
+
+	// Just before Until the export is the same; at Until it is not.
+	if before, _ := export(r.Until.Add(-time.Nanosecond)); before != out {
+		t.Errorf("the export changed before Until:\n%s\nwas\n%s", before, out)
+	}
+	out, r = export(r.Until)
+	if !has(out, 4) {
+		t.Errorf("at Until, indicator 4 is not exported:\n%s", out)
+	}
+	if want := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC); !r.Until.Equal(want) {
+		t.Errorf("then Until = %v; want %v, when indicator 4 expires", r.Until, want)
+	}
+	if _, r = export(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)); !r.Until.IsZero() {
+		t.Errorf("once every dated indicator expired, Until = %v; want zero", r.Until)
+	}
+}

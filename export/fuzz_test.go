@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/entente/entente/signature"
 	"github.com/entente/entente/stix/pattern"
@@ -61,6 +62,46 @@ func FuzzFastAtom(f *testing.F) {
 		slow, reason := atomsOf("(" + p + ")") // parentheses keep it off the fast path
 		if reason != "" || len(slow) != 1 || slow[0] != fast {
 			t.Fatalf("%q: fast %+v, parser %+v (%s)", p, fast, slow, reason)
+		}
+	})
+}
+
+// FuzzValidity holds Report.Until to what it promises: an export made at
+// any instant before Until is the one made at Now.
+func FuzzValidity(f *testing.F) {
+	for _, o := range sample {
+		f.Add(string(o), int64(0))
+	}
+	f.Add(`{"type":"indicator","id":"indicator--00000001-0000-4000-8000-000000000000","pattern_type":"stix",`+
+		`"pattern":"[ipv4-addr:value = '198.51.100.1']","valid_from":"2026-07-01T00:00:00.5Z","valid_until":"2026-08-01T00:00:00Z"}`, int64(3600e9))
+	f.Fuzz(func(t *testing.T, obj string, later int64) {
+		export := func(at time.Time) (string, *Report) {
+			var out bytes.Buffer
+			x, err := NewWriter(&out, Config{Format: ZeekIntel, Now: at, Source: "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x.Add([]byte(obj)) != nil {
+				return "", nil
+			}
+			r, err := x.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out.String(), r
+		}
+		out, r := export(now)
+		if r == nil {
+			return
+		}
+		if r.Until.IsZero() {
+			r.Until = now.Add(1 << 62) // for ever, or as good as
+		} else if !r.Until.After(now) {
+			t.Fatalf("Until %v is not after Now %v", r.Until, now)
+		}
+		at := now.Add(time.Duration(uint64(later) % uint64(r.Until.Sub(now))))
+		if again, _ := export(at); again != out {
+			t.Fatalf("the export at %v, before Until %v, differs from the one at %v:\n%s\nwas\n%s", at, r.Until, now, again, out)
 		}
 	})
 }

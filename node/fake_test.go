@@ -33,6 +33,7 @@ type fakeStore struct {
 	shares      []store.Share
 	disclosures []store.Disclosure
 	seq         int64
+	lastAdded   map[string]time.Time // by collection
 	lastQuery   store.Query
 	fail        error // returned by every method when set
 	updates     int   // calls of Update
@@ -205,8 +206,30 @@ func (f *fakeStore) addPuts(collection string, puts []store.Put) ([]store.AddOut
 		}
 		f.objects = append(f.objects, s)
 		out[i] = store.AddOutcome{Seq: s.Seq, DateAdded: s.DateAdded, Version: version}
+		if f.lastAdded == nil {
+			f.lastAdded = map[string]time.Time{}
+		}
+		f.lastAdded[collection] = s.DateAdded
 	}
 	return out, nil
+}
+
+func (f *fakeStore) CollectionState(ctx context.Context, collection string) (store.CollectionState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.CollectionState{}, f.fail
+	}
+	if !slices.ContainsFunc(f.collections, func(c store.Collection) bool { return c.ID == collection }) {
+		return store.CollectionState{}, store.ErrNotFound
+	}
+	st := store.CollectionState{LastAdded: f.lastAdded[collection]}
+	for _, o := range f.objects {
+		if o.Collection == collection {
+			st.Versions++
+		}
+	}
+	return st, nil
 }
 
 // Objects honours the collection, the cursor, ids, types and the limit,

@@ -107,6 +107,12 @@ type Store interface {
 	// date_added values of removed versions are never given out again.
 	DeleteObject(ctx context.Context, collection, id string, versions VersionFilter, specVersions []string) (int, error)
 
+	// CollectionState returns what changes whenever the versions stored
+	// in a collection, named by id, change: a cheap probe for a reader that
+	// keeps what it derived from them. ErrNotFound if the collection does
+	// not exist.
+	CollectionState(ctx context.Context, collection string) (CollectionState, error)
+
 	PutStatus(ctx context.Context, s Status) error
 	Status(ctx context.Context, apiRoot, id string) (Status, error)
 	// PruneStatuses deletes statuses whose request time is before t.
@@ -293,6 +299,21 @@ type Object struct {
 	// entry that records its receipt (Tx.AppendLedger fills it in); -1
 	// for a version the node originated, or before that entry.
 	LedgerIndex int64
+}
+
+// CollectionState marks the state of a collection's stored versions. An
+// add raises LastAdded (date_added strictly increases within a collection,
+// and a deleted version's is never given out again), and a delete lowers
+// Versions, so the set of stored versions cannot change while both stay
+// the same. Compare states with Equal.
+type CollectionState struct {
+	LastAdded time.Time // the latest date_added the collection gave; zero before its first version
+	Versions  int64     // stored versions
+}
+
+// Equal reports whether s and t mark the same state.
+func (s CollectionState) Equal(t CollectionState) bool {
+	return s.Versions == t.Versions && s.LastAdded.Equal(t.LastAdded)
 }
 
 // AddOutcome says what AddObjects did with one object.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -121,4 +124,77 @@ func BenchmarkExport(b *testing.B) {
 		b.ReportMetric(2*float64(cpuSuricata)/float64(cpuRead), "suricata/read-cpu")
 		b.ReportMetric(2*float64(cpuZeek)/float64(cpuRead), "zeek/read-cpu")
 	}
+}
+
+// BenchmarkExportCache fetches an unchanged export of 50,000 indicators
+// (Suricata rules, as a sensor does) from the node's handler: cold, with
+// an empty cache, so rendered; then warm, answered from the cache, with
+// If-None-Match (304) and without (200, the body sent again). Each round
+// does all three, so that the machine's noise weighs on them alike; the
+// ratios are of the rounds' totals.
+func BenchmarkExportCache(b *testing.B) {
+	skipUnlessBenchmarking(b)
+	const total = 50_000
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), dbFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < total; i += 10_000 {
+		objs := make([]*stix.Object, 0, 10_000)
+		for j := i; j < min(i+10_000, total); j++ {
+			o, err := stix.Parse(exportBenchIndicator(j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, o)
+		}
+		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n, err := node.New(ctx, node.Config{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("TMPDIR", b.TempDir())
+	h := newExportHandler(n, slog.New(slog.DiscardHandler), nil)
+	defer h.Close()
+	fetch := func(etag string) (time.Duration, *httptest.ResponseRecorder) {
+		req := httptest.NewRequest(http.MethodGet, "/export/api1/default/suricata", nil)
+		req.Header.Set("Authorization", "Bearer "+ini.AdminToken)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		h.ServeHTTP(rec, req)
+		return time.Since(start), rec
+	}
+	var cold, warm304, warm200 time.Duration
+	for b.Loop() {
+		h.Close() // empty the cache
+		d, rec := fetch("")
+		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+			b.Fatalf("cold fetch: %d", rec.Code)
+		}
+		cold += d
+		etag := rec.Header().Get("ETag")
+		if d, rec = fetch(etag); rec.Code != http.StatusNotModified {
+			b.Fatalf("warm fetch with If-None-Match: %d", rec.Code)
+		}
+		warm304 += d
+		if d, rec = fetch(""); rec.Code != http.StatusOK || rec.Header().Get("ETag") != etag {
+			b.Fatalf("warm fetch: %d", rec.Code)
+		}
+		warm200 += d
+	}
+	b.ReportMetric(float64(cold)/float64(b.N)/1e6, "cold-ms")
+	b.ReportMetric(float64(cold)/float64(warm304), "cold/warm-304")
+	b.ReportMetric(float64(cold)/float64(warm200), "cold/warm-200")
 }

@@ -60,7 +60,7 @@ func TestExport(t *testing.T) {
 		t.Errorf("%d rules, want 6:\n%s", len(rules), stdout)
 	}
 	for _, want := range []string{
-		"suricata: 4 indicators exported as 6 lines; left out: 1 expired, 1 revoked, 1 not expressible",
+		"suricata: 4 indicators exported as 6 lines; left out: 1 expired, 0 not valid yet, 1 revoked, 1 not expressible",
 		"not exported: indicator--00000003-0000-4000-8000-0000000000e0: the pattern joins observations with AND",
 	} {
 		if !strings.Contains(stderr, want) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/entente/entente/export"
+	"github.com/entente/entente/node"
 	"github.com/entente/entente/taxii"
 )
 
@@ -30,28 +32,42 @@ const exportPrefix = "/export/"
 
 // exportReader is what the export handler needs of the node: the TAXII
 // read path, so that the caller's rights and the release policy decide
-// what each caller's export holds.
+// what each caller's export holds, and the probe of what those reads
+// depend on, which decides whether a cached export still holds.
 type exportReader interface {
 	Authenticate(ctx context.Context, user, token string) (*taxii.Caller, error)
 	Objects(ctx context.Context, c *taxii.Caller, root, collection string, f *taxii.Filter) (*taxii.Page, error)
+	ReadState(ctx context.Context, c *taxii.Caller, root, collection string) (node.ReadState, error)
 }
 
 // exportHandler serves exports over HTTPS, for sensors that fetch the
 // latest with curl: authenticated as TAXII is (HTTP Basic with a token, or
 // a bearer token), with a strong ETag over the body, so that a fetch with
-// If-None-Match gets 304 Not Modified while nothing changed.
+// If-None-Match gets 304 Not Modified while nothing changed. Rendered
+// exports are kept (exportCache), so that a fetch of an export that has
+// not changed, answered with 200 or 304, costs a probe and not an export.
 type exportHandler struct {
 	node   exportReader
 	logger *slog.Logger
 	now    func() time.Time
+	cache  *exportCache
 	// spoolMax, when set, replaces exportSpoolLimit (tests).
 	spoolMax int
 }
 
-// withExports sends the requests under exportPrefix to the export handler,
-// and the others to next.
-func withExports(n exportReader, logger *slog.Logger, next http.Handler) http.Handler {
-	h := &exportHandler{node: n, logger: logger, now: time.Now}
+func newExportHandler(n exportReader, logger *slog.Logger, now func() time.Time) *exportHandler {
+	if now == nil {
+		now = time.Now
+	}
+	return &exportHandler{node: n, logger: logger, now: now, cache: newExportCache(exportCacheEntries, exportCacheBytes)}
+}
+
+// Close drops the cached exports and removes their spool files.
+func (h *exportHandler) Close() { h.cache.close() }
+
+// withExports sends the requests under exportPrefix to h, and the others
+// to next.
+func withExports(h *exportHandler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, exportPrefix) {
 			h.ServeHTTP(w, r)
@@ -100,51 +116,113 @@ func (h *exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusUnauthorized, "send HTTP Basic credentials (user name and token) or a bearer token")
 		return
 	}
-	// The body is spooled, in memory while small and in a temporary file
-	// beyond that, since its ETag, a hash of the body, goes before it.
-	body := &spool{limit: h.spoolLimit()}
-	defer body.Close()
-	sum := sha256.New()
-	report, err := exportObjects(io.MultiWriter(body, sum), export.Config{Format: format, Now: h.now(), Source: root + "/" + collection, Hash: hash},
-		h.indicators(r.Context(), caller, root, collection))
+	// The probe authorizes as the export's reads do, so a caller that may
+	// no longer read is refused here, cached export or not.
+	state, err := h.node.ReadState(r.Context(), caller, root, collection)
+	cacheable := err == nil && caller.Role != taxii.RolePartner
+	if err != nil && !errors.Is(err, taxii.ErrNotFound) && !errors.Is(err, taxii.ErrForbidden) {
+		// The export's own reads decide, uncached.
+		h.logger.WarnContext(r.Context(), "export: probing the collection", slog.String("collection", collection), slog.Any("err", err))
+		err = nil
+	}
 	if err == nil {
-		err = body.err
+		key := exportKey{caller: *caller, root: root, collection: collection, format: format, hash: hash, report: wantReport}
+		now := h.now()
+		var e *cachedExport
+		if cacheable {
+			e = h.cache.get(key, state, now)
+		}
+		if e == nil {
+			e, err = h.render(r.Context(), caller, key, state, now, cacheable)
+		}
+		if err == nil {
+			defer h.cache.release(e)
+			h.send(w, r, e)
+			return
+		}
 	}
 	switch {
 	case errors.Is(err, taxii.ErrNotFound):
 		httpError(w, http.StatusNotFound, "no such API root or collection, or not one this account may read")
-		return
 	case errors.Is(err, taxii.ErrForbidden):
 		httpError(w, http.StatusForbidden, "this account may not read the collection")
-		return
-	case err != nil:
+	default:
 		h.logger.ErrorContext(r.Context(), "export failed", slog.String("collection", collection), slog.String("format", string(format)), slog.Any("err", err))
 		httpError(w, http.StatusInternalServerError, "the export failed; the node's log says why")
-		return
+	}
+}
+
+// render exports what the caller may read of the collection, with the
+// report of what was left out, and returns the entry k asks for (the
+// export or its report), held for the caller, who must release it. The
+// state must have been probed before: the reads that follow return at
+// least as much, so no entry is marked newer than what it holds. When
+// cacheable, both the export and its report are kept.
+func (h *exportHandler) render(ctx context.Context, caller *taxii.Caller, k exportKey, state node.ReadState, now time.Time, cacheable bool) (*cachedExport, error) {
+	// The body is spooled, in memory while small and in a temporary file
+	// beyond that, since its ETag, a hash of the body, goes before it.
+	body := &spool{limit: h.spoolLimit()}
+	sum := sha256.New()
+	report, err := exportObjects(io.MultiWriter(body, sum), export.Config{Format: k.format, Now: now, Source: k.root + "/" + k.collection, Hash: k.hash},
+		h.indicators(ctx, caller, k.root, k.collection))
+	if err == nil {
+		err = body.err
+	}
+	if err != nil {
+		body.Close()
+		return nil, err
 	}
 	contentType := "text/plain; charset=utf-8"
-	if wantReport {
-		body.Close()
-		body, sum = &spool{limit: h.spoolLimit()}, sha256.New()
-		report.WriteTo(io.MultiWriter(body, sum))
-	} else if format == export.Sigma {
+	if k.format == export.Sigma {
 		contentType = "application/yaml"
 	}
-	etag := `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
-	w.Header().Set("ETag", etag)
+	exp := &cachedExport{key: k, state: state, until: report.Until, body: body, etag: etagOf(sum), contentType: contentType, notExported: len(report.Skipped)}
+	exp.key.report = false
+	rep := *exp
+	rep.key.report, rep.contentType = true, "text/plain; charset=utf-8"
+	rep.body, sum = &spool{limit: h.spoolLimit()}, sha256.New()
+	report.WriteTo(io.MultiWriter(rep.body, sum))
+	rep.etag = etagOf(sum)
+	if err := rep.body.err; err != nil {
+		exp.body.Close()
+		rep.body.Close()
+		return nil, err
+	}
+	want, other := exp, &rep
+	if k.report {
+		want, other = other, want
+	}
+	if !cacheable {
+		other.body.Close()
+		want.dropped = true // closed on release
+		want.users = 1
+		return want, nil
+	}
+	h.cache.put(other)
+	h.cache.release(other)
+	h.cache.put(want)
+	return want, nil
+}
+
+func etagOf(sum hash.Hash) string { return `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"` }
+
+// send answers r with e: 304 if r's If-None-Match names its ETag, else the
+// body (headers alone for HEAD).
+func (h *exportHandler) send(w http.ResponseWriter, r *http.Request, e *cachedExport) {
+	w.Header().Set("ETag", e.etag)
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Entente-Not-Exported", fmt.Sprint(len(report.Skipped)))
-	if noneMatch(r.Header.Get("If-None-Match"), etag) {
+	w.Header().Set("X-Entente-Not-Exported", fmt.Sprint(e.notExported))
+	if noneMatch(r.Header.Get("If-None-Match"), e.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(body.size))
+	w.Header().Set("Content-Type", e.contentType)
+	w.Header().Set("Content-Length", fmt.Sprint(e.body.size))
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := body.copyTo(w); err != nil {
-		h.logger.WarnContext(r.Context(), "export: sending the body", slog.String("collection", collection), slog.Any("err", err))
+	if err := e.body.copyTo(w); err != nil {
+		h.logger.WarnContext(r.Context(), "export: sending the body", slog.String("collection", e.key.collection), slog.Any("err", err))
 	}
 }
 
@@ -194,16 +272,14 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, s.err
 }
 
-// copyTo copies what was written to w.
+// copyTo copies what was written to w. Once the writing is done, several
+// goroutines may copy at once.
 func (s *spool) copyTo(w io.Writer) error {
 	if s.file == nil {
 		_, err := w.Write(s.mem.Bytes())
 		return err
 	}
-	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := io.Copy(w, s.file)
+	_, err := io.Copy(w, io.NewSectionReader(s.file, 0, s.size))
 	return err
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/entente/entente/export"
+	"github.com/entente/entente/node"
+	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
 
@@ -27,6 +29,13 @@ func (p pagedIndicators) Authenticate(_ context.Context, _, token string) (*taxi
 		return nil, taxii.ErrUnauthorized
 	}
 	return &taxii.Caller{Name: "sensor", Role: "reader"}, nil
+}
+
+func (p pagedIndicators) ReadState(_ context.Context, _ *taxii.Caller, root, collection string) (node.ReadState, error) {
+	if root != "api1" || collection != "default" {
+		return node.ReadState{}, taxii.ErrNotFound
+	}
+	return node.ReadState{Collection: "c1", Objects: store.CollectionState{Versions: int64(p.n)}}, nil
 }
 
 func (p pagedIndicators) Objects(_ context.Context, _ *taxii.Caller, root, collection string, f *taxii.Filter) (*taxii.Page, error) {
@@ -46,11 +55,13 @@ func (p pagedIndicators) Objects(_ context.Context, _ *taxii.Caller, root, colle
 // TestExportSpool serves an export larger than the memory spool: the body
 // goes through a temporary file, removed after the answer, and is the
 // command line's export byte for byte, with the hash of the body as ETag.
+// The file stays while the export is cached, and no longer.
 func TestExportSpool(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	now := time.Now()
-	h := &exportHandler{node: pagedIndicators{n: 1000}, logger: slog.New(slog.DiscardHandler), now: func() time.Time { return now }, spoolMax: 4096}
+	h := newExportHandler(pagedIndicators{n: 1000}, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	h.spoolMax = 4096
 	var want bytes.Buffer
 	if _, err := exportObjects(&want, export.Config{Format: export.Suricata, Now: now, Source: "api1/default"},
 		func(yield func([]byte, error) bool) {
@@ -89,6 +100,10 @@ func TestExportSpool(t *testing.T) {
 	if rec := get(rec.Header().Get("ETag")); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
 		t.Errorf("GET with If-None-Match = %d, %d bytes", rec.Code, rec.Body.Len())
 	}
+	if left, _ := os.ReadDir(tmp); len(left) != 1 {
+		t.Errorf("%d spool files while the export is cached; want 1", len(left))
+	}
+	h.Close()
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("the spool left %d files behind", len(left))
 	}

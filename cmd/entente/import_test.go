@@ -167,6 +167,15 @@ func TestMISPFeedAccess(t *testing.T) {
 	if code, body := n.get(t, "/misp/api1/secret/manifest.json", rita); code != http.StatusOK || !strings.Contains(body, "Small event") {
 		t.Errorf("granted reader: %d %s", code, body)
 	}
+	// A feed is rebuilt as soon as the collection changes.
+	_, before := n.get(t, "/misp/api1/secret/hashes.csv", rita)
+	if code, body := n.send(t, "POST", "/api1/collections/secret/objects/", n.adminToken, exportEnvelope(
+		exportIndicator(1, "stix", "[ipv4-addr:value = '198.51.100.77']"))); code != http.StatusAccepted {
+		t.Fatalf("POST = %d %s", code, body)
+	}
+	if code, after := n.get(t, "/misp/api1/secret/hashes.csv", rita); code != http.StatusOK || after == before {
+		t.Errorf("after a new indicator, hashes.csv = %d, unchanged:\n%s", code, after)
+	}
 }
 
 // TestImportErrors checks that import errors name the file and the field.

@@ -385,8 +385,10 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	exports := newExportHandler(n, logger, now)
+	defer exports.Close()
 	hs := &http.Server{
-		Handler:           metrics.countInFlight(withExports(n, logger, withMISPFeed(route(srv, ledgerSrv, console), n, logger))),
+		Handler:           metrics.countInFlight(withExports(exports, withMISPFeed(route(srv, ledgerSrv, console), n, logger))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,

@@ -42,6 +42,18 @@ type Backend interface {
 	Objects(ctx context.Context, c *taxii.Caller, root, collection string, f *taxii.Filter) (*taxii.Page, error)
 }
 
+// StateReader is what a Backend implements so that a built feed is kept
+// for as long as what it was built from is unchanged, rather than for
+// Config.CacheFor: a feed depends on nothing else (not on the clock).
+type StateReader interface {
+	// State returns, for a caller who may read the collection, a value
+	// that changes whenever what Objects returns to that caller may
+	// change; "" when it cannot say, and the feed is built anew. The
+	// server asks before building, so a change during the build is not
+	// missed: the reads that follow return at least the state returned.
+	State(ctx context.Context, c *taxii.Caller, root, collection string) (string, error)
+}
+
 // Config tunes a Server. The zero value is usable.
 type Config struct {
 	// Logger receives errors the server cannot show to clients. Nil
@@ -55,7 +67,9 @@ type Config struct {
 	// collection, so that a MISP fetching the manifest and then each event
 	// does not rebuild the feed each time. Authentication and the right to
 	// read are checked on every request all the same. Zero means
-	// DefaultCacheFor; negative disables the cache.
+	// DefaultCacheFor; negative disables the cache. With a Backend that is
+	// a StateReader, a feed is reused while its state is unchanged, for
+	// any time, and never once it changed.
 	CacheFor time.Duration
 }
 
@@ -77,11 +91,15 @@ type Server struct {
 	cache map[cacheKey]*feed
 }
 
-type cacheKey struct{ caller, root, collection string }
+type cacheKey struct {
+	caller           taxii.Caller
+	root, collection string
+}
 
 // feed is one built feed.
 type feed struct {
 	built    time.Time
+	state    string // StateReader's, before the build; "" without
 	manifest []byte
 	hashes   []byte
 	events   map[string][]byte // uuid → event file
@@ -203,13 +221,22 @@ func (s *Server) authenticate(r *http.Request) (*taxii.Caller, error) {
 // feed returns the caller's feed of a collection, from the cache when it
 // is fresh.
 func (s *Server) feed(ctx context.Context, c *taxii.Caller, root string, col *taxii.Collection) (*feed, error) {
-	key := cacheKey{c.Name, root, col.ID}
+	key := cacheKey{*c, root, col.ID}
 	now := time.Now()
-	if s.cfg.CacheFor > 0 {
+	var state string
+	cache := s.cfg.CacheFor > 0
+	if sr, ok := s.backend.(StateReader); ok && cache {
+		var err error
+		if state, err = sr.State(ctx, c, root, col.ID); err != nil {
+			return nil, err
+		}
+		cache = state != ""
+	}
+	if cache {
 		s.mu.Lock()
 		f := s.cache[key]
 		s.mu.Unlock()
-		if f != nil && now.Sub(f.built) < s.cfg.CacheFor {
+		if f != nil && s.fresh(f, state, now) {
 			return f, nil
 		}
 	}
@@ -217,12 +244,12 @@ func (s *Server) feed(ctx context.Context, c *taxii.Caller, root string, col *ta
 	if err != nil {
 		return nil, err
 	}
-	f.built = now
-	if s.cfg.CacheFor > 0 {
+	f.built, f.state = now, state
+	if cache {
 		s.mu.Lock()
 		if len(s.cache) >= cacheEntries {
 			for k, old := range s.cache {
-				if now.Sub(old.built) >= s.cfg.CacheFor {
+				if !s.fresh(old, old.state, now) {
 					delete(s.cache, k)
 				}
 			}
@@ -237,6 +264,15 @@ func (s *Server) feed(ctx context.Context, c *taxii.Caller, root string, col *ta
 		s.mu.Unlock()
 	}
 	return f, nil
+}
+
+// fresh reports whether f may be served to a caller whose collection is
+// in state (see StateReader) at now.
+func (s *Server) fresh(f *feed, state string, now time.Time) bool {
+	if _, ok := s.backend.(StateReader); ok {
+		return state != "" && f.state == state
+	}
+	return now.Sub(f.built) < s.cfg.CacheFor
 }
 
 // build reads every object of the collection the caller may read, through

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/entente/entente/misp"
 	"github.com/entente/entente/taxii"
@@ -140,5 +141,73 @@ func TestTooLarge(t *testing.T) {
 	s := NewServer(b, Config{MaxObjects: 2})
 	if w := get(t, s, "GET", "/misp/api1/col/manifest.json", "good"); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Errorf("over MaxObjects: %d", w.Code)
+	}
+}
+
+// statefulBackend is a fakeBackend that is a StateReader: its state is
+// version, which the test bumps when it changes the objects, or "" while
+// unknown is set.
+type statefulBackend struct {
+	*fakeBackend
+	version int
+	unknown bool
+}
+
+func (f *statefulBackend) State(_ context.Context, c *taxii.Caller, root, collection string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unknown {
+		return "", nil
+	}
+	return fmt.Sprint(f.version), nil
+}
+
+// TestStateDecidesCache: with a StateReader, a feed is rebuilt as soon as
+// the state changes, within CacheFor, and kept beyond CacheFor while it
+// does not; an unknown state builds every time.
+func TestStateDecidesCache(t *testing.T) {
+	b := &statefulBackend{fakeBackend: backendWithEvent(t)}
+	s := NewServer(b, Config{CacheFor: time.Hour})
+	hashes := func() (string, int) {
+		t.Helper()
+		before := b.reads
+		w := get(t, s, "GET", "/misp/api1/col/hashes.csv", "good")
+		if w.Code != 200 {
+			t.Fatalf("hashes.csv: %d %s", w.Code, w.Body)
+		}
+		return w.Body.String(), b.reads - before
+	}
+	first, reads := hashes()
+	if reads == 0 || first == "" {
+		t.Fatalf("the first request read %d times: %q", reads, first)
+	}
+	if again, reads := hashes(); reads != 0 || again != first {
+		t.Errorf("the state unchanged, the feed was read %d times", reads)
+	}
+	// Objects leave the collection and its state changes: the next
+	// request sees it at once, though CacheFor has not passed.
+	b.mu.Lock()
+	b.objects = b.objects[:1]
+	b.version++
+	b.mu.Unlock()
+	changed, reads := hashes()
+	if reads == 0 || changed == first {
+		t.Errorf("after a change, hashes.csv read %d times and is %q, as before", reads, changed)
+	}
+
+	// Kept beyond CacheFor while the state holds.
+	s = NewServer(b, Config{CacheFor: time.Nanosecond})
+	hashes()
+	time.Sleep(time.Millisecond)
+	if _, reads := hashes(); reads != 0 {
+		t.Errorf("with the state unchanged, a feed older than CacheFor was rebuilt (%d reads)", reads)
+	}
+	b.mu.Lock()
+	b.unknown = true
+	b.mu.Unlock()
+	for range 2 {
+		if _, reads := hashes(); reads == 0 {
+			t.Error("with the state unknown, a feed was served from the cache")
+		}
 	}
 }

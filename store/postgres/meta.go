@@ -380,3 +380,29 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	}
 	return st, nil
 }
+
+// CollectionState reads the marks AddObjects and DeleteObject keep on the
+// collection's row. With a replica it reads there, whoever asks: a reader
+// that renders from the collection after this probe then reads at least
+// the state the probe saw, from the replica or the primary, never less.
+// (Read from the primary, the probe could see a write that a later read
+// of the replica does not yet hold, and mark an older rendering as newer.)
+func (s *Store) CollectionState(ctx context.Context, collection string) (store.CollectionState, error) {
+	q := querier(s.pool)
+	if s.replica != nil {
+		q = s.replica
+	}
+	var last, n int64
+	err := q.QueryRow(ctx, `SELECT last_added, object_count FROM collections WHERE id = $1`, collection).Scan(&last, &n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.CollectionState{}, fmt.Errorf("postgres: collection %s: %w", collection, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.CollectionState{}, fmt.Errorf("postgres: reading the state of collection %s: %w", collection, err)
+	}
+	st := store.CollectionState{Versions: n}
+	if last != 0 {
+		st.LastAdded = fromMicros(last)
+	}
+	return st, nil
+}

@@ -455,3 +455,21 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	}
 	return st, nil
 }
+
+// CollectionState reads the marks AddObjects and DeleteObject keep on the
+// collection's row.
+func (s *Store) CollectionState(ctx context.Context, collection string) (store.CollectionState, error) {
+	var last, n int64
+	err := s.r.QueryRowContext(ctx, `SELECT last_added, object_count FROM collections WHERE id = ?`, collection).Scan(&last, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.CollectionState{}, fmt.Errorf("sqlite: collection %s: %w", collection, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.CollectionState{}, fmt.Errorf("sqlite: reading the state of collection %s: %w", collection, err)
+	}
+	st := store.CollectionState{Versions: n}
+	if last != 0 {
+		st.LastAdded = fromMicros(last)
+	}
+	return st, nil
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accounts", testAccounts},
 		{"Grants", testGrants},
 		{"Stats", testStats},
+		{"CollectionState", testCollectionState},
 	}
 	tests = append(tests, ledgerTests...)
 	tests = append(tests, witnessTests...)
@@ -1127,6 +1128,81 @@ func testStats(t *testing.T, s store.Store) {
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Collections: 2, Objects: 3}) {
 		t.Errorf("Stats = %+v, %v; want 2 collections, 3 object versions", st, err)
 	}
+}
+
+// testCollectionState checks the probe of a collection's stored versions:
+// every add and delete changes it, in the collection it touches only, and
+// no sequence of them brings back a state seen before.
+func testCollectionState(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CollectionState(ctx, coll1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CollectionState of a missing collection: %v; want ErrNotFound", err)
+	}
+	setup(t, s)
+	var seen []store.CollectionState
+	state := func(collection string) store.CollectionState {
+		t.Helper()
+		st, err := s.CollectionState(ctx, collection)
+		if err != nil {
+			t.Fatalf("CollectionState(%s): %v", collection, err)
+		}
+		return st
+	}
+	// changed checks that coll1's state is new, and returns it.
+	changed := func(what string) store.CollectionState {
+		t.Helper()
+		st := state(coll1)
+		for _, old := range seen {
+			if st.Equal(old) {
+				t.Errorf("after %s the state is %+v, as before", what, st)
+			}
+		}
+		seen = append(seen, st)
+		return st
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		if st := state(coll1); !st.Equal(seen[len(seen)-1]) {
+			t.Errorf("after %s the state is %+v; want it unchanged, %+v", what, st, seen[len(seen)-1])
+		}
+	}
+	if st := changed("nothing"); st != (store.CollectionState{}) {
+		t.Errorf("state of an empty collection = %+v; want the zero state", st)
+	}
+	out := mustAdd(t, s, coll1, sdo("indicator", 1, v1, ""), sdo("indicator", 2, v1, ""))
+	if st := changed("an add"); st.Versions != 2 || !st.LastAdded.Equal(out[1].DateAdded) {
+		t.Errorf("state = %+v; want 2 versions, last added %v", st, out[1].DateAdded)
+	}
+	add(t, s, coll1, sdo("indicator", 1, v1, ""))
+	unchanged("a duplicate")
+	mustAdd(t, s, coll2, sdo("indicator", 3, v1, ""))
+	unchanged("an add to another collection")
+	mustAdd(t, s, coll1, sdo("indicator", 1, v2, `,"revoked":true`))
+	changed("a revocation (a new version)")
+	if _, err := s.DeleteObject(ctx, coll1, id("indicator", 2), store.VersionFilter{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	changed("a delete")
+	// A delete of the newest version and an add: as many versions as
+	// before the delete, and the newest date_added was the deleted one's.
+	if _, err := s.DeleteObject(ctx, coll1, id("indicator", 1), store.VersionFilter{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	changed("a delete of the newest version")
+	mustAdd(t, s, coll1, sdo("indicator", 4, v1, ""))
+	changed("an add after it")
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		put, err := store.NewPut(parse(t, sdo("indicator", 5, v1, "")))
+		if err != nil {
+			return err
+		}
+		_, err = tx.AddObjects(ctx, coll1, []store.Put{put})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed("an add in a transaction")
 }
 
 // testUpdate checks the write transaction: what f writes commits together,
