@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/store"
 	"github.com/entente/entente/taxii"
 )
@@ -41,21 +42,21 @@ func BenchmarkSync(b *testing.B) {
 		a.open(b)
 		l := a.link(b, p, url, 1000)
 		b.StartTimer()
-		start, cpu := time.Now(), processCPU()
+		start, cpu := time.Now(), proctest.CPUTime()
 		if err := l.Sync(b.Context()); err != nil {
 			b.Fatal(err)
 		}
 		syncTime += time.Since(start)
-		syncCPU += processCPU() - cpu
+		syncCPU += proctest.CPUTime() - cpu
 		b.StopTimer()
 		if h := l.Health(); h.Stored != int64(objects) {
 			b.Fatalf("the link stored %d of %d objects: %+v", h.Stored, objects, h)
 		}
 
 		a.open(b)
-		cpu = processCPU()
+		cpu = proctest.CPUTime()
 		ingestTime += ingest(b, a, raws)
-		ingestCPU += processCPU() - cpu
+		ingestCPU += proctest.CPUTime() - cpu
 		b.StartTimer()
 	}
 	syncRate := float64(objects*b.N) / syncTime.Seconds()

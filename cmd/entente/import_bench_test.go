@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entente/entente/internal/proctest"
 	"github.com/entente/entente/misp"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
@@ -132,7 +133,7 @@ func BenchmarkMISPImport(b *testing.B) {
 		b.StartTimer()
 		for _, r := range rounds {
 			// The baseline: the node's ingest of the mapped objects.
-			t, cpu := time.Now(), processCPU()
+			t, cpu := time.Now(), proctest.CPUTime()
 			for i := 0; i < len(r.objs); i += importBatch {
 				s, err := n.AddObjects(ctx, caller, "api1", node.DefaultCollectionAlias, r.objs[i:min(i+importBatch, len(r.objs))])
 				if err != nil || s.FailureCount > 0 {
@@ -140,7 +141,7 @@ func BenchmarkMISPImport(b *testing.B) {
 				}
 			}
 			ingestTime += time.Since(t)
-			ingestCPU += processCPU() - cpu
+			ingestCPU += proctest.CPUTime() - cpu
 			objects += len(r.objs)
 
 			// Mapping alone.
@@ -157,10 +158,10 @@ func BenchmarkMISPImport(b *testing.B) {
 			mapTime += time.Since(t)
 
 			// The import, reading the feed from disk.
-			t, cpu = time.Now(), processCPU()
+			t, cpu = time.Now(), proctest.CPUTime()
 			stdout, stderr, code := execEntente(b, "import", "misp", "--data", importDir, "--collection", "default", r.feed)
 			importTime += time.Since(t)
-			importCPU += processCPU() - cpu
+			importCPU += proctest.CPUTime() - cpu
 			if code != 0 {
 				b.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
 			}
