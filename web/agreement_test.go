@@ -107,7 +107,7 @@ func TestAgreementPageShowsAmendment(t *testing.T) {
 	r, _ := next.Rule("arcadia", "borealis")
 	r.Types = append(r.Types, "course-of-action")
 	r.Conditions.RetentionDays = 730
-	if err := e.n.Amend(next); err != nil {
+	if err := e.n.Amend(t.Context(), next); err != nil {
 		t.Fatal(err)
 	}
 	_, body := e.login(t, "reader").get(t, "/ui/agreement")
