@@ -2,15 +2,20 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/entente/entente/agreement"
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/taxii"
 )
 
 // The ledger records the terms the node works under (doc/ledger.md,
@@ -279,4 +284,55 @@ func (n *Node) storedAgreement(ctx context.Context, r store.AgreementRecord) (*a
 			id, version, want, a.ID, a.Version, digest)
 	}
 	return a, nil
+}
+
+// TermsEvent is a change of the terms that the ledger records, as the
+// console's ledger page names it.
+type TermsEvent struct {
+	Entry    int64 // the ledger entry's index
+	Recorded time.Time
+	Kind     ledger.Kind // KindAgreementAdopted, KindAgreementAmended or KindKeyRotated
+	// Agreement, Version and Previous (0 when adopted) name an agreement
+	// version; Digest is the SHA-256 of its signed content, in hex.
+	Agreement         string
+	Version, Previous int
+	Digest            string
+	// Key is the node key recorded; OldKey the one it replaced, "" for
+	// the first.
+	Key, OldKey string
+}
+
+// RecordedTerms returns the latest limit changes of the terms the ledger
+// records, the latest first: agreement versions adopted or amended, and
+// node keys.
+func (n *Node) RecordedTerms(ctx context.Context, c *taxii.Caller, limit int) ([]TermsEvent, error) {
+	if err := consoleAccount(c); err != nil {
+		return nil, err
+	}
+	as, err := n.store.AgreementRecords(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the recorded agreements: %v", taxii.ErrUnavailable, err)
+	}
+	ks, err := n.store.KeyRecords(ctx, limit+1) // one more: the key the last one replaced
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the recorded node keys: %v", taxii.ErrUnavailable, err)
+	}
+	var out []TermsEvent
+	for _, a := range as {
+		k := ledger.KindAgreementAdopted
+		if a.Previous != 0 {
+			k = ledger.KindAgreementAmended
+		}
+		out = append(out, TermsEvent{Entry: a.Entry, Recorded: a.Recorded, Kind: k, Agreement: a.Agreement,
+			Version: a.Version, Previous: a.Previous, Digest: hex.EncodeToString(a.Digest[:])})
+	}
+	for i, k := range ks[:min(len(ks), limit)] {
+		e := TermsEvent{Entry: k.Entry, Recorded: k.Recorded, Kind: ledger.KindKeyRotated, Key: k.Key}
+		if i+1 < len(ks) {
+			e.OldKey = ks[i+1].Key
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b TermsEvent) int { return cmp.Compare(b.Entry, a.Entry) })
+	return out[:min(len(out), limit)], nil
 }

@@ -127,6 +127,11 @@ func TestAgreementPageShowsAmendment(t *testing.T) {
 	if strings.Contains(page, "No earlier version known") {
 		t.Error("the page says it knows no earlier version")
 	}
+	// The ledger page names the amendment the log recorded.
+	_, body = e.login(t, "reader").get(t, "/ui/ledger")
+	if want := "Agreement " + next.ID + " amended from version 1 to version 2"; !strings.Contains(text(body), want) {
+		t.Errorf("the ledger page does not say %q", want)
+	}
 }
 
 // TestAgreementPageValidity: outside its validity the page says the
