@@ -18,13 +18,16 @@ import (
 	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 	"github.com/entente/entente/store"
+	"github.com/entente/entente/store/postgres"
+	"github.com/entente/entente/store/postgres/pgtest"
 	"github.com/entente/entente/store/sqlite"
 )
 
 // termsNode runs nodes, one after the other, on one SQLite file, under the
 // example agreements (signed) and arcadia's example node key.
 type termsNode struct {
-	path string
+	path string                         // the SQLite file, "" on PostgreSQL
+	open func(t *testing.T) store.Store // opens the one database again
 	st   store.Store
 	key  *node.Key
 	v1   *agreement.Agreement
@@ -32,9 +35,40 @@ type termsNode struct {
 	now  time.Time
 }
 
+// termsBackends are the stores the terms tests run on: SQLite, and
+// PostgreSQL when ENTENTE_TEST_POSTGRES names a database (pgtest).
+var termsBackends = []struct {
+	name string
+	new  func(t *testing.T) *termsNode
+}{
+	{"sqlite", newTermsNode},
+	{"postgres", func(t *testing.T) *termsNode {
+		url := pgtest.URL(t)
+		return newTermsNodeOn(t, "", func(t *testing.T) store.Store {
+			st, err := postgres.Open(t.Context(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	}},
+}
+
 func newTermsNode(t *testing.T) *termsNode {
 	t.Helper()
-	tn := &termsNode{path: filepath.Join(t.TempDir(), "entente.db"), now: time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "entente.db")
+	return newTermsNodeOn(t, path, func(t *testing.T) store.Store {
+		st, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
+}
+
+func newTermsNodeOn(t *testing.T, path string, open func(t *testing.T) store.Store) *termsNode {
+	t.Helper()
+	tn := &termsNode{path: path, open: open, now: time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)}
 	skey, err := examples.FS.ReadFile("keys/arcadia-node-1.key")
 	if err != nil {
 		t.Fatal(err)
@@ -107,10 +141,7 @@ func (tn *termsNode) reopen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := sqlite.Open(t.Context(), tn.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tn.open(t)
 	tn.st = st
 	t.Cleanup(func() { st.Close() })
 }
@@ -170,7 +201,12 @@ func digest(t *testing.T, a *agreement.Agreement) ledger.Digest {
 // time or by a restart on the amended document, records the version it
 // replaces and the new digest; and the ledger still verifies.
 func TestTermsRecorded(t *testing.T) {
-	tn := newTermsNode(t)
+	for _, b := range termsBackends {
+		t.Run(b.name, func(t *testing.T) { testTermsRecorded(t, b.new(t)) })
+	}
+}
+
+func testTermsRecorded(t *testing.T, tn *termsNode) {
 	ctx := t.Context()
 	n, err := tn.start(t, tn.key, tn.v1)
 	if err != nil {
@@ -281,7 +317,12 @@ func TestTermsRecorded(t *testing.T) {
 // serve is after the operator replaces the agreement file) records the
 // amendment.
 func TestTermsAmendedByRestart(t *testing.T) {
-	tn := newTermsNode(t)
+	for _, b := range termsBackends {
+		t.Run(b.name, func(t *testing.T) { testTermsAmendedByRestart(t, b.new(t)) })
+	}
+}
+
+func testTermsAmendedByRestart(t *testing.T, tn *termsNode) {
 	if _, err := tn.start(t, tn.key, tn.v1); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +367,12 @@ func TestTermsAmendedByRestart(t *testing.T) {
 // TestTermsKeyRotated: a node started with another key records the
 // rotation, once.
 func TestTermsKeyRotated(t *testing.T) {
-	tn := newTermsNode(t)
+	for _, b := range termsBackends {
+		t.Run(b.name, func(t *testing.T) { testTermsKeyRotated(t, b.new(t)) })
+	}
+}
+
+func testTermsKeyRotated(t *testing.T, tn *termsNode) {
 	if _, err := tn.start(t, tn.key, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +425,12 @@ func (f *failingUpdates) Update(ctx context.Context, fn func(ctx context.Context
 // TestTermsAmendFails: an amendment the ledger could not record does not
 // take effect.
 func TestTermsAmendFails(t *testing.T) {
-	tn := newTermsNode(t)
+	for _, b := range termsBackends {
+		t.Run(b.name, func(t *testing.T) { testTermsAmendFails(t, b.new(t)) })
+	}
+}
+
+func testTermsAmendFails(t *testing.T, tn *termsNode) {
 	fs := &failingUpdates{Store: tn.st}
 	n, err := node.New(t.Context(), node.Config{Store: fs, Key: tn.key, Agreement: tn.v1, Self: "arcadia-node-1",
 		Now: func() time.Time { return tn.now }})
