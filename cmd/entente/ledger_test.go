@@ -130,7 +130,7 @@ func TestLedgerVerify(t *testing.T) {
 		{"log truncated", []string{
 			`DELETE FROM ledger_entries WHERE idx >= 10`,
 			`UPDATE ledger_state SET size = 10`,
-		}, "entry 10: checkpoint "}, // 14, or an earlier one beyond 10
+		}, "entry 10: checkpoint "}, // 15, or an earlier one beyond 10
 		{"log truncated, size kept", []string{`DELETE FROM ledger_entries WHERE idx >= 12`}, "entry 12: is missing"},
 		{"stored hash changed", []string{
 			`UPDATE ledger_entries SET hashes = zeroblob(length(hashes)) WHERE idx = 6`,
@@ -139,8 +139,8 @@ func TestLedgerVerify(t *testing.T) {
 			`UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'indicator', 'indicatoR') AS BLOB) WHERE idx = 9`,
 		}, "entry 9: "},
 		{"checkpoint forged", []string{
-			`UPDATE ledger_checkpoints SET note = CAST(replace(CAST(note AS TEXT), char(10) || '14' || char(10), char(10) || '15' || char(10)) AS BLOB) WHERE size = 14`,
-		}, "checkpoint 14: its signature does not verify"},
+			`UPDATE ledger_checkpoints SET note = CAST(replace(CAST(note AS TEXT), char(10) || '15' || char(10), char(10) || '16' || char(10)) AS BLOB) WHERE size = 15`,
+		}, "checkpoint 15: its signature does not verify"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,9 @@ func (s *Store) AgreementRecords(ctx context.Context, limit int) ([]store.Agreem
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading the recorded agreements: %w", err)
 	}
+	if len(out) == 0 {
+		return nil, nil // as SQLite answers
+	}
 	return out, nil
 }
 
@@ -31,6 +34,9 @@ func (s *Store) KeyRecords(ctx context.Context, limit int) ([]store.KeyRecord, e
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.KeyRecord, error) { return scanKey(row) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading the recorded node keys: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil // as SQLite answers
 	}
 	return out, nil
 }
