@@ -346,6 +346,21 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = a.VerifySignatures()
 		_ = a.InForce(inForce)
+		// And it can be kept as a document that reads back to the same
+		// signed content (a node stores it so).
+		kept, err := a.Document()
+		if err != nil {
+			t.Fatalf("Document of an accepted document: %v", err)
+		}
+		back, err := Parse(kept)
+		if err != nil {
+			t.Fatalf("Parse of Document: %v", err)
+		}
+		d1, _ := a.Digest()
+		d2, _ := back.Digest()
+		if d1 != d2 {
+			t.Fatal("Document changed the digest")
+		}
 	})
 }
 

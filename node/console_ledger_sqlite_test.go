@@ -55,7 +55,8 @@ func grow(t testing.TB, st store.Store, n *node.Node, k ledger.Kind, party strin
 func TestVerifyLedgerStepGoesOn(t *testing.T) {
 	st, n, _ := witnessNode(t)
 	ctx := t.Context()
-	grow(t, st, n, ledger.KindOriginated, "", time.Now(), 10)
+	// Entry 0 records the node's key; 9 more make 10.
+	grow(t, st, n, ledger.KindOriginated, "", time.Now(), 9)
 	var mark node.LedgerMark
 	var spans []string
 	for range 10 {
@@ -118,7 +119,7 @@ func TestVerifyLedgerStepFinds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, n, _ := witnessNode(t)
-			grow(t, st, n, ledger.KindOriginated, "", time.Now(), 8)
+			grow(t, st, n, ledger.KindOriginated, "", time.Now(), 7) // and the key's entry: 8
 			if _, err := openDB(t).Exec(tc.sql); err != nil {
 				t.Fatal(err)
 			}

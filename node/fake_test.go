@@ -45,6 +45,9 @@ type fakeStore struct {
 	ledger      []store.LedgerRecord
 	hashes      []tlog.Hash
 	checkpoints []store.StoredCheckpoint
+	// The terms recorded (store.Terms), in order.
+	agreements []store.AgreementRecord
+	keys       []store.KeyRecord
 }
 
 var _ store.Store = (*fakeStore)(nil)
@@ -138,6 +141,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 	objects, statuses, seq := slices.Clone(f.objects), maps.Clone(f.statuses), f.seq
 	entries, hashes := len(f.ledger), len(f.hashes)
 	disclosures := len(f.disclosures)
+	agreements, keys := len(f.agreements), len(f.keys)
 	f.updates++
 	hook := f.commitHook
 	f.mu.Unlock()
@@ -150,6 +154,7 @@ func (f *fakeStore) Update(ctx context.Context, fn func(ctx context.Context, tx 
 		f.objects, f.statuses, f.seq = objects, statuses, seq
 		f.ledger, f.hashes = f.ledger[:entries], f.hashes[:hashes]
 		f.disclosures = f.disclosures[:disclosures]
+		f.agreements, f.keys = f.agreements[:agreements], f.keys[:keys]
 		f.mu.Unlock()
 		return err
 	}

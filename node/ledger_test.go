@@ -118,15 +118,21 @@ func newLedgerNode(t *testing.T, f *fixture, key *Key, interval time.Duration) *
 
 // TestCheckpoint checks that a checkpoint is signed only when the log
 // grew, by the node key, for the log's root, and consistent with the one
-// before.
+// before. The log starts with the entry that records the node's key.
 func TestCheckpoint(t *testing.T) {
 	f := newFixture(t)
 	key := testKey(t)
 	n := newLedgerNode(t, f, key, time.Hour)
 	c := f.callers[store.RoleAnalyst]
 	ctx := t.Context()
+	if len(f.st.ledger) != 1 {
+		t.Fatalf("a new node's log holds %d entries; want the one recording its key", len(f.st.ledger))
+	}
+	if cp, signed, err := n.Checkpoint(ctx); err != nil || !signed || cp.Size != 1 {
+		t.Fatalf("Checkpoint of the new log: %+v, signed %v, %v; want size 1 signed", cp, signed, err)
+	}
 	if _, signed, err := n.Checkpoint(ctx); err != nil || signed {
-		t.Fatalf("Checkpoint of an empty log: signed %v, %v; want nothing signed", signed, err)
+		t.Fatalf("Checkpoint without growth: signed %v, %v; want nothing signed", signed, err)
 	}
 	verifier, err := note.NewVerifier(key.VerifierKey)
 	if err != nil {
@@ -152,7 +158,7 @@ func TestCheckpoint(t *testing.T) {
 		for _, r := range f.st.ledger {
 			rb.Append(r.Commitment)
 		}
-		if got.Tree != rb.Tree() || cp.Size != int64(2*round+2) {
+		if got.Tree != rb.Tree() || cp.Size != int64(2*round+3) {
 			t.Fatalf("checkpoint %v (stored as size %d), want the log's tree %v", got.Tree, cp.Size, rb.Tree())
 		}
 		for _, old := range trees {

@@ -130,7 +130,10 @@ type Node struct {
 	collections sync.Map
 
 	// fed is the agreement and what it says about partners; nil without.
-	fed atomic.Pointer[terms]
+	// Amend replaces it, one amendment at a time (amendMu), once the
+	// ledger has recorded the new version.
+	fed     atomic.Pointer[terms]
+	amendMu sync.Mutex
 	// senders caches the agreement compiled for each sending party
 	// (senderKey → *policy.Policy), for Receive.
 	senders sync.Map
@@ -214,6 +217,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.writer = &writer{store: n.store, log: n.log, rand: rand.Reader, grew: make(chan struct{}, 1)}
 	n.checking = make(chan struct{}, runtime.GOMAXPROCS(0))
+	// The ledger records the agreement and key the node starts under, if
+	// they are not those it recorded last.
+	if err := n.recordTerms(ctx, n.fed.Load()); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 

@@ -39,9 +39,6 @@ type terms struct {
 	// keys holds the origin signature key of every node of the agreement
 	// (this party's too) whose key reads, by node id (keyOf).
 	keys map[string]ed25519.PublicKey
-	// previous is the version this one amended in this process (Amend),
-	// nil if the node started under this one.
-	previous *agreement.Agreement
 }
 
 // peer is a partner node the agreement names: its party, id, the
@@ -121,9 +118,15 @@ func (n *Node) Agreement() (*agreement.Agreement, *policy.Policy) {
 
 // Amend moves the node to next, an amendment of the agreement it works
 // under (agreement.CheckAmendment), whose signatures the caller verified.
-// From then on, keys only the superseded version pinned, and parties it
-// alone covered, are refused, on open connections too.
-func (n *Node) Amend(next *agreement.Agreement) error {
+// It first appends the amendment to the ledger (an agreement-amended
+// entry, with the version it replaces and the digest of next's signed
+// content) and keeps next's signed document in the store; if that fails,
+// the node stays on the agreement in force. From then on, keys only the
+// superseded version pinned, and parties it alone covered, are refused,
+// on open connections too.
+func (n *Node) Amend(ctx context.Context, next *agreement.Agreement) error {
+	n.amendMu.Lock()
+	defer n.amendMu.Unlock()
 	cur := n.fed.Load()
 	if cur == nil {
 		return errors.New("node: the node works under no agreement, so there is none to amend; start it with one")
@@ -135,10 +138,10 @@ func (n *Node) Amend(next *agreement.Agreement) error {
 	if err != nil {
 		return err
 	}
-	f.previous = cur.agreement
-	if !n.fed.CompareAndSwap(cur, f) {
-		return errors.New("node: the agreement changed during the amendment; try again")
+	if err := n.recordTerms(ctx, f); err != nil {
+		return fmt.Errorf("node: agreement %q stays at version %d: %w", cur.agreement.ID, cur.agreement.Version, err)
 	}
+	n.fed.Store(f)
 	return nil
 }
 

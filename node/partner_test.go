@@ -407,7 +407,7 @@ func TestPartnerAgreementLapses(t *testing.T) {
 		newKey := newNodeKey(t, partnerNode)
 		next := exampleAgreement(t, map[string]*node.Key{selfNode: f.keys.self, partnerNode: newKey})
 		next.Version, next.Supersedes = f.a.Version+1, f.a.Version
-		if err := f.n.Amend(next); err != nil {
+		if err := f.n.Amend(ctx, next); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := open.Discovery(ctx); !errors.Is(err, taxii.ErrUnauthorized) {
@@ -423,7 +423,7 @@ func TestPartnerAgreementLapses(t *testing.T) {
 			t.Errorf("Agreement().Version = %d, want %d", a.Version, next.Version)
 		}
 		stale := exampleAgreement(t, map[string]*node.Key{selfNode: f.keys.self, partnerNode: newKey})
-		if err := f.n.Amend(stale); err == nil {
+		if err := f.n.Amend(ctx, stale); err == nil {
 			t.Error("Amend accepted a version that does not supersede the one in force")
 		}
 	})
@@ -761,8 +761,10 @@ func TestPartnerDisclosuresOnce(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("openings: %d %s %v", resp.StatusCode, body, err)
 	}
-	if n := strings.Count(string(body), "\n"); n != len(want) {
-		t.Errorf("the partner may open %d entries; want the %d disclosures to it", n, len(want))
+	// Besides the disclosures to it, every party may open the two entries
+	// of the terms the node started under: its key and the agreement.
+	if n := strings.Count(string(body), "\n"); n != len(want)+2 {
+		t.Errorf("the partner may open %d entries; want the %d disclosures to it and the 2 terms entries", n, len(want))
 	}
 }
 
@@ -851,6 +853,10 @@ func TestPartnerPostIsReceived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before, err := f.st.LedgerSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := p.AddEnvelope(ctx, node.DefaultAPIRoot, f.ini.CollectionID, &taxii.Envelope{Objects: obj, Provenance: []json.RawMessage{rec}})
 	if err != nil || s.SuccessCount != 1 {
 		t.Fatalf("posting to the inbox: %+v, %v", s, err)
@@ -859,7 +865,7 @@ func TestPartnerPostIsReceived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := f.st.LedgerRecords(ctx, 0, size)
+	recs, err := f.st.LedgerRecords(ctx, before, size)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("the ledger holds %d entries, %v; want the one receipt", len(recs), err)
 	}
@@ -891,7 +897,7 @@ func TestPartnerAmendRedecides(t *testing.T) {
 	next.Version, next.Supersedes = f.a.Version+1, f.a.Version
 	r, _ := next.Rule("arcadia", "borealis")
 	r.TLP = "clear" // TLP:GREEN no longer goes
-	if err := f.n.Amend(next); err != nil {
+	if err := f.n.Amend(ctx, next); err != nil {
 		t.Fatal(err)
 	}
 	env, _, err := p.Objects(ctx, node.DefaultAPIRoot, f.ini.CollectionID, taxii.Query{})

@@ -56,7 +56,7 @@ func TestReadState(t *testing.T) {
 	changed("a delete")
 	next := exampleAgreement(t, map[string]*node.Key{selfNode: f.keys.self, partnerNode: f.keys.partner})
 	next.Version, next.Supersedes = f.a.Version+1, f.a.Version
-	if err := f.n.Amend(next); err != nil {
+	if err := f.n.Amend(t.Context(), next); err != nil {
 		t.Fatal(err)
 	}
 	changed("an amendment")

@@ -233,6 +233,7 @@ func (p *party) entries(t testing.TB) []ledger.Entry {
 func TestReceiveStoresWhatTheSenderMaySend(t *testing.T) {
 	a, b := twoParties(t, nil)
 	ctx := t.Context()
+	start := len(a.entries(t)) // the terms the node started under
 	items := []federation.Incoming{signed(t, indicatorRaw(1), b.nodeID, b.key), signed(t, indicatorRaw(2), b.nodeID, b.key)}
 	res, err := a.n.Receive(ctx, b.peer(), "default", items)
 	if err != nil {
@@ -254,8 +255,8 @@ func TestReceiveStoresWhatTheSenderMaySend(t *testing.T) {
 		t.Errorf("stored provenance %+v, %v", prov, err)
 	}
 	es := a.entries(t)
-	if len(es) != 2 {
-		t.Fatalf("ledger holds %d entries, want 2", len(es))
+	if len(es) != start+2 {
+		t.Fatalf("ledger holds %d entries, want %d and 2 receipts", len(es), start)
 	}
 	r, ok := es[o.LedgerIndex].Event.(ledger.Received)
 	if !ok || r.From != "borealis" || r.Node != b.nodeID || r.Object.ID != "indicator--00000000-0000-4000-8000-000000000001" {
@@ -268,8 +269,8 @@ func TestReceiveStoresWhatTheSenderMaySend(t *testing.T) {
 	if err != nil || res != (federation.Result{Duplicates: 2}) {
 		t.Errorf("Receive again = %+v, %v; want 2 duplicates", res, err)
 	}
-	if n := len(a.entries(t)); n != 2 {
-		t.Errorf("ledger holds %d entries after duplicates, want 2", n)
+	if n := len(a.entries(t)); n != start+2 {
+		t.Errorf("ledger holds %d entries after duplicates, want %d", n, start+2)
 	}
 	if len(a.alerts) != 0 {
 		t.Errorf("alerts %v for accepted objects", a.alerts)

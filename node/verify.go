@@ -317,11 +317,15 @@ func DescribeEntry(r store.LedgerRecord) string {
 	case ledger.Revoked:
 		about = ev.Object.ID + "@" + ev.Object.Version
 	case ledger.AgreementAdopted:
-		about = ev.Agreement + " version " + ev.Version
+		about = fmt.Sprintf("%s version %s adopted, content sha256 %x", ev.Agreement, ev.Version, ev.Digest)
 	case ledger.AgreementAmended:
-		about = fmt.Sprintf("%s version %s to %s", ev.Agreement, ev.Previous, ev.Version)
+		about = fmt.Sprintf("%s amended from version %s to %s, content sha256 %x", ev.Agreement, ev.Previous, ev.Version, ev.Digest)
 	case ledger.KeyRotated:
-		about = ev.Node + " to " + ev.New
+		if ev.Old == "" {
+			about = "node key " + ev.New + " first recorded"
+		} else {
+			about = "node key " + ev.Old + " replaced by " + ev.New
+		}
 	case ledger.Transition:
 		about = fmt.Sprintf("%s %s: %s to %s", ev.Workflow, ev.Case, cmp.Or(ev.From, "(open)"), ev.To)
 	}

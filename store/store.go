@@ -171,6 +171,7 @@ type Store interface {
 	Federating
 	Scheduling
 	Overviewing
+	Terms
 
 	// Stats counts what is stored, for metrics, which may ask often: its
 	// cost must not grow with the number of objects (keep counts as
@@ -201,6 +202,7 @@ type Tx interface {
 
 	DisclosureTx
 	AlarmTx
+	TermsTx
 }
 
 // LedgerRecord is one stored entry of the node's ledger.

@@ -107,7 +107,7 @@ func TestAgreementPageShowsAmendment(t *testing.T) {
 	r, _ := next.Rule("arcadia", "borealis")
 	r.Types = append(r.Types, "course-of-action")
 	r.Conditions.RetentionDays = 730
-	if err := e.n.Amend(next); err != nil {
+	if err := e.n.Amend(t.Context(), next); err != nil {
 		t.Fatal(err)
 	}
 	_, body := e.login(t, "reader").get(t, "/ui/agreement")
@@ -126,6 +126,11 @@ func TestAgreementPageShowsAmendment(t *testing.T) {
 	}
 	if strings.Contains(page, "No earlier version known") {
 		t.Error("the page says it knows no earlier version")
+	}
+	// The ledger page names the amendment the log recorded.
+	_, body = e.login(t, "reader").get(t, "/ui/ledger")
+	if want := "Agreement " + next.ID + " amended from version 1 to version 2"; !strings.Contains(text(body), want) {
+		t.Errorf("the ledger page does not say %q", want)
 	}
 }
 

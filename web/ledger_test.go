@@ -157,6 +157,8 @@ func TestLedgerPageCheckpointsAndWitnessedLogs(t *testing.T) {
 
 func TestVerifyNow(t *testing.T) {
 	e := newEnv(t)
+	// Entries 0 and 1 record the terms the node started under (its key,
+	// its agreement); the indicators are entries 2 to 4.
 	for i := range 3 {
 		e.checkpoint(t, i+1)
 	}
@@ -174,25 +176,25 @@ func TestVerifyNow(t *testing.T) {
 		return body[i : i+strings.Index(body[i:], "</div>")]
 	}
 	out := verify()
-	if !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "checkpoint 3 is signed by the node key, and the 3 entries it covers give its root") ||
+	if !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "checkpoint 5 is signed by the node key, and the 5 entries it covers give its root") ||
 		!strings.Contains(out, "compared 3 object versions") || !strings.Contains(out, "Run by analyst") {
 		t.Fatalf("verify on a good ledger:\n%s", out)
 	}
 	// The log grows: the next press verifies only what is new.
 	e.checkpoint(t, 4)
-	if out = verify(); !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "read entries 3 to 4") ||
-		!strings.Contains(out, "entries before 3 were verified since") {
+	if out = verify(); !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "read entries 5 to 6") ||
+		!strings.Contains(out, "entries before 5 were verified since") {
 		t.Fatalf("verify after growth:\n%s", out)
 	}
 
 	// An entry changed in the database: the stored hashes no longer
 	// match it, and the page says which.
-	e.tamper(t, `UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'indicator', 'indicatoR') AS BLOB) WHERE idx = 1`)
+	e.tamper(t, `UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'indicator', 'indicatoR') AS BLOB) WHERE idx = 3`)
 	e.checkpoint(t, 5)
-	// Going on from the mark, the run reads only entries 4 and 5, whose
+	// Going on from the mark, the run reads only the entry of indicator 5, whose
 	// stored hashes still give the signed root: it says what it read.
-	if out = verify(); !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "read entries 4 to 5") ||
-		!strings.Contains(out, "entries before 4 were verified since") {
+	if out = verify(); !strings.Contains(out, "<strong>OK</strong>") || !strings.Contains(out, "read entries 6 to 7") ||
+		!strings.Contains(out, "entries before 6 were verified since") {
 		t.Fatalf("verify after an entry before the mark was changed:\n%s", out)
 	}
 	// From the first entry, the run names the changed one; and the next
@@ -201,7 +203,7 @@ func TestVerifyNow(t *testing.T) {
 		status, body := c.post(t, "/ui/ledger/verify", form)
 		i := strings.Index(body, `id="verify-outcome"`)
 		if out = body[i : i+strings.Index(body[i:], "</div>")]; status != http.StatusOK || !strings.Contains(out, "<strong>FAILED</strong>") ||
-			!strings.Contains(out, "entry 1: does not match the log&#39;s stored hashes: the entry, its salt or its place was changed") {
+			!strings.Contains(out, "entry 3: does not match the log&#39;s stored hashes: the entry, its salt or its place was changed") {
 			t.Fatalf("verify %v of a tampered entry: %d\n%s", form, status, out)
 		}
 	}
@@ -248,7 +250,7 @@ func TestBrowserVerifyNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h1 != "Ledger" || !strings.Contains(outcome, "OK: checkpoint 2 is signed by the node key, and the 2 entries it covers give its root.") {
+	if h1 != "Ledger" || !strings.Contains(outcome, "OK: checkpoint 4 is signed by the node key, and the 4 entries it covers give its root.") {
 		t.Fatalf("after Verify now the browser shows %q:\n%s", h1, outcome)
 	}
 }

@@ -106,8 +106,11 @@ func (s *Server) agreementPage(w http.ResponseWriter, r *http.Request, u *Sessio
 	for i := range a.Rules {
 		v.Rules = append(v.Rules, ruleOf(u, a, &a.Rules[i]))
 	}
-	prev := s.node.PreviousAgreement()
+	prev, err := s.node.PreviousAgreement(r.Context())
 	switch {
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "reading the agreement version the one in force amended", "error", err)
+		v.ChangesNote = u.T("The version this one amended is stored but could not be read or fails verification; the node's log says why. Run entente ledger verify.")
 	case prev != nil:
 		v.HasPrevious, v.PreviousVersion = true, prev.Version
 		cs, err := agreement.Diff(prev, a)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/entente/entente/ledger"
 	"github.com/entente/entente/node"
 )
 
@@ -52,10 +53,20 @@ type ledgerData struct {
 	After       int64 // the page's cursor
 	Next        int64 // the next page's cursor; 0 when none
 	Witnessed   []witnessedRow
+	Terms       []termsRow
 	Verify      *verifyOutcome
 	Busy        bool // the last press found a verification running
 	Budget      int
 }
+
+// termsRow is a change of the terms the ledger records, in words.
+type termsRow struct {
+	node.TermsEvent
+	Says string
+}
+
+// termsShown is how many changes of the terms the ledger page lists.
+const termsShown = 10
 
 type witnessedRow struct {
 	node.WitnessedLog
@@ -94,10 +105,32 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, u *Session, 
 		row.State, row.Class = witnessState(u, l.Suspension, l.Cosigned)
 		d.Witnessed = append(d.Witnessed, row)
 	}
+	terms, err := s.node.RecordedTerms(ctx, u.Caller, termsShown)
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
+	for _, e := range terms {
+		d.Terms = append(d.Terms, termsRow{TermsEvent: e, Says: termsSays(u, e)})
+	}
 	v.mu.Lock()
 	d.Verify = v.last
 	v.mu.Unlock()
 	s.render(w, r, u, "ledger.html", d)
+}
+
+// termsSays names a change of the terms in the catalog's words.
+func termsSays(u *Session, e node.TermsEvent) string {
+	switch {
+	case e.Kind == ledger.KindAgreementAdopted:
+		return u.T("Agreement %s version %d adopted", e.Agreement, e.Version)
+	case e.Kind == ledger.KindAgreementAmended:
+		return u.T("Agreement %s amended from version %d to version %d", e.Agreement, e.Previous, e.Version)
+	case e.OldKey == "":
+		return u.T("Node key %s recorded", e.Key)
+	default:
+		return u.T("Node key %s replaced by %s", e.OldKey, e.Key)
+	}
 }
 
 // verifyLedger runs one bounded step of the ledger's verification and

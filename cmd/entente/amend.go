@@ -69,7 +69,7 @@ func (am *amender) reload(ctx context.Context) {
 		am.logger.InfoContext(ctx, "agreement unchanged", slog.String("file", am.path), slog.String("in_force", inForce))
 		return
 	}
-	if err := am.n.Amend(next); err != nil {
+	if err := am.n.Amend(ctx, next); err != nil {
 		fail(fmt.Errorf("%s: %w", am.path, err))
 		return
 	}

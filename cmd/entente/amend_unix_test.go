@@ -239,8 +239,24 @@ func TestServeAmendOnSIGHUP(t *testing.T) {
 		}
 	}
 
+	// The ledger records the amendment, once.
+	amended := func() int {
+		t.Helper()
+		code, out, stderr := runCmd(t, "ledger", "show", "--data", data)
+		if code != 0 {
+			t.Fatalf("ledger show: exit %d: %s", code, stderr)
+		}
+		return strings.Count(out, "\tagreement-amended\t"+a2.ID+" amended from version 1 to 2, content sha256 ")
+	}
+	if n := amended(); n != 1 {
+		t.Errorf("ledger show lists %d amendments to version 2; want 1", n)
+	}
+
 	// Sent again, the same file is unchanged.
 	hup(`msg="agreement unchanged"`, 2)
+	if n := amended(); n != 1 {
+		t.Errorf("after an unchanged reload ledger show lists %d amendments; want 1", n)
+	}
 }
 
 // amendResign returns the example agreement doc with Arcadia's node pinned

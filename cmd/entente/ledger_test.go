@@ -105,9 +105,9 @@ func TestLedgerVerify(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("ledger verify of an untouched node: exit %d\n%s%s", code, stdout, stderr)
 	}
-	// 13 objects, then one new version: 14 entries.
-	if !strings.Contains(stdout, "ok: 14 entries") || !strings.Contains(stdout, "14 object versions") {
-		t.Errorf("ledger verify says %q; want 14 entries and 14 object versions", stdout)
+	// The node's key, then 13 objects, then one new version: 15 entries.
+	if !strings.Contains(stdout, "ok: 15 entries") || !strings.Contains(stdout, "14 object versions") {
+		t.Errorf("ledger verify says %q; want 15 entries and 14 object versions", stdout)
 	}
 
 	// Each case alters the database as someone with the file could, and
@@ -130,7 +130,7 @@ func TestLedgerVerify(t *testing.T) {
 		{"log truncated", []string{
 			`DELETE FROM ledger_entries WHERE idx >= 10`,
 			`UPDATE ledger_state SET size = 10`,
-		}, "entry 10: checkpoint "}, // 14, or an earlier one beyond 10
+		}, "entry 10: checkpoint "}, // 15, or an earlier one beyond 10
 		{"log truncated, size kept", []string{`DELETE FROM ledger_entries WHERE idx >= 12`}, "entry 12: is missing"},
 		{"stored hash changed", []string{
 			`UPDATE ledger_entries SET hashes = zeroblob(length(hashes)) WHERE idx = 6`,
@@ -139,8 +139,8 @@ func TestLedgerVerify(t *testing.T) {
 			`UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'indicator', 'indicatoR') AS BLOB) WHERE idx = 9`,
 		}, "entry 9: "},
 		{"checkpoint forged", []string{
-			`UPDATE ledger_checkpoints SET note = CAST(replace(CAST(note AS TEXT), char(10) || '14' || char(10), char(10) || '15' || char(10)) AS BLOB) WHERE size = 14`,
-		}, "checkpoint 14: its signature does not verify"},
+			`UPDATE ledger_checkpoints SET note = CAST(replace(CAST(note AS TEXT), char(10) || '15' || char(10), char(10) || '16' || char(10)) AS BLOB) WHERE size = 15`,
+		}, "checkpoint 15: its signature does not verify"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,13 +174,13 @@ func TestLedgerShowProveCheck(t *testing.T) {
 		t.Skip("starts a node; skipped under -short")
 	}
 	dir := ledgerNode(t)
-	code, stdout, stderr := runCmd(t, "ledger", "show", "--data", dir, "--from", "12")
+	code, stdout, stderr := runCmd(t, "ledger", "show", "--data", dir, "--from", "13")
 	if code != 0 {
 		t.Fatalf("ledger show: exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[1], "12\toriginated\tindicator--") || !strings.Contains(lines[2], indicatorID(1)+"@2024-03-01T00:00:00.000Z") {
-		t.Errorf("ledger show --from 12:\n%s\nwant a header, entry 12 and entry 13 (the new version of indicator 1)", stdout)
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "13\toriginated\tindicator--") || !strings.Contains(lines[2], indicatorID(1)+"@2024-03-01T00:00:00.000Z") {
+		t.Errorf("ledger show --from 13:\n%s\nwant a header, entry 13 and entry 14 (the new version of indicator 1)", stdout)
 	}
 
 	code, proof, stderr := runCmd(t, "ledger", "prove", "--data", dir, malwareID)
@@ -199,7 +199,7 @@ func TestLedgerShowProveCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout, stderr, code = execEntenteInput(t, proof, "ledger", "check", "--key", k.VerifierKey)
-	if code != 0 || !strings.Contains(stdout, "ok: entry 3 of "+k.Name+"/ledger at size 14") || !strings.Contains(stdout, malwareID) {
+	if code != 0 || !strings.Contains(stdout, "ok: entry 4 of "+k.Name+"/ledger at size 15") || !strings.Contains(stdout, malwareID) {
 		t.Fatalf("ledger check of the proof: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// The checkpoint the proof carries, held apart, pins it.
@@ -220,7 +220,7 @@ func TestLedgerShowProveCheck(t *testing.T) {
 	// the proof fails.
 	other, _ := node.GenerateKey("other.example")
 	ok, _ := node.ParseKey(other)
-	altered := strings.Replace(proof, "index 3\n", "index 2\n", 1)
+	altered := strings.Replace(proof, "index 4\n", "index 3\n", 1)
 	for name, args := range map[string][]string{
 		"altered index": {"--key", k.VerifierKey},
 		"other key":     {"--key", ok.VerifierKey},
@@ -292,7 +292,7 @@ func TestLedgerCheckWitnessPolicy(t *testing.T) {
 	}
 
 	b.start(t, file)
-	a.cosignedBy(t, b, 3)
+	a.cosignedBy(t, b, 5) // a's key and agreement, and 3 indicators
 	proof = prove()
 	stdout, stderr, code := execEntenteInput(t, proof, byAgreement...)
 	if code != 0 || !strings.Contains(stdout, "ok: entry ") || !strings.Contains(stdout, " of "+a.origin+" at size ") ||
@@ -304,9 +304,9 @@ func TestLedgerCheckWitnessPolicy(t *testing.T) {
 	// partner is still against the newest cosigned one.
 	b.stop(t)
 	a.add(t, 3, 2)
-	waitFor(t, "a checkpoint of size 5", func() bool {
+	waitFor(t, "a checkpoint of size 7", func() bool {
 		code, out, _ := runCmd(t, "ledger", "verify", "--data", a.dir)
-		return code == 0 && strings.Contains(out, "size 5")
+		return code == 0 && strings.Contains(out, "size 7")
 	})
 	if code, _, _ := runCmd(t, "ledger", "prove", "--data", a.dir, indicatorID(4)); code != 0 {
 		t.Fatalf("ledger prove of the newest indicator: exit %d", code)
@@ -316,9 +316,9 @@ func TestLedgerCheckWitnessPolicy(t *testing.T) {
 	}
 	code, final, stderr := runCmd(t, proveFinal...)
 	if code != 0 {
-		t.Fatalf("ledger prove --agreement with a cosigned checkpoint of size 3: exit %d, %s", code, stderr)
+		t.Fatalf("ledger prove --agreement with a cosigned checkpoint of size 5: exit %d, %s", code, stderr)
 	}
-	if stdout, stderr, code := execEntenteInput(t, final, byAgreement...); code != 0 || !strings.Contains(stdout, " at size 3") {
+	if stdout, stderr, code := execEntenteInput(t, final, byAgreement...); code != 0 || !strings.Contains(stdout, " at size 5") {
 		t.Errorf("ledger check of the proof against the cosigned checkpoint: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, _, stderr := runCmd(t, "ledger", "prove", "--data", a.dir, "--agreement", file, "--node", a.id, indicatorID(4)); code != 1 || !strings.Contains(stderr, "cosigned by enough witnesses") {

@@ -78,13 +78,14 @@ func TestTileClientReadsNode(t *testing.T) {
 
 	logKey, _ := note.NewVerifier(p.key.VerifierKey)
 	var c ledger.Checkpoint
-	waitFor(t, "a checkpoint of 600 entries", func() bool {
+	// The entry recording the node's key, then the 600 objects'.
+	waitFor(t, "a checkpoint of 601 entries", func() bool {
 		code, msg := reader.get("checkpoint")
 		var err error
 		if code == http.StatusOK {
 			c, _, err = ledger.OpenCheckpoint(msg, node.DefaultLogName(p.key), logKey)
 		}
-		return code == http.StatusOK && err == nil && c.N == 600
+		return code == http.StatusOK && err == nil && c.N == 601
 	})
 	client := tlog.TileHashReader(c.Tree, reader)
 	indexes := make([]int64, c.N)
@@ -111,9 +112,9 @@ func TestTileClientReadsNode(t *testing.T) {
 		}
 	}
 	// The admin opens every entry; each opening opens its leaf.
-	code, body := admin.get("openings?from=0&to=600")
+	code, body := admin.get("openings?from=0&to=601")
 	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
-	if code != http.StatusOK || len(lines) != 600 {
+	if code != http.StatusOK || len(lines) != 601 {
 		t.Fatalf("admin openings: %d, %d lines", code, len(lines))
 	}
 	for _, line := range lines {

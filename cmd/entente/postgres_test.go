@@ -107,7 +107,9 @@ func TestServePostgres(t *testing.T) {
 	<-b.done
 	b.done <- 0
 	code, stdout, stderr = runCmd(t, "ledger", "verify", "--data", dir)
-	if code != 0 || !strings.HasPrefix(stdout, "ok: 5 entries") {
+	// The node's key, recorded once by the first of the two processes,
+	// and 5 objects.
+	if code != 0 || !strings.HasPrefix(stdout, "ok: 6 entries") {
 		t.Errorf("ledger verify with $%s: exit %d\n%s%s", storeEnv, code, stdout, stderr)
 	}
 }
@@ -237,7 +239,7 @@ func TestStoreCopy(t *testing.T) {
 	dir := ledgerNode(t)
 	received := federate(t, dir)
 	code, stdout, stderr := runCmd(t, "store", "copy", "--from", "sqlite:"+dir, "--to", db)
-	if code != 0 || !strings.Contains(stdout, "copied 15 rows of objects") || !strings.Contains(lastLine(stdout), "ok: 16 entries") {
+	if code != 0 || !strings.Contains(stdout, "copied 15 rows of objects") || !strings.Contains(lastLine(stdout), "ok: 17 entries") { // with the node key's entry
 		t.Fatalf("store copy: exit %d\n%s%s", code, stdout, stderr)
 	}
 	ctx := t.Context()
@@ -276,8 +278,8 @@ func TestStoreCopy(t *testing.T) {
 			got = o
 		}
 	}
-	if got.FromParty != "borealis" || got.FromNode != "borealis-cert" || got.Provenance == nil || got.LedgerIndex != 14 {
-		t.Errorf("the received version's copy: from %q/%q, provenance %q, ledger index %d; want borealis/borealis-cert, a provenance and 14",
+	if got.FromParty != "borealis" || got.FromNode != "borealis-cert" || got.Provenance == nil || got.LedgerIndex != 15 {
+		t.Errorf("the received version's copy: from %q/%q, provenance %q, ledger index %d; want borealis/borealis-cert, a provenance and 15 (after the node key's entry)",
 			got.FromParty, got.FromNode, got.Provenance, got.LedgerIndex)
 	}
 	if objsA.Objects[0].Provenance == nil {
@@ -301,8 +303,14 @@ func TestStoreCopy(t *testing.T) {
 	firedA, errA := src.FiredAlarms(ctx)
 	firedB, errB := dst.FiredAlarms(ctx)
 	same("fired alarms", firedA, firedB, errA, errB)
+	keysA, errA := src.KeyRecords(ctx, 100)
+	keysB, errB := dst.KeyRecords(ctx, 100)
+	same("recorded node keys", keysA, keysB, errA, errB)
+	agreementsA, errA := src.AgreementRecords(ctx, 100)
+	agreementsB, errB := dst.AgreementRecords(ctx, 100)
+	same("recorded agreements", agreementsA, agreementsB, errA, errB)
 	for what, n := range map[string]int{"shares": len(sharesB), "disclosures": len(discB), "cursors": len(cursorsB), "links": len(linksB),
-		"alerts": len(alertsB), "fired alarms": len(firedB)} {
+		"alerts": len(alertsB), "fired alarms": len(firedB), "node keys": len(keysB)} {
 		if n == 0 {
 			t.Errorf("no %s copied: the comparison proves nothing", what)
 		}

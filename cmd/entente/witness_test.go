@@ -234,26 +234,27 @@ func TestWitnessEachOther(t *testing.T) {
 		t.Errorf("serve does not print the witness key:\n%s", a.run.stdout.String())
 	}
 
+	// Each log starts with 2 entries: the node's key and its agreement.
 	a.add(t, 0, 3)
 	b.add(t, 100, 2)
-	a.cosignedBy(t, b, 3)
-	b.cosignedBy(t, a, 2)
+	a.cosignedBy(t, b, 5)
+	b.cosignedBy(t, a, 4)
 	// Checkpoints with cosignature lines still verify as the node's own.
 	if code, out, stderr := runCmd(t, "ledger", "verify", "--data", a.dir); code != 0 {
 		t.Errorf("ledger verify of a cosigned log: %d %s %s", code, out, stderr)
 	}
 
-	// Keep a copy of a's database at size 3, cosigned by b.
+	// Keep a copy of a's database at size 5, cosigned by b.
 	a.stop(t)
 	backup := t.TempDir()
 	copyDB(t, a.dir, backup)
 	a.start(t, file)
 	a.add(t, 3, 4)
-	if c := a.cosignedBy(t, b, 7); c.N != 7 {
-		t.Fatalf("a's checkpoint is %d, want 7", c.N)
+	if c := a.cosignedBy(t, b, 9); c.N != 9 {
+		t.Fatalf("a's checkpoint is %d, want 9", c.N)
 	}
 
-	// Roll a back to size 3. At size 4 its checkpoint is older than the
+	// Roll a back to size 5. At size 6 its checkpoint is older than the
 	// one b cosigned. Two paths of b notice, in either order: b's witness
 	// answers a's next submission with 409 and its size, and a learns
 	// that its own state was rolled back; or b's link, pulling from a,
@@ -275,7 +276,7 @@ func TestWitnessEachOther(t *testing.T) {
 	waitFor(t, "b to count the rollback", func() bool {
 		return strings.Contains(scrape(t, b), `entente_ledger_alerts_total{reason="rollback"}`)
 	}, a, b)
-	// Grown past 7 on its new history, a's next checkpoint cannot be
+	// Grown past 9 on its new history, a's next checkpoint cannot be
 	// proved consistent with the one b holds: b suspends a's log, if it
 	// has not yet, and a hears of it (422, or 403 once suspended).
 	a.add(t, 1001, 5)
@@ -306,7 +307,7 @@ func TestWitnessEachOther(t *testing.T) {
 		t.Errorf("witness list names no reason: %q", out)
 	}
 	// b's own ledger records the suspension, and the checkpoint it keeps
-	// for a is still the one of size 7.
+	// for a is still the one of size 9.
 	code, out, stderr = runCmd(t, "ledger", "show", "--data", b.dir)
 	if code != 0 || !strings.Contains(out, node.SuspensionWorkflow) || !strings.Contains(out, a.origin) {
 		t.Errorf("ledger show does not list the suspension: %d %s %s", code, out, stderr)
@@ -317,11 +318,11 @@ func TestWitnessEachOther(t *testing.T) {
 		t.Errorf("add-checkpoint of a suspended log: %d %q, want 403", code2, body)
 	}
 
-	// The operator resumes the log; the witness still holds size 7, so
+	// The operator resumes the log; the witness still holds size 9, so
 	// the rolled-back history stays refused. a stops first: its own
 	// submitter would otherwise offer that history again right after the
 	// resume, and b would be suspended anew before the request below.
-	rolledBack := addBody(t, a, 7)
+	rolledBack := addBody(t, a, 9)
 	a.stop(t)
 	if code, out, stderr := runCmd(t, "witness", "resume", "--data", b.dir, a.origin); code != 0 {
 		t.Fatalf("witness resume: %d %s %s", code, out, stderr)

@@ -39,6 +39,8 @@ var importTables = []struct {
 		"stored", "duplicates", "refused", "errors", "last_error", "suspended", "updated"}, ""},
 	{"alerts", []string{"id", "time", "party", "node", "kind", "object", "detail", "entry"}, "id"},
 	{"fired_alarms", []string{"key", "case_id", "due", "fired"}, ""},
+	{"agreements", []string{"seq", "agreement", "version", "previous", "digest", "document", "entry", "recorded"}, "seq"},
+	{"node_keys", []string{"seq", "key", "entry", "recorded"}, "seq"},
 }
 
 // boolColumns are stored as booleans here and as integers 0 and 1 in

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, scheduleTests...)
 	tests = append(tests, consoleAccountsTests...)
 	tests = append(tests, overviewTests...)
+	tests = append(tests, termsTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
