@@ -41,6 +41,10 @@ func startChild(t *testing.T, dir string, first bool) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	c := &child{cmd: cmd}
 	lines := bufio.NewScanner(out)
 	// The URL comes first; on a first start the admin token follows.
@@ -103,11 +107,17 @@ func TestLedgerKill9(t *testing.T) {
 		acked []string // ids of objects the node acknowledged
 	)
 	const rounds, clients, perEnvelope = 3, 4, 25
+	ackedSoFar := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
 	for round := range rounds {
 		c := startChild(t, dir, round == 0)
 		if round == 0 {
 			token = c.token
 		}
+		before := ackedSoFar()
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for cl := range clients {
@@ -115,6 +125,8 @@ func TestLedgerKill9(t *testing.T) {
 				for i := 0; ; i++ {
 					select {
 					case <-stop:
+						return
+					case <-t.Context().Done(): // the test failed while they ran
 						return
 					default:
 					}
@@ -132,7 +144,13 @@ func TestLedgerKill9(t *testing.T) {
 				}
 			})
 		}
-		time.Sleep(time.Duration(300+100*round) * time.Millisecond)
+		// The kill comes once the node has acknowledged an envelope of
+		// each client in this round, so that every round has writes to
+		// lose: on a loaded machine the first may take seconds. Each
+		// round then lets the load run a little longer, so that the kill
+		// lands at another point of a write.
+		waitUntil(t, "envelopes acknowledged before the kill", func() bool { return ackedSoFar() >= before+clients*perEnvelope })
+		time.Sleep(time.Duration(100*round) * time.Millisecond)
 		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -145,19 +163,10 @@ func TestLedgerKill9(t *testing.T) {
 	// A last start signs a checkpoint for what the killed runs wrote past
 	// their last one, and stops cleanly.
 	c := startChild(t, dir, false)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitUntil(t, "a checkpoint of the whole log after the restart", func() bool {
 		size, latest := ledgerState(t, dir)
-		if size > 0 && latest == size {
-			break
-		}
-		if time.Now().After(deadline) {
-			c.cmd.Process.Kill()
-			c.cmd.Wait()
-			t.Fatalf("after a restart, the latest checkpoint is of size %d, the log of %d", latest, size)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return size > 0 && latest == size
+	})
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	if err := c.cmd.Wait(); err != nil {
 		t.Errorf("serve after SIGTERM: %v", err)

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,15 +35,26 @@ type partnerNode struct {
 	run                          *runningNode
 }
 
-// freeAddr returns a loopback address with a port free at the time.
+// freeAddr returns a loopback address with a port free at the time, for a
+// node whose address the agreement names before it starts and which it
+// binds again at each restart. The port is drawn below the ephemeral
+// ranges (32768-60999 on Linux, 49152-65535 elsewhere): a port of those,
+// once free, may be taken before the node binds it, by a listener on port
+// 0 or by the local end of an outgoing connection of any process on the
+// machine; one below them only by a process that asks for it by number.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const low, high = 10000, 32768
+	for range 100 {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(low+mrand.IntN(high-low))))
+		if err != nil {
+			continue // in use
+		}
+		ln.Close()
+		return ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("no free loopback port in [%d, %d) after 100 tries", low, high)
+	return ""
 }
 
 func newPartnerNode(t *testing.T, id, party, origin string) *partnerNode {
@@ -125,9 +138,9 @@ func editedAgreement(t *testing.T, a, b *partnerNode, edit func(string) string) 
 	return path
 }
 
-func (p *partnerNode) start(t *testing.T, agreementFile string) {
+func (p *partnerNode) start(t *testing.T, agreementFile string, flags ...string) {
 	t.Helper()
-	p.run = startServe(t, p.dir, "--addr", p.addr, "--agreement", agreementFile, "--node", p.id, "--checkpoint-interval", "50ms")
+	p.run = startServe(t, p.dir, append([]string{"--addr", p.addr, "--agreement", agreementFile, "--node", p.id, "--checkpoint-interval", "50ms"}, flags...)...)
 	if p.run.adminToken == "" {
 		p.run.adminToken = p.token(t)
 	}
