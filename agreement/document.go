@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -47,20 +48,8 @@ func (a *Agreement) Document() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(want, got) || !sameSignatures(a.Signatures, back.Signatures) {
+	if !bytes.Equal(want, got) || !slices.Equal(a.Signatures, back.Signatures) {
 		return nil, fmt.Errorf("agreement: %q version %d changes when encoded and read back", a.ID, a.Version)
 	}
 	return doc, nil
-}
-
-func sameSignatures(a, b []Signature) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

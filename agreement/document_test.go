@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestDocumentRoundTrip(t *testing.T) {
 		if (a.VerifySignatures() == nil) != (back.VerifySignatures() == nil) {
 			t.Errorf("%s: signatures verify %v before and %v after Document", f, a.VerifySignatures(), back.VerifySignatures())
 		}
-		if !sameSignatures(a.Signatures, back.Signatures) {
+		if !slices.Equal(a.Signatures, back.Signatures) {
 			t.Errorf("%s: signatures %v became %v", f, a.Signatures, back.Signatures)
 		}
 	}

@@ -56,28 +56,7 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), dbFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ini, err := node.Initialize(ctx, st, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; i < total; i += 10_000 {
-		objs := make([]*stix.Object, 0, 10_000)
-		for j := i; j < min(i+10_000, total); j++ {
-			o, err := stix.Parse(exportBenchIndicator(j))
-			if err != nil {
-				b.Fatal(err)
-			}
-			objs = append(objs, o)
-		}
-		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	st, ini := exportBenchStore(b, total)
 	var read, reread, suricata, zeek time.Duration
 	var cpuRead, cpuSuricata, cpuZeek time.Duration
 	defer func() { b.Logf("reads: first %v, last %v", read, reread) }()
@@ -136,28 +115,7 @@ func BenchmarkExportCache(b *testing.B) {
 	skipUnlessBenchmarking(b)
 	const total = 50_000
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), dbFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ini, err := node.Initialize(ctx, st, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; i < total; i += 10_000 {
-		objs := make([]*stix.Object, 0, 10_000)
-		for j := i; j < min(i+10_000, total); j++ {
-			o, err := stix.Parse(exportBenchIndicator(j))
-			if err != nil {
-				b.Fatal(err)
-			}
-			objs = append(objs, o)
-		}
-		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	st, ini := exportBenchStore(b, total)
 	n, err := node.New(ctx, node.Config{Store: st})
 	if err != nil {
 		b.Fatal(err)
@@ -197,4 +155,34 @@ func BenchmarkExportCache(b *testing.B) {
 	b.ReportMetric(float64(cold)/float64(b.N)/1e6, "cold-ms")
 	b.ReportMetric(float64(cold)/float64(warm304), "cold/warm-304")
 	b.ReportMetric(float64(cold)/float64(warm200), "cold/warm-200")
+}
+
+// exportBenchStore opens a new node store holding total indicators in its
+// default collection, closed when b ends.
+func exportBenchStore(b *testing.B, total int) (*sqlite.Store, *node.Initialized) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), dbFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ini, err := node.Initialize(ctx, st, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < total; i += 10_000 {
+		objs := make([]*stix.Object, 0, 10_000)
+		for j := i; j < min(i+10_000, total); j++ {
+			o, err := stix.Parse(exportBenchIndicator(j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, o)
+		}
+		if _, err := st.AddObjects(ctx, ini.CollectionID, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return st, ini
 }
