@@ -178,7 +178,7 @@ func (e *CheckedEnvelope) Store(ctx context.Context) (*taxii.Status, error) {
 	if rs := revocations(col, valid, w.outcomes); len(rs) > 0 {
 		// After the commit, and not on the request's time: the pushes
 		// are retried by the links.
-		go n.pushRevocations(context.WithoutCancel(ctx), rs)
+		n.pushing.Go(func() { n.pushRevocations(context.WithoutCancel(ctx), rs) })
 	}
 	n.log.InfoContext(ctx, "added objects",
 		slog.String("account", c.Name), slog.String("collection", col.ID), slog.String("status", s.ID),

@@ -144,6 +144,10 @@ type Node struct {
 	onAlert func(kind string)
 	// pusher queues urgent items for partner nodes (SetPusher).
 	pusher atomic.Pointer[Pusher]
+	// pushing counts the revocation pushes an add started after its
+	// commit; Run waits for them before it returns, so that none reads a
+	// store its caller is about to close.
+	pushing sync.WaitGroup
 	// caseMu orders case steps: each is decided against the version
 	// stored before it.
 	caseMu sync.Mutex
@@ -227,8 +231,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 
 // Run performs the node's background work, pruning expired statuses and
 // signing the ledger's checkpoints, until ctx is done. It signs a last
-// checkpoint then, and returns nil.
+// checkpoint then, waits for the work requests started (Wait), and
+// returns nil.
 func (n *Node) Run(ctx context.Context) error {
+	defer n.Wait()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -250,6 +256,11 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// Wait waits until the work that requests started and left running after
+// they were answered (the revocation pushes that follow an add) is done.
+// Call it once the servers have stopped, before closing the store.
+func (n *Node) Wait() { n.pushing.Wait() }
 
 // PruneStatuses deletes the statuses of add requests older than the
 // retention period and returns how many it deleted.

@@ -169,3 +169,59 @@ func TestRevocationPushSkipsNodesThatNeverReceived(t *testing.T) {
 		t.Errorf("borealis recorded %d disclosures of x, want 2 (x and its revocation, to arcadia)", len(ds))
 	}
 }
+
+// TestRunWaitsForRevocationPushes: the push an add starts after its commit
+// is waited for by Run (and Wait), so that a node stopping does not leave
+// it reading a store its caller then closes.
+func TestRunWaitsForRevocationPushes(t *testing.T) {
+	a, b := twoParties(t, nil)
+	b.share(t, "arcadia", store.RightRead)
+	bURL := b.serve(t, nil)
+	ctx := t.Context()
+	admin, err := b.n.Authenticate(ctx, "", b.ini.AdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := indicatorRaw(1)
+	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(x)}); err != nil || st.SuccessCount != 1 {
+		t.Fatalf("posting to borealis: %v, %+v", err, st)
+	}
+	if err := a.link(t, b, bURL, 100).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	b.n.SetPusher(func(string, ...federation.Incoming) bool {
+		close(entered)
+		<-release
+		return true
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- b.n.Run(runCtx) }()
+	xr := strings.Replace(strings.Replace(x, `"modified":"2026-02-01T00:00:00.000Z"`, `"modified":"2026-02-02T00:00:00.000Z"`, 1), `}`, `,"revoked":true}`, 1)
+	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(xr)}); err != nil || st.SuccessCount != 1 {
+		t.Fatalf("posting the revocation: %v, %+v", err, st)
+	}
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no push started for the revocation")
+	}
+	stop()
+	waited := make(chan struct{})
+	go func() { b.n.Wait(); close(waited) }()
+	// Neither returns while the push is in flight; a wrong answer shows
+	// at once, a right one only once the push ends.
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned (%v) while a push was in flight", err)
+	case <-waited:
+		t.Fatal("Wait returned while a push was in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	<-waited
+}

@@ -546,7 +546,9 @@ func serve(ctx context.Context, env *Env, cfg *serveConfig) error {
 		})
 	}
 	werr := g.Wait()
-	// The servers have stopped: sign a checkpoint for the last writes.
+	// The servers have stopped: let the pushes the last adds started end,
+	// and sign a checkpoint for the last writes.
+	n.Wait()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if _, _, err := n.Checkpoint(cctx); err != nil {
