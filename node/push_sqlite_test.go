@@ -102,14 +102,8 @@ func TestRevocationPushSkipsNodesThatNeverReceived(t *testing.T) {
 	c.share(t, "borealis", store.RightWrite)
 	bURL, aURL, cURL := b.serve(t, nil), a.serve(t, nil), c.serve(t, nil)
 
-	admin, err := b.n.Authenticate(ctx, "", b.ini.AdminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := indicatorRaw(1)
-	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(x)}); err != nil || st.SuccessCount != 1 {
-		t.Fatalf("posting to borealis: %v, %+v", err, st)
-	}
+	b.addAsAdmin(t, x)
 	if err := a.link(t, b, bURL, 100).Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -136,9 +130,7 @@ func TestRevocationPushSkipsNodesThatNeverReceived(t *testing.T) {
 	}()
 
 	xr := strings.Replace(strings.Replace(x, `"modified":"2026-02-01T00:00:00.000Z"`, `"modified":"2026-02-02T00:00:00.000Z"`, 1), `}`, `,"revoked":true}`, 1)
-	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(xr)}); err != nil || st.SuccessCount != 1 {
-		t.Fatalf("posting the revocation: %v, %+v", err, st)
-	}
+	b.addAsAdmin(t, xr)
 	want := "indicator--00000000-0000-4000-8000-000000000001@2026-02-02T00:00:00.000Z"
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -178,14 +170,8 @@ func TestRunWaitsForRevocationPushes(t *testing.T) {
 	b.share(t, "arcadia", store.RightRead)
 	bURL := b.serve(t, nil)
 	ctx := t.Context()
-	admin, err := b.n.Authenticate(ctx, "", b.ini.AdminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := indicatorRaw(1)
-	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(x)}); err != nil || st.SuccessCount != 1 {
-		t.Fatalf("posting to borealis: %v, %+v", err, st)
-	}
+	b.addAsAdmin(t, x)
 	if err := a.link(t, b, bURL, 100).Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -199,9 +185,7 @@ func TestRunWaitsForRevocationPushes(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- b.n.Run(runCtx) }()
 	xr := strings.Replace(strings.Replace(x, `"modified":"2026-02-01T00:00:00.000Z"`, `"modified":"2026-02-02T00:00:00.000Z"`, 1), `}`, `,"revoked":true}`, 1)
-	if st, err := b.n.AddObjects(ctx, admin, "api1", b.ini.CollectionID, []json.RawMessage{json.RawMessage(xr)}); err != nil || st.SuccessCount != 1 {
-		t.Fatalf("posting the revocation: %v, %+v", err, st)
-	}
+	b.addAsAdmin(t, xr)
 	select {
 	case <-entered:
 	case <-time.After(10 * time.Second):
@@ -224,4 +208,16 @@ func TestRunWaitsForRevocationPushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-waited
+}
+
+// addAsAdmin adds raw to p's default collection as its admin.
+func (p *party) addAsAdmin(t testing.TB, raw string) {
+	t.Helper()
+	admin, err := p.n.Authenticate(t.Context(), "", p.ini.AdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.n.AddObjects(t.Context(), admin, "api1", p.ini.CollectionID, []json.RawMessage{json.RawMessage(raw)}); err != nil || st.SuccessCount != 1 {
+		t.Fatalf("posting to %s: %v, %+v", p.nodeID, err, st)
+	}
 }
