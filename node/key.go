@@ -167,9 +167,9 @@ func setHosts(tmpl *x509.Certificate, hosts []string) {
 	}
 }
 
-// Fingerprint returns the SHA-256 fingerprint of a DER certificate as
-// uppercase hex pairs separated by colons, the form openssl and browsers
-// show.
+// Fingerprint returns the SHA-256 fingerprint of der, a DER certificate
+// (or a raw public key), as uppercase hex pairs separated by colons, the
+// form openssl and browsers show.
 func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	var b strings.Builder

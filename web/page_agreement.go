@@ -1,15 +1,14 @@
 package web
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/entente/entente/agreement"
+	"github.com/entente/entente/node"
 )
 
 // routesAgreement registers the agreement page.
@@ -206,15 +205,7 @@ func keyFingerprint(vkey string) string {
 	if err != nil || len(raw) < 2 {
 		return ""
 	}
-	sum := sha256.Sum256(raw[1:]) // the key without its algorithm byte
-	var b strings.Builder
-	for i, c := range sum {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		fmt.Fprintf(&b, "%02X", c)
-	}
-	return b.String()
+	return node.Fingerprint(raw[1:]) // the key without its algorithm byte
 }
 
 // ruleOf says what rule r allows, in plain words.
