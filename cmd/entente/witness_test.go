@@ -138,9 +138,9 @@ func editedAgreement(t *testing.T, a, b *partnerNode, edit func(string) string) 
 	return path
 }
 
-func (p *partnerNode) start(t *testing.T, agreementFile string, flags ...string) {
+func (p *partnerNode) start(t *testing.T, agreementFile string) {
 	t.Helper()
-	p.run = startServe(t, p.dir, append([]string{"--addr", p.addr, "--agreement", agreementFile, "--node", p.id, "--checkpoint-interval", "50ms"}, flags...)...)
+	p.run = startServe(t, p.dir, "--addr", p.addr, "--agreement", agreementFile, "--node", p.id, "--checkpoint-interval", "50ms")
 	if p.run.adminToken == "" {
 		p.run.adminToken = p.token(t)
 	}
