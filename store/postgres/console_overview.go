@@ -44,17 +44,9 @@ func (s *Store) CountEntries(ctx context.Context, k ledger.Kind, from, to time.T
 
 // NewestAlerts implements store.Store.
 func (s *Store) NewestAlerts(ctx context.Context, limit int) ([]store.Alert, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, time, party, node, kind, object, detail, entry FROM alerts
+	rows, _ := s.pool.Query(ctx, `SELECT `+alertColumns+` FROM alerts
 		ORDER BY id DESC LIMIT $1`, max(limit, 0))
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Alert, error) {
-		var (
-			a  store.Alert
-			at int64
-		)
-		err := row.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry)
-		a.Time = fromMicros(at)
-		return a, err
-	})
+	out, err := pgx.CollectRows(rows, scanAlert)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing the newest alerts: %w", err)
 	}

@@ -151,21 +151,27 @@ func (s *Store) Alerts(ctx context.Context, after int64, limit int) ([]store.Ale
 	if limit >= 0 {
 		lim = &limit
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT id, time, party, node, kind, object, detail, entry FROM alerts
+	rows, _ := s.pool.Query(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE id > $1 ORDER BY id LIMIT $2`, after, lim)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Alert, error) {
-		var (
-			a  store.Alert
-			at int64
-		)
-		err := row.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry)
-		a.Time = fromMicros(at)
-		return a, err
-	})
+	out, err := pgx.CollectRows(rows, scanAlert)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing alerts: %w", err)
 	}
 	return out, nil
+}
+
+// alertColumns are the columns scanAlert reads, in its order.
+const alertColumns = `id, time, party, node, kind, object, detail, entry`
+
+// scanAlert reads one row of alertColumns.
+func scanAlert(row pgx.CollectableRow) (store.Alert, error) {
+	var (
+		a  store.Alert
+		at int64
+	)
+	err := row.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry)
+	a.Time = fromMicros(at)
+	return a, err
 }
 
 // checkText refuses a value PostgreSQL's text cannot hold (invalid UTF-8,

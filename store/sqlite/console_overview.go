@@ -51,28 +51,12 @@ func (s *Store) CountEntries(ctx context.Context, k ledger.Kind, from, to time.T
 
 // NewestAlerts implements store.Store.
 func (s *Store) NewestAlerts(ctx context.Context, limit int) ([]store.Alert, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, time, party, node, kind, object, detail, entry FROM alerts
+	rows, err := s.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
 		ORDER BY id DESC LIMIT ?`, max(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing the newest alerts: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Alert
-	for rows.Next() {
-		var (
-			a  store.Alert
-			at int64
-		)
-		if err := rows.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry); err != nil {
-			return nil, fmt.Errorf("sqlite: listing the newest alerts: %w", err)
-		}
-		a.Time = fromMicros(at)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: listing the newest alerts: %w", err)
-	}
-	return out, nil
+	return scanAlerts(rows, "listing the newest alerts")
 }
 
 // NewestObjects implements store.Store. It reads the (collection, type,

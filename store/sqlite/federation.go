@@ -129,28 +129,12 @@ func (s *Store) AddAlert(ctx context.Context, a store.Alert) (int64, error) {
 
 // Alerts implements store.Store.
 func (s *Store) Alerts(ctx context.Context, after int64, limit int) ([]store.Alert, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, time, party, node, kind, object, detail, entry FROM alerts
+	rows, err := s.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing alerts: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Alert
-	for rows.Next() {
-		var (
-			a  store.Alert
-			at int64
-		)
-		if err := rows.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry); err != nil {
-			return nil, fmt.Errorf("sqlite: listing alerts: %w", err)
-		}
-		a.Time = fromMicros(at)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: listing alerts: %w", err)
-	}
-	return out, nil
+	return scanAlerts(rows, "listing alerts")
 }
 
 // optMicros is micros, with 0 for the zero time.
@@ -167,4 +151,29 @@ func fromOptMicros(us int64) time.Time {
 		return time.Time{}
 	}
 	return fromMicros(us)
+}
+
+// alertColumns are the columns scanAlerts reads, in its order.
+const alertColumns = `id, time, party, node, kind, object, detail, entry`
+
+// scanAlerts reads the rows of alertColumns and closes them; what names
+// the read in errors.
+func scanAlerts(rows *sql.Rows, what string) ([]store.Alert, error) {
+	defer rows.Close()
+	var out []store.Alert
+	for rows.Next() {
+		var (
+			a  store.Alert
+			at int64
+		)
+		if err := rows.Scan(&a.ID, &at, &a.Party, &a.Node, &a.Kind, &a.Object, &a.Detail, &a.Entry); err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		a.Time = fromMicros(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
 }
