@@ -282,29 +282,41 @@ type indicatorText struct{ name, pattern string }
 // given ids from cols, the latest version found first.
 func (n *Node) indicatorsByID(ctx context.Context, cols []ConsoleCollection, ids []string) (map[string]indicatorText, error) {
 	out := map[string]indicatorText{}
+	err := n.eachIndicator(ctx, cols, ids, func(o store.Object) bool {
+		var ind struct {
+			Name    string `json:"name"`
+			Pattern string `json:"pattern"`
+		}
+		if json.Unmarshal(o.Raw, &ind) != nil {
+			return false
+		}
+		out[o.ID] = indicatorText{ind.Name, ind.Pattern}
+		return true
+	})
+	return out, err
+}
+
+// eachIndicator reads the indicators with the given ids from cols, 100
+// ids at a time, and passes their versions to take, the latest found
+// first, until take accepts one version of each id.
+func (n *Node) eachIndicator(ctx context.Context, cols []ConsoleCollection, ids []string, take func(store.Object) bool) error {
+	taken := map[string]bool{}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 100)]
 		ids = ids[len(chunk):]
 		for _, col := range cols {
 			page, err := n.store.Objects(ctx, store.Query{Collection: col.ID, IDs: chunk, Types: []string{"indicator"}, Limit: len(chunk)})
 			if err != nil {
-				return nil, fmt.Errorf("%w: reading indicators of collection %s: %v", taxii.ErrUnavailable, col.ID, err)
+				return fmt.Errorf("%w: reading indicators of collection %s: %v", taxii.ErrUnavailable, col.ID, err)
 			}
 			for _, o := range page.Objects {
-				if _, ok := out[o.ID]; ok {
-					continue
-				}
-				var ind struct {
-					Name    string `json:"name"`
-					Pattern string `json:"pattern"`
-				}
-				if json.Unmarshal(o.Raw, &ind) == nil {
-					out[o.ID] = indicatorText{ind.Name, ind.Pattern}
+				if !taken[o.ID] && take(o) {
+					taken[o.ID] = true
 				}
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // MatchInput is a log to match against the indicators an account may
@@ -555,25 +567,16 @@ func (n *Node) draftFromMatch(ctx context.Context, cols []ConsoleCollection, fou
 	for i, h := range hits {
 		ids[i] = h.Indicator
 	}
-	seen := map[string]bool{}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 100)]
-		ids = ids[len(chunk):]
-		for _, col := range cols {
-			page, err := n.store.Objects(ctx, store.Query{Collection: col.ID, IDs: chunk, Types: []string{"indicator"}, Limit: len(chunk)})
-			if err != nil {
-				return nil, fmt.Errorf("%w: reading indicators of collection %s: %v", taxii.ErrUnavailable, col.ID, err)
-			}
-			for _, so := range page.Objects {
-				if seen[so.ID] {
-					continue
-				}
-				if o, err := stix.Parse(so.Raw); err == nil {
-					seen[so.ID] = true
-					objs = append(objs, o)
-				}
-			}
+	err := n.eachIndicator(ctx, cols, ids, func(so store.Object) bool {
+		o, err := stix.Parse(so.Raw)
+		if err != nil {
+			return false
 		}
+		objs = append(objs, o)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return n.DraftDetections(ctx, objs)
 }
