@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -65,6 +66,12 @@ func decodeEnvelope(body io.Reader, sizeHint int64, maxObjects int) (objs, prove
 			return nil, nil, syntaxError(err)
 		}
 		name := tok.String()
+		if name != "objects" && name != ProvenanceProperty && (strings.EqualFold(name, "objects") || strings.EqualFold(name, ProvenanceProperty)) {
+			// encoding/json, and other readers that ignore case, would
+			// take it for that member: a reader and a signer could see
+			// different envelopes, as with a name given twice.
+			return nil, nil, fmt.Errorf("%w: the envelope has %q; TAXII spells that member in lower case, and a reader that ignores case would take it for one; give the exact name", ErrBadRequest, name)
+		}
 		if seen[name] {
 			// encoding/json would keep the last one silently, so a reader
 			// and a signer could see different envelopes.

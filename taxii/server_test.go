@@ -203,6 +203,7 @@ func TestBadRequests(t *testing.T) {
 		{"objects empty", request{method: "POST", path: objects, body: `{"objects":[]}`}, 422},
 		{"objects twice", request{method: "POST", path: objects, body: `{"objects":[{"type":"malware"}],` + strings.TrimSpace(valid)[1:]}, 400},
 		{"more twice", request{method: "POST", path: objects, body: `{"more":false,"more":true,"objects":[{"type":"malware"}]}`}, 400},
+		{"objects twice, once in other case", request{method: "POST", path: objects, body: `{"objects":[{"type":"malware"}],"oBjeCtS":[]}`}, 400},
 		{"object not an object", request{method: "POST", path: objects, body: `{"objects":["malware--b2e3c4d5-6f70-4a81-9b2c-3d4e5f607182"]}`}, 422},
 		{"wrong Content-Type", request{method: "POST", path: objects, body: valid, header: map[string]string{"Content-Type": "application/json"}}, 415},
 		{"STIX Content-Type", request{method: "POST", path: objects, body: valid, header: map[string]string{"Content-Type": "application/stix+json;version=2.1"}}, 415},
